@@ -1,0 +1,187 @@
+#include "cli.h"
+
+#include <sys/stat.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <sstream>
+
+namespace ingest {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kMaxStabilitySeconds = 7 * 24 * 3600;
+constexpr int kMaxConcurrency = 256;
+constexpr int kMaxBatchSize = 100000;
+
+struct Flags {
+  po::options_description paths{"Paths"};
+  po::options_description behaviour{"Behaviour"};
+  po::options_description logging{"Logging"};
+  po::options_description general{"General"};
+  po::options_description all;
+
+  Flags() {
+    paths.add_options()
+        ("input", po::value<std::string>(), "staging directory to ingest from")
+        ("warehouse", po::value<std::string>(), "warehouse root; files land in ingest_date=YYYY-MM-DD/")
+        ("manifests", po::value<std::string>(), "manifest root; records go to YYYY/MM/DD/HH/manifest.jsonl")
+        ("state-path", po::value<std::string>(), "state directory (LevelDB and the run lock)");
+    behaviour.add_options()
+        ("mode", po::value<std::string>()->default_value("stability"), "stability|sidecar: how a file is judged complete")
+        ("stability-seconds", po::value<int64_t>()->default_value(30), "seconds a file must stay unchanged (stability mode)")
+        ("on-duplicate", po::value<std::string>()->default_value("quarantine"), "quarantine|delete|keep: what to do with content already ingested")
+        ("concurrency", po::value<int>()->default_value(2), "files hashed and moved in parallel")
+        ("batch-size", po::value<int>()->default_value(1000), "files per durable commit")
+        ("dry-run", po::bool_switch(), "print what would happen; change nothing");
+    logging.add_options()
+        ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
+        ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)");
+    general.add_options()
+        ("help,h", po::bool_switch(), "show this help")
+        ("version", po::bool_switch(), "show the version");
+    all.add(paths).add(behaviour).add(logging).add(general);
+  }
+};
+
+bool OneOf(const std::string& v, std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed) {
+    if (v == a) return true;
+  }
+  return false;
+}
+
+// Absolute, lexically normal, with symlinks in the existing part resolved,
+// so that two spellings of one directory compare equal.
+std::string Normalize(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) p = fs::absolute(path).lexically_normal();
+  std::string out = p.string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+bool Inside(const std::string& inner, const std::string& outer) {
+  return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+         (outer == "/" || inner[outer.size()] == '/');
+}
+
+bool CheckDirectory(const std::string& flag, const std::string& path, bool must_exist,
+                    std::string* err) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (!must_exist && errno == ENOENT) return true;
+    *err = "--" + flag + " " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    *err = "--" + flag + " " + path + " is not a directory";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string FlagsHelp() {
+  Flags flags;
+  std::ostringstream out;
+  out << flags.all;
+  return out.str();
+}
+
+bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, CommandLine* out,
+                      std::string* err) {
+  Flags flags;
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(flags.all).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    *err = e.what();
+    return false;
+  }
+  out->help = vm["help"].as<bool>();
+  out->version = vm["version"].as<bool>();
+  if (out->help || out->version) return true;
+
+  Options& o = out->options;
+  std::vector<std::pair<std::string, std::string*>> roots = {
+      {"state-path", &o.state_path}, {"manifests", &o.manifests}};
+  if (needs_roots) {
+    roots.insert(roots.begin(), {{"input", &o.input}, {"warehouse", &o.warehouse}});
+  }
+  for (auto& [flag, dest] : roots) {
+    if (!vm.count(flag) || vm[flag].as<std::string>().empty()) {
+      *err = "--" + flag + " is required";
+      return false;
+    }
+    *dest = Normalize(vm[flag].as<std::string>());
+    if (!CheckDirectory(flag, *dest, flag == "input", err)) return false;
+  }
+  for (size_t i = 0; i < roots.size(); ++i) {
+    for (size_t j = 0; j < roots.size(); ++j) {
+      const auto& [fa, a] = roots[i];
+      const auto& [fb, b] = roots[j];
+      if (i < j && *a == *b) {
+        *err = "--" + fa + " and --" + fb + " are the same directory (" + *a + ")";
+        return false;
+      }
+      if (i != j && Inside(*a, *b)) {
+        *err = "--" + fa + " " + *a + " is inside --" + fb + " " + *b;
+        return false;
+      }
+    }
+  }
+
+  const std::string mode = vm["mode"].as<std::string>();
+  if (!OneOf(mode, {"stability", "sidecar"})) {
+    *err = "--mode must be stability or sidecar, not '" + mode + "'";
+    return false;
+  }
+  o.mode = mode == "sidecar" ? Mode::kSidecar : Mode::kStability;
+  o.stability_seconds = vm["stability-seconds"].as<int64_t>();
+  if (o.stability_seconds < 0 || o.stability_seconds > kMaxStabilitySeconds) {
+    *err = "--stability-seconds must be between 0 and " + std::to_string(kMaxStabilitySeconds) +
+           ", not " + std::to_string(o.stability_seconds);
+    return false;
+  }
+  const std::string dup = vm["on-duplicate"].as<std::string>();
+  if (!OneOf(dup, {"quarantine", "delete", "keep"})) {
+    *err = "--on-duplicate must be quarantine, delete or keep, not '" + dup + "'";
+    return false;
+  }
+  o.on_duplicate = dup == "delete" ? OnDuplicate::kDelete
+                   : dup == "keep" ? OnDuplicate::kKeep
+                                   : OnDuplicate::kQuarantine;
+  o.concurrency = vm["concurrency"].as<int>();
+  if (o.concurrency < 1 || o.concurrency > kMaxConcurrency) {
+    *err = "--concurrency must be between 1 and " + std::to_string(kMaxConcurrency) + ", not " +
+           std::to_string(o.concurrency);
+    return false;
+  }
+  o.batch_size = vm["batch-size"].as<int>();
+  if (o.batch_size < 1 || o.batch_size > kMaxBatchSize) {
+    *err = "--batch-size must be between 1 and " + std::to_string(kMaxBatchSize) + ", not " +
+           std::to_string(o.batch_size);
+    return false;
+  }
+  o.dry_run = vm["dry-run"].as<bool>();
+  o.log_level = vm["log-level"].as<std::string>();
+  if (!OneOf(o.log_level, {"trace", "debug", "info", "warn", "error"})) {
+    *err = "--log-level must be trace, debug, info, warn or error, not '" + o.log_level + "'";
+    return false;
+  }
+  o.log_format = vm["log-format"].as<std::string>();
+  if (!OneOf(o.log_format, {"text", "json"})) {
+    *err = "--log-format must be text or json, not '" + o.log_format + "'";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ingest

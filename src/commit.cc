@@ -1,0 +1,433 @@
+#include "commit.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "fs_util.h"
+#include "sidecar.h"
+#include "warehouse.h"
+
+namespace ingest {
+
+namespace {
+
+bool HasInode(Env* env, const File& dir, const std::string& name, uint64_t dev, uint64_t ino) {
+  FileStat st;
+  return env->StatAt(dir, name, &st).ok() && st.dev == dev && st.ino == ino;
+}
+
+std::string IntentId(int64_t now_ns, uint64_t n) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%016llx-%06llx", static_cast<unsigned long long>(now_ns),
+                static_cast<unsigned long long>(n));
+  return buf;
+}
+
+}  // namespace
+
+Committer::Committer(PassContext* ctx, PassStats* stats) : ctx_(ctx), stats_(stats) {}
+
+Status Committer::DestDir(const std::string& rel, File** dir) {
+  auto it = dest_dirs_.find(rel);
+  if (it == dest_dirs_.end()) {
+    File f;
+    Status s;
+    if (ctx_->options->dry_run) {
+      s = ctx_->warehouse.isValid() ? OpenDirs(ctx_->env, ctx_->warehouse, rel, &f)
+                                    : Status::NotFound(rel);
+      if (s.IsNotFound()) {
+        *dir = nullptr;
+        return Status::OK();
+      }
+    } else {
+      bool created = false;
+      s = OpenOrCreateDirs(ctx_->env, ctx_->warehouse, rel, &f, &created);
+      dirs_created_ |= created;
+    }
+    if (!s.ok()) return s;
+    it = dest_dirs_.emplace(rel, std::move(f)).first;
+  }
+  *dir = &it->second;
+  return Status::OK();
+}
+
+Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name) {
+  File* dir = nullptr;
+  Status s = DestDir(dest_rel, &dir);
+  if (!s.ok()) return s;
+  std::vector<std::string>& taken = taken_[dest_rel];
+  const std::string& original = p.candidate.name;
+  for (const std::string& candidate : {original, CollisionName(original, p.sha256, 12),
+                                       CollisionName(original, p.sha256, 64)}) {
+    if (std::find(taken.begin(), taken.end(), candidate) != taken.end()) continue;
+    FileStat st;
+    Status exists = dir == nullptr ? Status::NotFound("") : ctx_->env->StatAt(*dir, candidate, &st);
+    if (exists.IsNotFound()) {
+      taken.push_back(candidate);
+      *name = candidate;
+      return Status::OK();
+    }
+    if (!exists.ok()) return exists;
+  }
+  return Status::IOError("no free name for " + ctx_->input.Child(original) + " in " +
+                         JoinPath(ctx_->warehouse.path(), dest_rel));
+}
+
+Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan) {
+  const UtcTime t(now_ns);
+  const Options& opt = *ctx_->options;
+  // sha256 -> index in *plan of this batch's ingest of that content.
+  std::map<std::string, int> batch_content;
+  for (Prepared& p : *batch) {
+    const std::string source = ctx_->input.Child(p.candidate.name);
+    if (p.outcome == Prepared::Outcome::kChanged) {
+      ++stats_->deferred;
+      spdlog::debug("changed while being read, retrying next pass: {}", source);
+      continue;
+    }
+    if (p.outcome == Prepared::Outcome::kFailed) {
+      ++stats_->failed;
+      spdlog::error("{}", p.error.ToString());
+      continue;
+    }
+    Planned pl;
+    pl.file = &p;
+    std::string value;
+    Status s = ctx_->state->Get(keys::Content(p.sha256), &value);
+    if (s.ok()) {
+      ContentRecord rec;
+      if (!DecodeContentRecord(value, &rec)) {
+        return Status::Corruption("state: undecodable content record for " + p.sha256);
+      }
+      pl.duplicate_of = rec.path;
+    } else if (!s.IsNotFound()) {
+      return s;
+    } else if (auto it = batch_content.find(p.sha256); it != batch_content.end()) {
+      pl.original = it->second;
+      const Intent& first = (*plan)[pl.original].intent;
+      pl.duplicate_of = JoinPath(ctx_->warehouse.path(), JoinPath(first.dest_dir, first.dest_name));
+    }
+    if (pl.duplicate_of.empty()) {
+      pl.action = Action::kIngest;
+    } else if (opt.on_duplicate == OnDuplicate::kQuarantine) {
+      pl.action = Action::kQuarantine;
+    } else if (opt.on_duplicate == OnDuplicate::kDelete) {
+      pl.action = Action::kDelete;
+    } else {
+      pl.action = Action::kKeep;
+    }
+
+    Intent& in = pl.intent;
+    in.sha256 = p.sha256;
+    in.src_dir = "";
+    in.src_name = p.candidate.name;
+    in.src_dev = p.st.dev;
+    in.src_ino = p.st.ino;
+    in.size = p.st.size;
+    in.mtime_ns = p.st.mtime_ns;
+    if (!p.tmp_name.empty()) {
+      in.tmp_dir = std::string(kTempDirName);
+      in.tmp_name = p.tmp_name;
+      in.moved_dev = p.tmp_dev;
+      in.moved_ino = p.tmp_ino;
+    } else {
+      in.moved_dev = p.st.dev;
+      in.moved_ino = p.st.ino;
+    }
+    if (p.candidate.has_sidecar) in.sidecar_name = p.candidate.name + std::string(kSidecarSuffix);
+
+    if (pl.action == Action::kIngest || pl.action == Action::kQuarantine) {
+      in.action = pl.action == Action::kIngest ? IntentAction::kIngest : IntentAction::kQuarantine;
+      in.dest_dir = pl.action == Action::kIngest ? PartitionDir(t) : DuplicatesDir(t);
+      s = ChooseName(in.dest_dir, p, &in.dest_name);
+      if (!s.ok()) {
+        Fail(&pl, s);
+        continue;
+      }
+    } else {
+      in.action = IntentAction::kDelete;
+    }
+    if (pl.action == Action::kIngest) {
+      ManifestRecord rec;
+      rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
+      rec.source = source;
+      rec.sha256 = p.sha256;
+      rec.device = p.st.dev;
+      rec.inode = p.st.ino;
+      rec.size = p.st.size;
+      rec.mtime_ns = p.st.mtime_ns;
+      rec.ingested_at = t.Rfc3339();
+      in.manifest_path = t.HourPath();
+      in.manifest_line = FormatManifestLine(rec);
+      batch_content[p.sha256] = static_cast<int>(plan->size());
+    }
+    pl.id = IntentId(now_ns, next_id_++);
+    plan->push_back(std::move(pl));
+  }
+  return Status::OK();
+}
+
+void Committer::Fail(Planned* p, const Status& s) {
+  p->failed = true;
+  ++stats_->failed;
+  spdlog::error("{}", s.ToString());
+}
+
+Status Committer::Barrier(bool staging, bool warehouse) {
+  if (staging) {
+    Status s = ctx_->env->SyncFs(ctx_->input);
+    if (!s.ok()) return s;
+  }
+  // One syncfs covers both roots when they share a filesystem.
+  if (warehouse && (ctx_->cross_fs || !staging)) return ctx_->env->SyncFs(ctx_->warehouse);
+  return Status::OK();
+}
+
+void Committer::Move(Planned* p) {
+  Env* env = ctx_->env;
+  const Intent& in = p->intent;
+  File* dest = nullptr;
+  Status s = DestDir(in.dest_dir, &dest);
+  if (!s.ok()) {
+    Fail(p, s);
+    return;
+  }
+  if (in.cross_fs()) {
+    s = env->Rename(ctx_->tmp_dir, in.tmp_name, *dest, in.dest_name);
+  } else if (!HasInode(env, ctx_->input, in.src_name, in.src_dev, in.src_ino)) {
+    // Replaced since it was hashed; the new file gets its own turn.
+    p->failed = true;
+    ++stats_->deferred;
+    return;
+  } else {
+    s = env->Rename(ctx_->input, in.src_name, *dest, in.dest_name);
+  }
+  if (!s.ok()) {
+    Fail(p, s);
+    return;
+  }
+  if (!HasInode(env, *dest, in.dest_name, in.moved_dev, in.moved_ino)) {
+    // Someone swapped the source between the check and the rename: put
+    // back what was moved and leave it for a later pass.
+    if (!in.cross_fs()) (void)env->Rename(*dest, in.dest_name, ctx_->input, in.src_name);
+    Fail(p, Status::IOError(ctx_->input.Child(in.src_name) + " was replaced while being moved"));
+    return;
+  }
+  p->moved = true;
+}
+
+void Committer::UndoMoves(std::vector<Planned>* plan) {
+  Env* env = ctx_->env;
+  for (Planned& p : *plan) {
+    if (!p.moved) continue;
+    const Intent& in = p.intent;
+    File* dest = nullptr;
+    if (!DestDir(in.dest_dir, &dest).ok() || dest == nullptr) continue;
+    Status s = in.cross_fs() ? env->Unlink(*dest, in.dest_name)
+                             : env->Rename(*dest, in.dest_name, ctx_->input, in.src_name);
+    if (s.ok()) p.moved = false;
+  }
+}
+
+void Committer::ReportDryRun(const std::vector<Planned>& plan) {
+  for (const Planned& p : plan) {
+    const std::string source = ctx_->input.Child(p.file->candidate.name);
+    const Intent& in = p.intent;
+    std::string dest = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
+    switch (p.action) {
+      case Action::kIngest:
+        std::printf("ingest %s -> %s\n", source.c_str(), dest.c_str());
+        ++stats_->files_ingested;
+        stats_->bytes_ingested += in.size;
+        break;
+      case Action::kQuarantine:
+        std::printf("duplicate of %s: %s -> %s\n", p.duplicate_of.c_str(), source.c_str(),
+                    dest.c_str());
+        ++stats_->duplicates;
+        break;
+      case Action::kDelete:
+        std::printf("duplicate of %s: %s would be deleted\n", p.duplicate_of.c_str(),
+                    source.c_str());
+        ++stats_->duplicates;
+        break;
+      case Action::kKeep:
+        std::printf("duplicate of %s: %s would be kept in staging\n", p.duplicate_of.c_str(),
+                    source.c_str());
+        ++stats_->duplicates;
+        break;
+    }
+  }
+}
+
+Status Committer::CommitBatch(std::vector<Prepared>* batch) {
+  Env* env = ctx_->env;
+  StateStore* state = ctx_->state;
+  const int64_t now_ns = ctx_->clock->NowNs();
+  taken_.clear();
+  std::vector<Planned> plan;
+  Status s = Plan(batch, now_ns, &plan);
+  if (!s.ok()) return s;
+  if (ctx_->options->dry_run) {
+    ReportDryRun(plan);
+    return Status::OK();
+  }
+  auto drop_temps = [&]() {
+    for (Planned& p : plan) {
+      if (p.intent.cross_fs() && !p.moved) (void)env->Unlink(ctx_->tmp_dir, p.intent.tmp_name);
+    }
+  };
+
+  // B1: what the intents claim must be on disk before they are written:
+  // upstream writers need not have synced what they dropped, and the copies
+  // were written without fsync.
+  s = Barrier(/*staging=*/true, /*warehouse=*/ctx_->cross_fs);
+  if (!s.ok()) {
+    drop_temps();
+    return s;
+  }
+
+  // I: one synced write of every intent in the batch.
+  std::vector<StateWrite> writes;
+  for (Planned& p : plan) {
+    if (!p.failed && p.action != Action::kKeep) {
+      writes.push_back({keys::Intent(p.id), EncodeIntent(p.intent)});
+    }
+  }
+  if (!writes.empty()) {
+    s = state->Apply(writes, /*sync=*/true);
+    if (!s.ok()) {
+      drop_temps();
+      return s;
+    }
+  }
+
+  // M: renames. Each is atomic; recovery tells done from not done by the
+  // inode at the destination.
+  // A duplicate of this batch's own ingest is handled only once that ingest
+  // has moved, so a failed original is never lost with its twin.
+  auto original_failed = [&](const Planned& p) {
+    return p.original >= 0 && !plan[p.original].moved;
+  };
+  bool any_moved = false;
+  for (Planned& p : plan) {
+    if (p.failed || (p.action != Action::kIngest && p.action != Action::kQuarantine)) continue;
+    if (original_failed(p)) {
+      p.failed = true;
+      ++stats_->deferred;
+      continue;
+    }
+    Move(&p);
+    any_moved |= p.moved;
+  }
+  for (Planned& p : plan) {
+    if (!p.failed && p.action == Action::kDelete && original_failed(p)) {
+      p.failed = true;
+      ++stats_->deferred;
+    }
+  }
+
+  // B2: the renames (and any new partition directory) are durable before a
+  // manifest record points at them.
+  if (any_moved || dirs_created_) {
+    s = Barrier(/*staging=*/!ctx_->cross_fs, /*warehouse=*/true);
+    if (!s.ok()) {
+      UndoMoves(&plan);
+      return s;
+    }
+    dirs_created_ = false;
+  }
+
+  // R: manifest records, then one fdatasync.
+  std::map<std::string, std::string> lines;  // hour dir -> lines
+  for (const Planned& p : plan) {
+    if (p.moved && p.action == Action::kIngest) {
+      lines[p.intent.manifest_path] += p.intent.manifest_line;
+    }
+  }
+  for (const auto& [hour, text] : lines) {
+    s = ctx_->manifest->Append(hour, text);
+    if (!s.ok()) return s;
+  }
+  if (!lines.empty()) {
+    s = ctx_->manifest->Sync();
+    if (!s.ok()) return s;
+  }
+
+  // U: unlink what the commit makes redundant. Sources are checked to still
+  // be the hashed inode so that a file replaced meanwhile is never removed.
+  bool unlinked = false;
+  for (Planned& p : plan) {
+    const Intent& in = p.intent;
+    if (p.failed) continue;
+    const bool done_with_source =
+        p.moved || p.action == Action::kDelete;  // kKeep leaves the source in place
+    if (done_with_source && (in.cross_fs() || p.action == Action::kDelete) &&
+        HasInode(env, ctx_->input, in.src_name, in.src_dev, in.src_ino)) {
+      s = env->Unlink(ctx_->input, in.src_name);
+      if (!s.ok()) spdlog::warn("{}", s.ToString());
+      unlinked |= s.ok();
+    }
+    if (in.cross_fs() && !p.moved) (void)env->Unlink(ctx_->tmp_dir, in.tmp_name);
+    if (done_with_source && !in.sidecar_name.empty()) {
+      s = env->Unlink(ctx_->input, in.sidecar_name);
+      if (!s.ok() && !s.IsNotFound()) spdlog::warn("{}", s.ToString());
+      unlinked |= s.ok();
+    }
+  }
+  if (unlinked) {
+    s = Barrier(/*staging=*/true, /*warehouse=*/false);
+    if (!s.ok()) return s;
+  }
+
+  // C: the content index and the end of the intents, in one synced write.
+  writes.clear();
+  const FileStat& dir = ctx_->input_st;
+  for (Planned& p : plan) {
+    const Intent& in = p.intent;
+    const Prepared& f = *p.file;
+    if (p.action != Action::kKeep) writes.push_back({keys::Intent(p.id), std::nullopt});
+    if (p.failed) continue;
+    writes.push_back({keys::Snapshot(dir.dev, dir.ino, in.src_name), std::nullopt});
+    if (p.action == Action::kIngest && p.moved) {
+      ContentRecord rec;
+      rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
+      rec.source = ctx_->input.Child(in.src_name);
+      rec.manifest = JoinPath(ctx_->manifests.path(),
+                              JoinPath(in.manifest_path, std::string(kManifestFileName)));
+      rec.size = in.size;
+      rec.ingested_at_ns = now_ns;
+      writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
+    } else if (p.action == Action::kKeep) {
+      KnownFile k{f.st.size, f.st.mtime_ns, f.st.ctime_ns, in.sha256};
+      writes.push_back({keys::Known(f.st.dev, f.st.ino), EncodeKnownFile(k)});
+    }
+  }
+  if (!writes.empty()) {
+    s = state->Apply(writes, /*sync=*/true);
+    if (!s.ok()) return s;
+  }
+
+  for (const Planned& p : plan) {
+    if (p.failed) continue;
+    const std::string source = ctx_->input.Child(p.intent.src_name);
+    if (p.action == Action::kIngest) {
+      ++stats_->files_ingested;
+      stats_->bytes_ingested += p.intent.size;
+      spdlog::info("ingested {} -> {} ({} bytes, sha256 {})", source,
+                   JoinPath(ctx_->warehouse.path(), JoinPath(p.intent.dest_dir, p.intent.dest_name)),
+                   p.intent.size, p.intent.sha256);
+    } else {
+      ++stats_->duplicates;
+      spdlog::info("duplicate of {}: {} {}", p.duplicate_of, source,
+                   p.action == Action::kQuarantine ? "quarantined"
+                   : p.action == Action::kDelete   ? "deleted"
+                                                   : "kept in staging");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace ingest

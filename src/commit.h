@@ -1,0 +1,66 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pass_context.h"
+#include "prepare.h"
+#include "records.h"
+
+namespace ingest {
+
+// Commits batches of prepared files with the protocol README.md describes:
+//   B1  barrier: hashed sources and temp copies durable
+//   I   intents written (one synced state write)
+//   M   renames into the warehouse
+//   B2  barrier: renames durable
+//   R   manifest records appended and synced
+//   U   sources of copies, deleted duplicates and .ok sidecars unlinked
+//   B3  barrier (only when U unlinked anything)
+//   C   content index written, intents removed (one synced state write)
+// Recovery (recovery.h) finishes or undoes a batch cut short at any step.
+// Not thread-safe: one committer per pass.
+class Committer {
+ public:
+  Committer(PassContext* ctx, PassStats* stats);
+
+  // Files that fail alone are counted, logged and left in staging. An error
+  // returned means a barrier or the state failed: the batch did not commit
+  // and the pass must stop.
+  Status CommitBatch(std::vector<Prepared>* batch);
+
+ private:
+  enum class Action { kIngest, kQuarantine, kDelete, kKeep };
+  struct Planned {
+    Prepared* file = nullptr;
+    Action action = Action::kIngest;
+    std::string duplicate_of;  // path of the first ingest, for duplicates
+    int original = -1;         // index in the plan when that ingest is in this batch
+    std::string id;
+    Intent intent;
+    bool moved = false;
+    bool failed = false;
+  };
+
+  Status Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan);
+  // Picks a free name in `dest_rel` for `p`, honouring names already taken
+  // by this batch.
+  Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name);
+  Status DestDir(const std::string& rel, File** dir);
+  Status Barrier(bool staging, bool warehouse);
+  void Move(Planned* p);
+  void UndoMoves(std::vector<Planned>* plan);
+  void Fail(Planned* p, const Status& s);
+  void ReportDryRun(const std::vector<Planned>& plan);
+
+  PassContext* ctx_;
+  PassStats* stats_;
+  uint64_t next_id_ = 0;
+  std::map<std::string, File> dest_dirs_;
+  // Names this batch has assigned, per destination directory.
+  std::map<std::string, std::vector<std::string>> taken_;
+  bool dirs_created_ = false;
+};
+
+}  // namespace ingest

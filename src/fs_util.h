@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "env.h"
+
+namespace ingest {
+
+// Opens <root>/<rel> as a directory, creating missing components with mode
+// 0777 (less the umask). `rel` is '/'-separated and may be empty (then the
+// root itself is reopened). *created tells whether anything was created,
+// so the caller knows a directory entry still has to be made durable.
+Status OpenOrCreateDirs(Env* env, const File& root, std::string_view rel, File* out,
+                        bool* created);
+
+// Opens <root>/<rel> as a directory without creating anything.
+Status OpenDirs(Env* env, const File& root, std::string_view rel, File* out);
+
+// Reads at most `max` bytes of the whole file; Corruption when it is larger.
+Status ReadSmallFile(Env* env, const File& dir, const std::string& name, size_t max,
+                     std::string* out);
+
+// Joins a root path and a relative path.
+std::string JoinPath(std::string_view a, std::string_view b);
+
+}  // namespace ingest

@@ -1,0 +1,92 @@
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include "state_store.h"
+
+namespace ingest {
+
+namespace {
+
+Status FromLevelDb(const leveldb::Status& s, const std::string& dir) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(s.ToString());
+  std::string msg = "state database " + dir + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return Status::IOError(msg);
+}
+
+class LevelDbStore final : public StateStore {
+ public:
+  LevelDbStore(std::unique_ptr<leveldb::DB> db, std::string dir)
+      : db_(std::move(db)), dir_(std::move(dir)) {}
+
+  Status Get(std::string_view key, std::string* value) override {
+    leveldb::ReadOptions ro;
+    ro.verify_checksums = true;
+    return FromLevelDb(db_->Get(ro, leveldb::Slice(key.data(), key.size()), value), dir_);
+  }
+
+  Status Apply(const std::vector<StateWrite>& batch, bool sync) override {
+    leveldb::WriteBatch wb;
+    for (const StateWrite& w : batch) {
+      if (w.value) {
+        wb.Put(w.key, *w.value);
+      } else {
+        wb.Delete(w.key);
+      }
+    }
+    leveldb::WriteOptions wo;
+    wo.sync = sync;
+    return FromLevelDb(db_->Write(wo, &wb), dir_);
+  }
+
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    leveldb::ReadOptions ro;
+    ro.verify_checksums = true;
+    ro.fill_cache = false;
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+    leveldb::Slice p(prefix.data(), prefix.size());
+    for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+      if (!fn(std::string_view(it->key().data(), it->key().size()),
+              std::string_view(it->value().data(), it->value().size()))) {
+        break;
+      }
+    }
+    return FromLevelDb(it->status(), dir_);
+  }
+
+  uint64_t ApproximateSize() override {
+    leveldb::Range all("", "\xff\xff\xff\xff");
+    uint64_t size = 0;
+    db_->GetApproximateSizes(&all, 1, &size);
+    return size;
+  }
+
+ private:
+  std::unique_ptr<leveldb::DB> db_;
+  std::string dir_;
+};
+
+}  // namespace
+
+Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<StateStore>* store) {
+  leveldb::Options options;
+  options.create_if_missing = create;
+  options.paranoid_checks = true;
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(options, dir, &db);
+  if (!s.ok()) {
+    std::string msg = "cannot open state database " + dir + ": " + s.ToString();
+    if (s.IsCorruption()) {
+      return Status::Corruption(msg + " (run 'atomic-ingest rebuild-state' to rebuild it)");
+    }
+    if (s.IsInvalidArgument()) return Status::NotFound(msg);
+    return Status::IOError(msg);
+  }
+  *store = std::make_unique<LevelDbStore>(std::unique_ptr<leveldb::DB>(db), dir);
+  return Status::OK();
+}
+
+}  // namespace ingest

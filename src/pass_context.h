@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "clock.h"
+#include "env.h"
+#include "manifest.h"
+#include "options.h"
+#include "state_store.h"
+
+namespace ingest {
+
+// What every stage of a pass shares: the options, the open roots and the
+// services. Owned by the pass; stages borrow it.
+struct PassContext {
+  const Options* options = nullptr;
+  Env* env = nullptr;
+  Clock* clock = nullptr;
+  StateStore* state = nullptr;
+  File input;
+  FileStat input_st;  // identity of the input directory, for snapshot keys
+  File warehouse;
+  File manifests;
+  // <warehouse>/.atomic-ingest-tmp, where copies across filesystems are
+  // staged before their rename into place.
+  File tmp_dir;
+  bool cross_fs = false;
+  ManifestWriter* manifest = nullptr;
+};
+
+// Counters of one pass, reported in its summary record.
+struct PassStats {
+  uint64_t files_ingested = 0;
+  uint64_t bytes_ingested = 0;
+  uint64_t duplicates = 0;
+  uint64_t deferred = 0;
+  uint64_t failed = 0;
+  uint64_t skipped = 0;
+  uint64_t recovered = 0;
+  uint64_t queue_depth_peak = 0;
+};
+
+}  // namespace ingest

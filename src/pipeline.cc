@@ -1,0 +1,122 @@
+#include "pipeline.h"
+
+#include <unistd.h>
+
+namespace ingest {
+
+namespace {
+
+// How long a partial batch may wait for more files before it commits, so a
+// slow trickle of large files still commits steadily.
+constexpr std::chrono::milliseconds kBatchLinger{500};
+
+const File* TempDirFor(const PassContext& ctx) {
+  return ctx.cross_fs && !ctx.options->dry_run ? &ctx.tmp_dir : nullptr;
+}
+
+bool KeepOwner() { return ::geteuid() == 0; }
+
+}  // namespace
+
+Pipeline::Pipeline(PassContext* ctx, PassStats* stats)
+    : ctx_(ctx),
+      stats_(stats),
+      committer_(ctx, stats),
+      batch_size_(static_cast<size_t>(ctx->options->batch_size)),
+      threaded_(ctx->options->concurrency > 1),
+      work_(static_cast<size_t>(ctx->options->concurrency) * 4),
+      done_(static_cast<size_t>(ctx->options->batch_size) * 2) {
+  if (!threaded_) {
+    inline_preparer_ = std::make_unique<Preparer>(ctx->env, &ctx->input, TempDirFor(*ctx),
+                                                  KeepOwner());
+    return;
+  }
+  live_workers_ = ctx->options->concurrency;
+  for (int i = 0; i < ctx->options->concurrency; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  committer_thread_ = std::thread([this] { CommitterLoop(); });
+}
+
+Pipeline::~Pipeline() { (void)Finish(); }
+
+void Pipeline::SetError(const Status& s) {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  if (error_.ok()) error_ = s;
+  failed_ = true;
+}
+
+bool Pipeline::Submit(Candidate candidate) {
+  if (failed_) return false;
+  if (threaded_) return work_.Push(std::move(candidate));
+  Prepared p;
+  inline_preparer_->Prepare(candidate, &p);
+  pending_.push_back(std::move(p));
+  stats_->queue_depth_peak = std::max<uint64_t>(stats_->queue_depth_peak, pending_.size());
+  if (pending_.size() >= batch_size_) {
+    Status s = CommitPending();
+    if (!s.ok()) SetError(s);
+  }
+  return !failed_;
+}
+
+Status Pipeline::CommitPending() {
+  if (pending_.empty()) return Status::OK();
+  Status s = committer_.CommitBatch(&pending_);
+  pending_.clear();
+  return s;
+}
+
+void Pipeline::WorkerLoop() {
+  Preparer preparer(ctx_->env, &ctx_->input, TempDirFor(*ctx_), KeepOwner());
+  for (;;) {
+    bool closed = false;
+    std::optional<Candidate> c = work_.Pop(std::chrono::milliseconds(200), &closed);
+    if (closed) break;
+    if (!c) continue;
+    Prepared p;
+    preparer.Prepare(*c, &p);
+    if (!done_.Push(std::move(p))) break;
+  }
+  if (--live_workers_ == 0) done_.Close();
+}
+
+void Pipeline::CommitterLoop() {
+  auto oldest = std::chrono::steady_clock::now();
+  for (;;) {
+    bool closed = false;
+    std::optional<Prepared> p = done_.Pop(std::chrono::milliseconds(100), &closed);
+    if (p) {
+      if (pending_.empty()) oldest = std::chrono::steady_clock::now();
+      pending_.push_back(std::move(*p));
+    }
+    const bool linger_over = std::chrono::steady_clock::now() - oldest >= kBatchLinger;
+    if (!pending_.empty() && (closed || pending_.size() >= batch_size_ || linger_over)) {
+      Status s = failed_ ? Status::OK() : CommitPending();
+      pending_.clear();
+      if (!s.ok()) {
+        SetError(s);
+        work_.Close();
+      }
+    }
+    if (closed) break;
+  }
+}
+
+Status Pipeline::Finish() {
+  if (finished_) return error_;
+  finished_ = true;
+  if (threaded_) {
+    work_.Close();
+    for (std::thread& t : workers_) t.join();
+    committer_thread_.join();
+    stats_->queue_depth_peak = std::max<uint64_t>(stats_->queue_depth_peak, work_.peak());
+  } else if (!failed_) {
+    Status s = CommitPending();
+    if (!s.ok()) SetError(s);
+  }
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return error_;
+}
+
+}  // namespace ingest

@@ -1,0 +1,142 @@
+#include "prepare.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "fs_util.h"
+#include "sidecar.h"
+
+namespace ingest {
+
+namespace {
+
+constexpr size_t kBufferSize = 1 << 20;
+constexpr size_t kMaxSidecarBytes = 64 * 1024;
+
+bool SameInode(const FileStat& a, const FileStat& b) { return a.dev == b.dev && a.ino == b.ino; }
+
+}  // namespace
+
+std::string NextTempName() {
+  static std::atomic<uint64_t> counter{0};
+  return std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1)) + ".copy";
+}
+
+Preparer::Preparer(Env* env, const File* input, const File* tmp_dir, bool keep_owner)
+    : env_(env), input_(input), tmp_dir_(tmp_dir), keep_owner_(keep_owner), buf_(kBufferSize) {}
+
+void Preparer::Prepare(const Candidate& c, Prepared* out) {
+  out->candidate = c;
+  out->outcome = Prepared::Outcome::kFailed;
+  // O_NONBLOCK: a FIFO swapped in after the scan must not block the pass.
+  File src;
+  Status s = env_->OpenAt(*input_, c.name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &src);
+  if (s.IsNotFound() || (!s.ok() && s.err() == ELOOP)) {
+    out->outcome = Prepared::Outcome::kChanged;
+    return;
+  }
+  if (!s.ok()) {
+    out->error = s;
+    return;
+  }
+  FileStat before;
+  s = env_->Stat(src, &before);
+  if (!s.ok()) {
+    out->error = s;
+    return;
+  }
+  if (!before.IsRegular() || !c.st.SameContentIdentity(before)) {
+    out->outcome = Prepared::Outcome::kChanged;
+    return;
+  }
+  s = HashAndCopy(src, out);
+  if (!s.ok()) {
+    out->error = s;
+    return;
+  }
+  s = env_->Stat(src, &out->st);
+  if (!s.ok()) {
+    out->error = s;
+    return;
+  }
+  // A writer that appended or rewrote the file while it was read changes
+  // size, mtime or ctime; what was hashed may not be what is there.
+  if (!before.SameContentIdentity(out->st) || !SameInode(before, c.st)) {
+    out->outcome = Prepared::Outcome::kChanged;
+    if (!out->tmp_name.empty()) (void)env_->Unlink(*tmp_dir_, out->tmp_name);
+    out->tmp_name.clear();
+    return;
+  }
+  if (c.has_sidecar) {
+    s = CheckSidecar(c, out->sha256);
+    if (!s.ok()) {
+      if (!out->tmp_name.empty()) (void)env_->Unlink(*tmp_dir_, out->tmp_name);
+      out->tmp_name.clear();
+      out->error = s;
+      return;
+    }
+  }
+  out->outcome = Prepared::Outcome::kReady;
+}
+
+Status Preparer::HashAndCopy(const File& src, Prepared* out) {
+  File tmp;
+  if (tmp_dir_ != nullptr) {
+    out->tmp_name = NextTempName();
+    Status s = env_->OpenAt(*tmp_dir_, out->tmp_name, O_WRONLY | O_CREAT | O_EXCL, 0600, &tmp);
+    if (!s.ok()) {
+      out->tmp_name.clear();
+      return s;
+    }
+  }
+  Status s;
+  for (;;) {
+    size_t got = 0;
+    s = env_->Read(src, buf_.data(), buf_.size(), &got);
+    if (!s.ok() || got == 0) break;
+    std::string_view chunk(buf_.data(), got);
+    sha_.Update(chunk);
+    if (tmp.isValid()) {
+      s = env_->Write(tmp, chunk);
+      if (!s.ok()) break;
+    }
+  }
+  out->sha256 = sha_.FinishHex();
+  if (s.ok() && tmp.isValid()) {
+    // Keep what readers of the warehouse may rely on: mode, owner, mtime.
+    // The copy is made durable by the batch's barrier, not here.
+    const FileStat& st = out->candidate.st;
+    s = env_->SetMode(tmp, st.mode & 07777);
+    if (s.ok() && keep_owner_) s = env_->SetOwner(tmp, st.uid, st.gid);
+    if (s.ok()) s = env_->SetMtime(tmp, st.mtime_ns);
+    FileStat tst;
+    if (s.ok()) s = env_->Stat(tmp, &tst);
+    out->tmp_dev = tst.dev;
+    out->tmp_ino = tst.ino;
+  }
+  if (!s.ok() && !out->tmp_name.empty()) {
+    (void)env_->Unlink(*tmp_dir_, out->tmp_name);
+    out->tmp_name.clear();
+  }
+  return s;
+}
+
+Status Preparer::CheckSidecar(const Candidate& c, const std::string& sha256) {
+  std::string sidecar = c.name + std::string(kSidecarSuffix);
+  std::string content;
+  Status s = ReadSmallFile(env_, *input_, sidecar, kMaxSidecarBytes, &content);
+  if (!s.ok()) return s;
+  std::string expected;
+  s = ParseSidecar(content, c.name, &expected);
+  if (!s.ok()) return Status::Corruption("sidecar " + input_->Child(sidecar) + " " + s.message());
+  if (!expected.empty() && expected != sha256) {
+    return Status::Corruption("checksum mismatch for " + input_->Child(c.name) + ": " + sidecar +
+                              " says " + expected + ", content is " + sha256);
+  }
+  return Status::OK();
+}
+
+}  // namespace ingest

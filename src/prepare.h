@@ -1,0 +1,63 @@
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "env.h"
+#include "sha256.h"
+
+namespace ingest {
+
+// A staged file that the scanner judged complete.
+struct Candidate {
+  std::string name;
+  FileStat st;              // from the scan
+  bool has_sidecar = false; // sidecar mode: "<name>.ok" exists
+};
+
+// The outcome of hashing (and, across filesystems, copying) one candidate.
+struct Prepared {
+  enum class Outcome {
+    kReady,      // hashed; ready to commit
+    kChanged,    // modified, replaced or removed since the scan: retry later
+    kFailed,     // error (unreadable, checksum mismatch, ...): see `error`
+  };
+  Candidate candidate;
+  Outcome outcome = Outcome::kFailed;
+  Status error;
+  std::string sha256;
+  FileStat st;  // fstat of the open descriptor after hashing
+  // Across filesystems: the fsync-pending copy in the warehouse temp dir.
+  std::string tmp_name;
+  uint64_t tmp_dev = 0;
+  uint64_t tmp_ino = 0;
+};
+
+// Hashes candidates, and copies them into the warehouse's temp directory
+// when the warehouse is on another filesystem. One Preparer per worker
+// thread; the Files it borrows must outlive it.
+class Preparer {
+ public:
+  // `tmp_dir` is null when the warehouse shares the staging filesystem or
+  // when nothing may be written (dry run).
+  Preparer(Env* env, const File* input, const File* tmp_dir, bool keep_owner);
+
+  void Prepare(const Candidate& candidate, Prepared* out);
+
+ private:
+  Status HashAndCopy(const File& src, Prepared* out);
+  Status CheckSidecar(const Candidate& c, const std::string& sha256);
+
+  Env* env_;
+  const File* input_;
+  const File* tmp_dir_;
+  bool keep_owner_;
+  Sha256 sha_;
+  std::vector<char> buf_;
+};
+
+// Unique names for temp copies within this process.
+std::string NextTempName();
+
+}  // namespace ingest

@@ -1,0 +1,125 @@
+#include "records.h"
+
+#include "codec.h"
+
+namespace ingest {
+
+namespace {
+
+constexpr uint64_t kVersion = 1;
+
+std::string DevIno(uint64_t dev, uint64_t ino) {
+  return std::to_string(dev) + ":" + std::to_string(ino);
+}
+
+Encoder Begin() {
+  Encoder e;
+  e.PutVarint(kVersion);
+  return e;
+}
+
+bool CheckVersion(Decoder* d) {
+  uint64_t v;
+  return d->GetVarint(&v) && v == kVersion;
+}
+
+}  // namespace
+
+namespace keys {
+std::string Content(std::string_view sha256) { return std::string(kContent) + std::string(sha256); }
+std::string Intent(std::string_view id) { return std::string(kIntent) + std::string(id); }
+std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino) {
+  return std::string(kSnapshot) + DevIno(dir_dev, dir_ino) + "/";
+}
+std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, std::string_view name) {
+  return SnapshotDir(dir_dev, dir_ino) + std::string(name);
+}
+std::string Known(uint64_t dev, uint64_t ino) { return std::string(kKnown) + DevIno(dev, ino); }
+}  // namespace keys
+
+std::string EncodeContentRecord(const ContentRecord& r) {
+  Encoder e = Begin();
+  e.PutString(r.path);
+  e.PutString(r.source);
+  e.PutString(r.manifest);
+  e.PutVarint(r.size);
+  e.PutSigned(r.ingested_at_ns);
+  return e.Release();
+}
+
+bool DecodeContentRecord(std::string_view in, ContentRecord* r) {
+  Decoder d(in);
+  return CheckVersion(&d) && d.GetString(&r->path) && d.GetString(&r->source) &&
+         d.GetString(&r->manifest) && d.GetVarint(&r->size) && d.GetSigned(&r->ingested_at_ns) &&
+         d.done();
+}
+
+std::string EncodeSnapshot(const Snapshot& s) {
+  Encoder e = Begin();
+  e.PutVarint(s.dev);
+  e.PutVarint(s.ino);
+  e.PutVarint(s.size);
+  e.PutSigned(s.mtime_ns);
+  e.PutSigned(s.ctime_ns);
+  e.PutSigned(s.first_seen_ns);
+  return e.Release();
+}
+
+bool DecodeSnapshot(std::string_view in, Snapshot* s) {
+  Decoder d(in);
+  return CheckVersion(&d) && d.GetVarint(&s->dev) && d.GetVarint(&s->ino) &&
+         d.GetVarint(&s->size) && d.GetSigned(&s->mtime_ns) && d.GetSigned(&s->ctime_ns) &&
+         d.GetSigned(&s->first_seen_ns) && d.done();
+}
+
+std::string EncodeKnownFile(const KnownFile& k) {
+  Encoder e = Begin();
+  e.PutVarint(k.size);
+  e.PutSigned(k.mtime_ns);
+  e.PutSigned(k.ctime_ns);
+  e.PutString(k.sha256);
+  return e.Release();
+}
+
+bool DecodeKnownFile(std::string_view in, KnownFile* k) {
+  Decoder d(in);
+  return CheckVersion(&d) && d.GetVarint(&k->size) && d.GetSigned(&k->mtime_ns) &&
+         d.GetSigned(&k->ctime_ns) && d.GetString(&k->sha256) && d.done();
+}
+
+std::string EncodeIntent(const Intent& i) {
+  Encoder e = Begin();
+  e.PutVarint(static_cast<uint64_t>(i.action));
+  e.PutString(i.sha256);
+  e.PutString(i.src_dir);
+  e.PutString(i.src_name);
+  e.PutVarint(i.src_dev);
+  e.PutVarint(i.src_ino);
+  e.PutVarint(i.size);
+  e.PutSigned(i.mtime_ns);
+  e.PutString(i.tmp_dir);
+  e.PutString(i.tmp_name);
+  e.PutVarint(i.moved_dev);
+  e.PutVarint(i.moved_ino);
+  e.PutString(i.dest_dir);
+  e.PutString(i.dest_name);
+  e.PutString(i.manifest_path);
+  e.PutString(i.manifest_line);
+  e.PutString(i.sidecar_name);
+  return e.Release();
+}
+
+bool DecodeIntent(std::string_view in, Intent* i) {
+  Decoder d(in);
+  uint64_t action;
+  if (!CheckVersion(&d) || !d.GetVarint(&action) || action < 1 || action > 3) return false;
+  i->action = static_cast<IntentAction>(action);
+  return d.GetString(&i->sha256) && d.GetString(&i->src_dir) && d.GetString(&i->src_name) &&
+         d.GetVarint(&i->src_dev) && d.GetVarint(&i->src_ino) && d.GetVarint(&i->size) &&
+         d.GetSigned(&i->mtime_ns) && d.GetString(&i->tmp_dir) && d.GetString(&i->tmp_name) &&
+         d.GetVarint(&i->moved_dev) && d.GetVarint(&i->moved_ino) && d.GetString(&i->dest_dir) &&
+         d.GetString(&i->dest_name) && d.GetString(&i->manifest_path) &&
+         d.GetString(&i->manifest_line) && d.GetString(&i->sidecar_name) && d.done();
+}
+
+}  // namespace ingest

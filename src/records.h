@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ingest {
+
+// The state's key space. Every record starts with a format version byte.
+//   c/<sha256>                    ContentRecord: the first ingest of a content
+//   i/<id>                        Intent: a commit that has not finished
+//   s/<dir dev>:<dir ino>/<name>  Snapshot: when a file's tuple was first seen
+//   k/<dev>:<ino>                 KnownFile: a kept duplicate, never hashed again
+//   m/last_pass                   the last pass's summary (JSON)
+namespace keys {
+inline constexpr std::string_view kContent = "c/";
+inline constexpr std::string_view kIntent = "i/";
+inline constexpr std::string_view kSnapshot = "s/";
+inline constexpr std::string_view kKnown = "k/";
+inline constexpr std::string_view kLastPass = "m/last_pass";
+
+std::string Content(std::string_view sha256);
+std::string Intent(std::string_view id);
+std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino);  // prefix of Snapshot()
+std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, std::string_view name);
+std::string Known(uint64_t dev, uint64_t ino);
+}  // namespace keys
+
+struct ContentRecord {
+  std::string path;      // final warehouse path
+  std::string source;    // original staging path
+  std::string manifest;  // manifest file that holds its record
+  uint64_t size = 0;
+  int64_t ingested_at_ns = 0;
+};
+
+// The (dev, ino, size, mtime, ctime) tuple of a staged file and when this
+// exact tuple was first observed.
+struct Snapshot {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  int64_t first_seen_ns = 0;
+};
+
+// A staged file whose content is known to be a duplicate and that stays in
+// staging (--on-duplicate keep).
+struct KnownFile {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  std::string sha256;
+};
+
+enum class IntentAction : uint8_t { kIngest = 1, kQuarantine = 2, kDelete = 3 };
+
+// A durable promise, written before anything moves, that says everything
+// recovery needs to finish or undo one file's commit.
+struct Intent {
+  IntentAction action = IntentAction::kIngest;
+  std::string sha256;
+  // Where the file was staged and the inode that was hashed there.
+  std::string src_dir;
+  std::string src_name;
+  uint64_t src_dev = 0;
+  uint64_t src_ino = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  // Across filesystems: the hidden copy in the warehouse's temp directory.
+  std::string tmp_dir;
+  std::string tmp_name;
+  // The inode that ends up at dest: the source itself, or the copy.
+  uint64_t moved_dev = 0;
+  uint64_t moved_ino = 0;
+  // Final place (empty dest_dir for kDelete).
+  std::string dest_dir;
+  std::string dest_name;
+  // Absolute manifest file and the exact line for it (kIngest only).
+  std::string manifest_path;
+  std::string manifest_line;
+  // "<name>.ok" to remove once committed, or empty.
+  std::string sidecar_name;
+
+  bool cross_fs() const { return !tmp_name.empty(); }
+};
+
+std::string EncodeContentRecord(const ContentRecord& r);
+bool DecodeContentRecord(std::string_view in, ContentRecord* r);
+std::string EncodeSnapshot(const Snapshot& s);
+bool DecodeSnapshot(std::string_view in, Snapshot* s);
+std::string EncodeKnownFile(const KnownFile& k);
+bool DecodeKnownFile(std::string_view in, KnownFile* k);
+std::string EncodeIntent(const Intent& i);
+bool DecodeIntent(std::string_view in, Intent* i);
+
+}  // namespace ingest

@@ -1,0 +1,169 @@
+#include "recovery.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "fs_util.h"
+#include "records.h"
+#include "scanner.h"
+#include "warehouse.h"
+
+namespace ingest {
+
+namespace {
+
+bool HasInode(Env* env, const File& dir, const std::string& name, uint64_t dev, uint64_t ino) {
+  FileStat st;
+  return env->StatAt(dir, name, &st).ok() && st.dev == dev && st.ino == ino;
+}
+
+class IntentRecovery {
+ public:
+  IntentRecovery(PassContext* ctx, PassStats* stats) : ctx_(ctx), stats_(stats) {}
+
+  Status Recover(const std::string& id, const Intent& in) {
+    Env* env = ctx_->env;
+    bool at_dest = false;
+    File dest;
+    if (!in.dest_dir.empty()) {
+      Status s = OpenDirs(env, ctx_->warehouse, in.dest_dir, &dest);
+      if (!s.ok() && !s.IsNotFound()) return s;
+      at_dest = s.ok() && HasInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino);
+    } else {
+      // A deletion goes ahead only when its content is safely committed.
+      std::string value;
+      Status s = ctx_->state->Get(keys::Content(in.sha256), &value);
+      if (!s.ok() && !s.IsNotFound()) return s;
+      at_dest = s.ok();
+    }
+    return at_dest ? RollForward(id, in) : RollBack(id, in);
+  }
+
+ private:
+  Status RollForward(const std::string& id, const Intent& in) {
+    Env* env = ctx_->env;
+    Status s;
+    if (in.action == IntentAction::kIngest) {
+      // The manifest may already hold the record: the crash came after R.
+      bool found = false;
+      s = ctx_->manifest->Contains(in.manifest_path, in.manifest_line, &found);
+      if (!s.ok()) return s;
+      if (!found) {
+        s = ctx_->manifest->Append(in.manifest_path, in.manifest_line);
+        if (s.ok()) s = ctx_->manifest->Sync();
+        if (!s.ok()) return s;
+      }
+    }
+    bool unlinked = false;
+    if ((in.cross_fs() || in.action == IntentAction::kDelete) &&
+        HasInode(env, ctx_->input, in.src_name, in.src_dev, in.src_ino)) {
+      s = env->Unlink(ctx_->input, in.src_name);
+      if (!s.ok()) return s;
+      unlinked = true;
+    }
+    if (!in.sidecar_name.empty()) {
+      s = env->Unlink(ctx_->input, in.sidecar_name);
+      if (!s.ok() && !s.IsNotFound()) return s;
+      unlinked |= s.ok();
+    }
+    if (unlinked) {
+      s = env->SyncFs(ctx_->input);
+      if (!s.ok()) return s;
+    }
+    std::vector<StateWrite> writes{{keys::Intent(id), std::nullopt}};
+    const FileStat& dir = ctx_->input_st;
+    writes.push_back({keys::Snapshot(dir.dev, dir.ino, in.src_name), std::nullopt});
+    if (in.action == IntentAction::kIngest) {
+      ContentRecord rec;
+      rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
+      rec.source = ctx_->input.Child(in.src_name);
+      rec.manifest = JoinPath(ctx_->manifests.path(),
+                              JoinPath(in.manifest_path, std::string(kManifestFileName)));
+      rec.size = in.size;
+      rec.ingested_at_ns = ctx_->clock->NowNs();
+      writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
+      ++stats_->files_ingested;
+      stats_->bytes_ingested += in.size;
+    } else {
+      ++stats_->duplicates;
+    }
+    ++stats_->recovered;
+    spdlog::info("recovery: finished the commit of {}", ctx_->input.Child(in.src_name));
+    return ctx_->state->Apply(writes, /*sync=*/true);
+  }
+
+  Status RollBack(const std::string& id, const Intent& in) {
+    Env* env = ctx_->env;
+    if (in.cross_fs() && ctx_->tmp_dir.isValid()) {
+      Status s = env->Unlink(ctx_->tmp_dir, in.tmp_name);
+      if (!s.ok() && !s.IsNotFound()) return s;
+    }
+    ++stats_->recovered;
+    spdlog::info("recovery: rolled back the commit of {}; it stays in staging",
+                 ctx_->input.Child(in.src_name));
+    return ctx_->state->Apply({{keys::Intent(id), std::nullopt}}, /*sync=*/true);
+  }
+
+  PassContext* ctx_;
+  PassStats* stats_;
+};
+
+// Removes every entry of the temp directory: once intents are resolved,
+// whatever is left there belongs to no commit.
+Status EmptyTempDir(PassContext* ctx) {
+  if (!ctx->tmp_dir.isValid()) return Status::OK();
+  // Unlinking while listing may make getdents skip entries, so list a
+  // bounded chunk, unlink it, and list again from the start.
+  for (;;) {
+    File dir;
+    Status s = ctx->env->OpenDirAt(ctx->tmp_dir, ".", &dir);
+    if (!s.ok()) return s;
+    DirScanner scanner(ctx->env, &dir, 64 * 1024);
+    std::vector<std::string> names;
+    bool done = false;
+    while (!done && names.size() < 4096) {
+      DirEntry e;
+      s = scanner.Next(&e, &done);
+      if (!s.ok()) return s;
+      if (!done) names.emplace_back(e.name);
+    }
+    if (names.empty()) return Status::OK();
+    for (const std::string& name : names) {
+      s = ctx->env->Unlink(ctx->tmp_dir, name);
+      if (!s.ok() && !s.IsNotFound()) return s;
+    }
+  }
+}
+
+}  // namespace
+
+Status RecoverIntents(PassContext* ctx, PassStats* stats) {
+  // Ingests first, so that a duplicate's deletion can see whether the
+  // content it duplicates made it.
+  std::vector<std::pair<std::string, Intent>> ingests, others;
+  Status bad;
+  Status s = ctx->state->Scan(keys::kIntent, [&](std::string_view key, std::string_view value) {
+    Intent in;
+    std::string id(key.substr(keys::kIntent.size()));
+    if (!DecodeIntent(value, &in)) {
+      bad = Status::Corruption("state: undecodable intent " + id);
+      return false;
+    }
+    (in.action == IntentAction::kIngest ? ingests : others).emplace_back(id, std::move(in));
+    return true;
+  });
+  if (s.ok()) s = bad;
+  if (!s.ok()) return s;
+  IntentRecovery recovery(ctx, stats);
+  for (auto* list : {&ingests, &others}) {
+    for (const auto& [id, in] : *list) {
+      s = recovery.Recover(id, in);
+      if (!s.ok()) return s;
+    }
+  }
+  return EmptyTempDir(ctx);
+}
+
+}  // namespace ingest

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "env.h"
+
+namespace ingest {
+
+struct DirEntry {
+  std::string_view name;  // valid until the next call to Next()
+  uint64_t ino = 0;
+  uint8_t type = 0;          // DT_* from getdents64; DT_UNKNOWN on some filesystems
+  int64_t next_offset = 0;   // d_off: where a listing resumes after this entry
+};
+
+// Streams a directory with getdents64 into one fixed buffer, so memory does
+// not grow with the number of entries. "." and ".." are skipped. Not
+// thread-safe.
+class DirScanner {
+ public:
+  static constexpr size_t kDefaultBufferSize = 256 * 1024;
+
+  // `dir` must outlive the scanner.
+  DirScanner(Env* env, const File* dir, size_t buffer_size = kDefaultBufferSize);
+
+  // Sets *done at the end of the listing; otherwise fills *entry.
+  Status Next(DirEntry* entry, bool* done);
+
+ private:
+  Env* env_;
+  const File* dir_;
+  std::vector<char> buf_;
+  size_t len_ = 0;
+  size_t pos_ = 0;
+  bool eof_ = false;
+};
+
+// Why a name is never a candidate.
+enum class NameFilter { kCandidate, kHidden, kTempSuffix, kSidecar };
+
+// Hidden names (leading '.'), temp suffixes (.tmp .part .swp) and ".ok"
+// sidecars are never ingested.
+NameFilter ClassifyName(std::string_view name);
+const char* NameFilterText(NameFilter f);
+
+}  // namespace ingest
