@@ -25,24 +25,27 @@ struct Flags {
   po::options_description all;
 
   Flags() {
-    paths.add_options()
-        ("input", po::value<std::string>(), "staging directory to ingest from")
-        ("warehouse", po::value<std::string>(), "warehouse root; files land in ingest_date=YYYY-MM-DD/")
-        ("manifests", po::value<std::string>(), "manifest root; records go to YYYY/MM/DD/HH/manifest.jsonl")
-        ("state-path", po::value<std::string>(), "state directory (LevelDB and the run lock)");
-    behaviour.add_options()
-        ("mode", po::value<std::string>()->default_value("stability"), "stability|sidecar: how a file is judged complete")
-        ("stability-seconds", po::value<int64_t>()->default_value(30), "seconds a file must stay unchanged (stability mode)")
-        ("on-duplicate", po::value<std::string>()->default_value("quarantine"), "quarantine|delete|keep: what to do with content already ingested")
-        ("concurrency", po::value<int>()->default_value(2), "files hashed and moved in parallel")
-        ("batch-size", po::value<int>()->default_value(1000), "files per durable commit")
-        ("dry-run", po::bool_switch(), "print what would happen; change nothing");
-    logging.add_options()
-        ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
-        ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)");
-    general.add_options()
-        ("help,h", po::bool_switch(), "show this help")
-        ("version", po::bool_switch(), "show the version");
+    paths.add_options()("input", po::value<std::string>(), "staging directory to ingest from")(
+        "warehouse", po::value<std::string>(),
+        "warehouse root; files land in ingest_date=YYYY-MM-DD/")(
+        "manifests", po::value<std::string>(),
+        "manifest root; records go to YYYY/MM/DD/HH/manifest.jsonl")(
+        "state-path", po::value<std::string>(), "state directory (LevelDB and the run lock)");
+    behaviour.add_options()("mode", po::value<std::string>()->default_value("stability"),
+                            "stability|sidecar: how a file is judged complete")(
+        "stability-seconds", po::value<int64_t>()->default_value(30),
+        "seconds a file must stay unchanged (stability mode)")(
+        "on-duplicate", po::value<std::string>()->default_value("quarantine"),
+        "quarantine|delete|keep: what to do with content already ingested")(
+        "concurrency", po::value<int>()->default_value(2), "files hashed and moved in parallel")(
+        "batch-size", po::value<int>()->default_value(1000), "files per durable commit")(
+        "dry-run", po::bool_switch(), "print what would happen; change nothing");
+    logging.add_options()("log-level", po::value<std::string>()->default_value("info"),
+                          "trace|debug|info|warn|error")(
+        "log-format", po::value<std::string>()->default_value("text"),
+        "text|json (one JSON object per line)");
+    general.add_options()("help,h", po::bool_switch(), "show this help")(
+        "version", po::bool_switch(), "show the version");
     all.add(paths).add(behaviour).add(logging).add(general);
   }
 };
@@ -110,8 +113,8 @@ bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, Co
   if (out->help || out->version) return true;
 
   Options& o = out->options;
-  std::vector<std::pair<std::string, std::string*>> roots = {
-      {"state-path", &o.state_path}, {"manifests", &o.manifests}};
+  std::vector<std::pair<std::string, std::string*>> roots = {{"state-path", &o.state_path},
+                                                             {"manifests", &o.manifests}};
   if (needs_roots) {
     roots.insert(roots.begin(), {{"input", &o.input}, {"warehouse", &o.warehouse}});
   }

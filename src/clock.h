@@ -33,9 +33,9 @@ class ManualClock final : public Clock {
 // UTC calendar renderings of a time, all from one conversion.
 struct UtcTime {
   explicit UtcTime(int64_t ns);
-  std::string Date() const;         // "YYYY-MM-DD"
-  std::string HourPath() const;     // "YYYY/MM/DD/HH"
-  std::string Rfc3339() const;      // "YYYY-MM-DDTHH:MM:SS.mmmmmmZ"
+  std::string Date() const;      // "YYYY-MM-DD"
+  std::string HourPath() const;  // "YYYY/MM/DD/HH"
+  std::string Rfc3339() const;   // "YYYY-MM-DDTHH:MM:SS.mmmmmmZ"
 
   int year, month, day, hour, minute, second, micros;
 };

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "fs_util.h"
+#include "name_escape.h"
 #include "sidecar.h"
 #include "warehouse.h"
 
@@ -60,8 +61,8 @@ Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std
   if (!s.ok()) return s;
   std::vector<std::string>& taken = taken_[dest_rel];
   const std::string& original = p.candidate.name;
-  for (const std::string& candidate : {original, CollisionName(original, p.sha256, 12),
-                                       CollisionName(original, p.sha256, 64)}) {
+  for (const std::string& candidate :
+       {original, CollisionName(original, p.sha256, 12), CollisionName(original, p.sha256, 64)}) {
     if (std::find(taken.begin(), taken.end(), candidate) != taken.end()) continue;
     FileStat st;
     Status exists = dir == nullptr ? Status::NotFound("") : ctx_->env->StatAt(*dir, candidate, &st);
@@ -239,23 +240,23 @@ void Committer::ReportDryRun(const std::vector<Planned>& plan) {
     std::string dest = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
     switch (p.action) {
       case Action::kIngest:
-        std::printf("ingest %s -> %s\n", source.c_str(), dest.c_str());
+        std::printf("ingest %s -> %s\n", Printable(source).c_str(), Printable(dest).c_str());
         ++stats_->files_ingested;
         stats_->bytes_ingested += in.size;
         break;
       case Action::kQuarantine:
-        std::printf("duplicate of %s: %s -> %s\n", p.duplicate_of.c_str(), source.c_str(),
-                    dest.c_str());
+        std::printf("duplicate of %s: %s -> %s\n", Printable(p.duplicate_of).c_str(),
+                    Printable(source).c_str(), Printable(dest).c_str());
         ++stats_->duplicates;
         break;
       case Action::kDelete:
-        std::printf("duplicate of %s: %s would be deleted\n", p.duplicate_of.c_str(),
-                    source.c_str());
+        std::printf("duplicate of %s: %s would be deleted\n", Printable(p.duplicate_of).c_str(),
+                    Printable(source).c_str());
         ++stats_->duplicates;
         break;
       case Action::kKeep:
-        std::printf("duplicate of %s: %s would be kept in staging\n", p.duplicate_of.c_str(),
-                    source.c_str());
+        std::printf("duplicate of %s: %s would be kept in staging\n",
+                    Printable(p.duplicate_of).c_str(), Printable(source).c_str());
         ++stats_->duplicates;
         break;
     }
@@ -416,9 +417,10 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
     if (p.action == Action::kIngest) {
       ++stats_->files_ingested;
       stats_->bytes_ingested += p.intent.size;
-      spdlog::info("ingested {} -> {} ({} bytes, sha256 {})", source,
-                   JoinPath(ctx_->warehouse.path(), JoinPath(p.intent.dest_dir, p.intent.dest_name)),
-                   p.intent.size, p.intent.sha256);
+      spdlog::info(
+          "ingested {} -> {} ({} bytes, sha256 {})", source,
+          JoinPath(ctx_->warehouse.path(), JoinPath(p.intent.dest_dir, p.intent.dest_name)),
+          p.intent.size, p.intent.sha256);
     } else {
       ++stats_->duplicates;
       spdlog::info("duplicate of {}: {} {}", p.duplicate_of, source,

@@ -55,7 +55,8 @@ Status OpenOrCreateDirs(Env* env, const File& root, std::string_view rel, File* 
 }
 
 Status OpenDirs(Env* env, const File& root, std::string_view rel, File* out) {
-  return WalkDirs(env, root, rel, out, [](const File&, const std::string&) { return Status::OK(); });
+  return WalkDirs(env, root, rel, out,
+                  [](const File&, const std::string&) { return Status::OK(); });
 }
 
 Status ReadSmallFile(Env* env, const File& dir, const std::string& name, size_t max,
@@ -67,7 +68,8 @@ Status ReadSmallFile(Env* env, const File& dir, const std::string& name, size_t 
   size_t got = 0;
   s = env->ReadAt(f, 0, out->data(), max + 1, &got);
   if (!s.ok()) return s;
-  if (got > max) return Status::Corruption(f.path() + " is larger than " + std::to_string(max) + " bytes");
+  if (got > max)
+    return Status::Corruption(f.path() + " is larger than " + std::to_string(max) + " bytes");
   out->resize(got);
   return Status::OK();
 }

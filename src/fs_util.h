@@ -11,8 +11,7 @@ namespace ingest {
 // 0777 (less the umask). `rel` is '/'-separated and may be empty (then the
 // root itself is reopened). *created tells whether anything was created,
 // so the caller knows a directory entry still has to be made durable.
-Status OpenOrCreateDirs(Env* env, const File& root, std::string_view rel, File* out,
-                        bool* created);
+Status OpenOrCreateDirs(Env* env, const File& root, std::string_view rel, File* out, bool* created);
 
 // Opens <root>/<rel> as a directory without creating anything.
 Status OpenDirs(Env* env, const File& root, std::string_view rel, File* out);

@@ -1,7 +1,6 @@
 #include "ingest_pass.h"
 
 #include <dirent.h>
-
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -9,9 +8,10 @@
 
 #include "fs_util.h"
 #include "manifest.h"
+#include "name_escape.h"
 #include "pipeline.h"
-#include "recovery.h"
 #include "records.h"
+#include "recovery.h"
 #include "scanner.h"
 #include "sidecar.h"
 #include "stability.h"
@@ -170,7 +170,7 @@ class Scan {
   Status Skip(const std::string& name, const std::string& why) {
     ++skipped_;
     if (ctx_->options->dry_run) {
-      std::printf("skip %s: %s\n", ctx_->input.Child(name).c_str(), why.c_str());
+      std::printf("skip %s: %s\n", Printable(ctx_->input.Child(name)).c_str(), why.c_str());
     } else {
       spdlog::debug("skip {}: {}", ctx_->input.Child(name), why);
     }
@@ -180,7 +180,7 @@ class Scan {
   Status Defer(const std::string& name, const std::string& why) {
     ++deferred_;
     if (ctx_->options->dry_run) {
-      std::printf("wait %s: %s\n", ctx_->input.Child(name).c_str(), why.c_str());
+      std::printf("wait %s: %s\n", Printable(ctx_->input.Child(name)).c_str(), why.c_str());
     } else {
       spdlog::debug("wait {}: {}", ctx_->input.Child(name), why);
     }

@@ -58,21 +58,20 @@ Status LockState(const Options& o, bool read_only, File* dir) {
 
 std::string SummaryJson(const PassStats& st, double seconds) {
   char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "{\"files_ingested\":%llu,\"bytes_ingested\":%llu,\"duplicates\":%llu,"
-                "\"deferred\":%llu,\"failed\":%llu,\"skipped\":%llu,\"recovered\":%llu,"
-                "\"files_per_sec\":%.1f,\"bytes_per_sec\":%.0f,\"queue_depth\":%llu,"
-                "\"duration\":%.3f}",
-                static_cast<unsigned long long>(st.files_ingested),
-                static_cast<unsigned long long>(st.bytes_ingested),
-                static_cast<unsigned long long>(st.duplicates),
-                static_cast<unsigned long long>(st.deferred),
-                static_cast<unsigned long long>(st.failed),
-                static_cast<unsigned long long>(st.skipped),
-                static_cast<unsigned long long>(st.recovered),
-                seconds > 0 ? static_cast<double>(st.files_ingested) / seconds : 0.0,
-                seconds > 0 ? static_cast<double>(st.bytes_ingested) / seconds : 0.0,
-                static_cast<unsigned long long>(st.queue_depth_peak), seconds);
+  std::snprintf(
+      buf, sizeof buf,
+      "{\"files_ingested\":%llu,\"bytes_ingested\":%llu,\"duplicates\":%llu,"
+      "\"deferred\":%llu,\"failed\":%llu,\"skipped\":%llu,\"recovered\":%llu,"
+      "\"files_per_sec\":%.1f,\"bytes_per_sec\":%.0f,\"queue_depth\":%llu,"
+      "\"duration\":%.3f}",
+      static_cast<unsigned long long>(st.files_ingested),
+      static_cast<unsigned long long>(st.bytes_ingested),
+      static_cast<unsigned long long>(st.duplicates), static_cast<unsigned long long>(st.deferred),
+      static_cast<unsigned long long>(st.failed), static_cast<unsigned long long>(st.skipped),
+      static_cast<unsigned long long>(st.recovered),
+      seconds > 0 ? static_cast<double>(st.files_ingested) / seconds : 0.0,
+      seconds > 0 ? static_cast<double>(st.bytes_ingested) / seconds : 0.0,
+      static_cast<unsigned long long>(st.queue_depth_peak), seconds);
   return buf;
 }
 

@@ -52,12 +52,15 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string EscapeName(std::string_view name) {
+namespace {
+
+std::string Escape(std::string_view name, bool controls) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(name.size() + 8);
   while (!name.empty()) {
     size_t n = Utf8SequenceLength(name);
+    if (controls && n == 1 && (static_cast<uint8_t>(name[0]) < 0x20 || name[0] == 0x7f)) n = 0;
     if (n == 0) {
       const auto b = static_cast<uint8_t>(name[0]);
       out += "\\x";
@@ -72,6 +75,16 @@ std::string EscapeName(std::string_view name) {
     name.remove_prefix(n);
   }
   return out;
+}
+
+}  // namespace
+
+std::string EscapeName(std::string_view name) { return Escape(name, /*controls=*/false); }
+
+std::string Printable(std::string_view text) {
+  bool plain = IsValidUtf8(text);
+  for (char c : text) plain &= static_cast<uint8_t>(c) >= 0x20 && c != 0x7f;
+  return plain ? std::string(text) : Escape(text, /*controls=*/true);
 }
 
 bool UnescapeName(std::string_view escaped, std::string* name) {

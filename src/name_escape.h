@@ -21,4 +21,9 @@ std::string EscapeName(std::string_view name);
 // Inverse of EscapeName. Returns false on a malformed escape.
 bool UnescapeName(std::string_view escaped, std::string* name);
 
+// For text logs and terminal output: like EscapeName, and control characters
+// (a newline in a name, say) also become "\xHH", so one message stays one
+// line.
+std::string Printable(std::string_view text);
+
 }  // namespace ingest

@@ -27,8 +27,8 @@ Pipeline::Pipeline(PassContext* ctx, PassStats* stats)
       work_(static_cast<size_t>(ctx->options->concurrency) * 4),
       done_(static_cast<size_t>(ctx->options->batch_size) * 2) {
   if (!threaded_) {
-    inline_preparer_ = std::make_unique<Preparer>(ctx->env, &ctx->input, TempDirFor(*ctx),
-                                                  KeepOwner());
+    inline_preparer_ =
+        std::make_unique<Preparer>(ctx->env, &ctx->input, TempDirFor(*ctx), KeepOwner());
     return;
   }
   live_workers_ = ctx->options->concurrency;

@@ -208,8 +208,8 @@ class PosixEnv final : public Env {
                 const std::string& to) override {
     if (::renameat2(from_dir.fd(), from.c_str(), to_dir.fd(), to.c_str(), RENAME_NOREPLACE) != 0) {
       int err = errno;
-      return Status::FromErrno(
-          "cannot rename " + from_dir.Child(from) + " to " + to_dir.Child(to), err);
+      return Status::FromErrno("cannot rename " + from_dir.Child(from) + " to " + to_dir.Child(to),
+                               err);
     }
     return Status::OK();
   }

@@ -12,16 +12,16 @@ namespace ingest {
 // A staged file that the scanner judged complete.
 struct Candidate {
   std::string name;
-  FileStat st;              // from the scan
-  bool has_sidecar = false; // sidecar mode: "<name>.ok" exists
+  FileStat st;               // from the scan
+  bool has_sidecar = false;  // sidecar mode: "<name>.ok" exists
 };
 
 // The outcome of hashing (and, across filesystems, copying) one candidate.
 struct Prepared {
   enum class Outcome {
-    kReady,      // hashed; ready to commit
-    kChanged,    // modified, replaced or removed since the scan: retry later
-    kFailed,     // error (unreadable, checksum mismatch, ...): see `error`
+    kReady,    // hashed; ready to commit
+    kChanged,  // modified, replaced or removed since the scan: retry later
+    kFailed,   // error (unreadable, checksum mismatch, ...): see `error`
   };
   Candidate candidate;
   Outcome outcome = Outcome::kFailed;

@@ -11,8 +11,8 @@ namespace ingest {
 struct DirEntry {
   std::string_view name;  // valid until the next call to Next()
   uint64_t ino = 0;
-  uint8_t type = 0;          // DT_* from getdents64; DT_UNKNOWN on some filesystems
-  int64_t next_offset = 0;   // d_off: where a listing resumes after this entry
+  uint8_t type = 0;         // DT_* from getdents64; DT_UNKNOWN on some filesystems
+  int64_t next_offset = 0;  // d_off: where a listing resumes after this entry
 };
 
 // Streams a directory with getdents64 into one fixed buffer, so memory does

@@ -18,8 +18,7 @@ std::string Lower(std::string_view s) {
 
 }  // namespace
 
-Status ParseSidecar(std::string_view content, std::string_view expected_name,
-                    std::string* sha256) {
+Status ParseSidecar(std::string_view content, std::string_view expected_name, std::string* sha256) {
   sha256->clear();
   size_t start = 0;
   while (start < content.size() && IsSpace(content[start])) ++start;

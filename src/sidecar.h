@@ -16,7 +16,6 @@ inline constexpr std::string_view kSidecarSuffix = ".ok";
 // ("<hex>  <name>" or "<hex> *<name>"); when `expected_name` is given, a
 // sha256sum line must name it. *sha256 is returned in lowercase. Anything
 // else is Corruption with a message naming the cause.
-Status ParseSidecar(std::string_view content, std::string_view expected_name,
-                    std::string* sha256);
+Status ParseSidecar(std::string_view content, std::string_view expected_name, std::string* sha256);
 
 }  // namespace ingest

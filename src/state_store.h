@@ -29,8 +29,9 @@ class StateStore {
   virtual Status Apply(const std::vector<StateWrite>& batch, bool sync) = 0;
   // Calls `fn` for each key with the prefix, in key order, until it returns
   // false. Writes made during the scan may or may not be seen.
-  virtual Status Scan(std::string_view prefix,
-                      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
+  virtual Status Scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
   // Bytes the store occupies on disk (approximate).
   virtual uint64_t ApproximateSize() = 0;
 };

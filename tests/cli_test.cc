@@ -1,0 +1,319 @@
+#include "cli.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CommandLineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "cli_test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    // Canonical, so expectations match what ParseCommandLine normalizes to.
+    root_ = fs::canonical(tmpl).string();
+    for (const char* d : {"input", "warehouse", "manifests", "state"}) {
+      fs::create_directory(root_ + "/" + d);
+    }
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  std::string Path(const std::string& rel) const { return root_ + "/" + rel; }
+
+  // The four roots, then `extra`.
+  std::vector<std::string> Args(const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> args = {"--input",         Path("input"), "--warehouse",
+                                     Path("warehouse"), "--manifests", Path("manifests"),
+                                     "--state-path",    Path("state")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  // Expects parsing to fail with an error that mentions `flag`.
+  void ExpectRejected(const std::vector<std::string>& args, const std::string& flag,
+                      bool needs_roots = true) {
+    CommandLine cl;
+    std::string err;
+    EXPECT_FALSE(ParseCommandLine(args, needs_roots, &cl, &err)) << flag;
+    EXPECT_NE(err.find(flag), std::string::npos)
+        << "error \"" << err << "\" does not name " << flag;
+  }
+
+  std::string root_;
+};
+
+TEST_F(CommandLineTest, DefaultsWhenOnlyRootsAreGiven) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args(), true, &cl, &err)) << err;
+  EXPECT_FALSE(cl.help);
+  EXPECT_FALSE(cl.version);
+  const Options& o = cl.options;
+  EXPECT_EQ(o.input, Path("input"));
+  EXPECT_EQ(o.warehouse, Path("warehouse"));
+  EXPECT_EQ(o.manifests, Path("manifests"));
+  EXPECT_EQ(o.state_path, Path("state"));
+  EXPECT_EQ(o.mode, Mode::kStability);
+  EXPECT_EQ(o.stability_seconds, 30);
+  EXPECT_EQ(o.concurrency, 2);
+  EXPECT_EQ(o.batch_size, 1000);
+  EXPECT_EQ(o.on_duplicate, OnDuplicate::kQuarantine);
+  EXPECT_FALSE(o.dry_run);
+  EXPECT_EQ(o.log_level, "info");
+  EXPECT_EQ(o.log_format, "text");
+}
+
+TEST_F(CommandLineTest, EveryFlagIsParsed) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(
+      ParseCommandLine(Args({"--mode", "sidecar", "--stability-seconds", "0", "--on-duplicate",
+                             "keep", "--concurrency=256", "--batch-size", "100000", "--dry-run",
+                             "--log-level", "trace", "--log-format", "json"}),
+                       true, &cl, &err))
+      << err;
+  const Options& o = cl.options;
+  EXPECT_EQ(o.mode, Mode::kSidecar);
+  EXPECT_EQ(o.stability_seconds, 0);
+  EXPECT_EQ(o.on_duplicate, OnDuplicate::kKeep);
+  EXPECT_EQ(o.concurrency, 256);
+  EXPECT_EQ(o.batch_size, 100000);
+  EXPECT_TRUE(o.dry_run);
+  EXPECT_EQ(o.log_level, "trace");
+  EXPECT_EQ(o.log_format, "json");
+}
+
+TEST_F(CommandLineTest, OnDuplicateDeleteIsParsed) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args({"--on-duplicate", "delete"}), true, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.on_duplicate, OnDuplicate::kDelete);
+}
+
+TEST_F(CommandLineTest, SevenDaysIsTheLongestStabilityWindow) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args({"--stability-seconds", "604800"}), true, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.stability_seconds, 604800);
+}
+
+TEST_F(CommandLineTest, PathsAreNormalized) {
+  CommandLine cl;
+  std::string err;
+  const std::vector<std::string> args = {
+      "--input",     Path("input") + "/",   "--warehouse",  Path("x/../warehouse"),
+      "--manifests", Path("./manifests//"), "--state-path", Path("state/.")};
+  ASSERT_TRUE(ParseCommandLine(args, true, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.input, Path("input"));
+  EXPECT_EQ(cl.options.warehouse, Path("warehouse"));
+  EXPECT_EQ(cl.options.manifests, Path("manifests"));
+  EXPECT_EQ(cl.options.state_path, Path("state"));
+}
+
+TEST_F(CommandLineTest, EachRequiredRootIsRequired) {
+  for (const std::string flag : {"--input", "--warehouse", "--manifests", "--state-path"}) {
+    std::vector<std::string> args = Args();
+    for (size_t i = 0; i < args.size(); i += 2) {
+      if (args[i] == flag) {
+        args.erase(args.begin() + i, args.begin() + i + 2);
+        break;
+      }
+    }
+    ASSERT_EQ(args.size(), 6u);
+    ExpectRejected(args, flag);
+  }
+}
+
+TEST_F(CommandLineTest, EmptyRootIsRejected) {
+  ExpectRejected({"--input", "", "--warehouse", Path("warehouse"), "--manifests", Path("manifests"),
+                  "--state-path", Path("state")},
+                 "--input");
+}
+
+TEST_F(CommandLineTest, SubcommandWithoutRootsNeedsOnlyStateAndManifests) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine({"--manifests", Path("manifests"), "--state-path", Path("state")},
+                               false, &cl, &err))
+      << err;
+  EXPECT_EQ(cl.options.input, "");
+  ExpectRejected({"--manifests", Path("manifests")}, "--state-path", false);
+  ExpectRejected({"--state-path", Path("state")}, "--manifests", false);
+}
+
+TEST_F(CommandLineTest, InputThatDoesNotExistIsRejected) {
+  std::vector<std::string> args = Args();
+  args[1] = Path("missing");
+  ExpectRejected(args, "--input");
+}
+
+TEST_F(CommandLineTest, InputThatIsAFileIsRejected) {
+  std::ofstream(Path("file")) << "x";
+  std::vector<std::string> args = Args();
+  args[1] = Path("file");
+  CommandLine cl;
+  std::string err;
+  EXPECT_FALSE(ParseCommandLine(args, true, &cl, &err));
+  EXPECT_NE(err.find("--input"), std::string::npos) << err;
+  EXPECT_NE(err.find("not a directory"), std::string::npos) << err;
+}
+
+TEST_F(CommandLineTest, WarehouseThatIsAFileIsRejected) {
+  std::ofstream(Path("file")) << "x";
+  std::vector<std::string> args = Args();
+  args[3] = Path("file");
+  ExpectRejected(args, "--warehouse");
+}
+
+TEST_F(CommandLineTest, MissingOutputRootsAreAllowed) {
+  // The warehouse, manifests and state directories are created on first use.
+  std::vector<std::string> args = Args();
+  args[3] = Path("new-warehouse");
+  args[5] = Path("new-manifests");
+  args[7] = Path("new-state");
+  CommandLine cl;
+  std::string err;
+  EXPECT_TRUE(ParseCommandLine(args, true, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.warehouse, Path("new-warehouse"));
+}
+
+TEST_F(CommandLineTest, SameDirectoryForTwoRolesIsRejected) {
+  std::vector<std::string> args = Args();
+  args[3] = Path("input");  // --warehouse
+  ExpectRejected(args, "--warehouse");
+  ExpectRejected(args, "--input");
+
+  args = Args();
+  args[7] = Path("manifests/");  // --state-path, spelled differently
+  ExpectRejected(args, "--state-path");
+  ExpectRejected(args, "--manifests");
+}
+
+TEST_F(CommandLineTest, SameDirectoryThroughASymlinkIsRejected) {
+  fs::create_directory_symlink(Path("input"), Path("link"));
+  std::vector<std::string> args = Args();
+  args[3] = Path("link");
+  ExpectRejected(args, "--warehouse");
+}
+
+TEST_F(CommandLineTest, WarehouseInsideInputIsRejected) {
+  std::vector<std::string> args = Args();
+  args[3] = Path("input/warehouse");
+  ExpectRejected(args, "--warehouse");
+  ExpectRejected(args, "--input");
+}
+
+TEST_F(CommandLineTest, InputInsideWarehouseIsRejected) {
+  fs::create_directory(Path("warehouse/staging"));
+  std::vector<std::string> args = Args();
+  args[1] = Path("warehouse/staging");
+  ExpectRejected(args, "--input");
+  ExpectRejected(args, "--warehouse");
+}
+
+TEST_F(CommandLineTest, StateInsideInputIsRejected) {
+  std::vector<std::string> args = Args();
+  args[7] = Path("input/.state");
+  ExpectRejected(args, "--state-path");
+}
+
+TEST_F(CommandLineTest, ManifestsInsideWarehouseIsRejected) {
+  std::vector<std::string> args = Args();
+  args[5] = Path("warehouse/_manifests");
+  ExpectRejected(args, "--manifests");
+}
+
+TEST_F(CommandLineTest, SiblingWithACommonPrefixIsNotInside) {
+  fs::create_directory(Path("input2"));
+  std::vector<std::string> args = Args();
+  args[3] = Path("input2");  // "/.../input2" starts with "/.../input"
+  CommandLine cl;
+  std::string err;
+  EXPECT_TRUE(ParseCommandLine(args, true, &cl, &err)) << err;
+}
+
+TEST_F(CommandLineTest, ConcurrencyOutOfRangeIsRejected) {
+  for (const char* v : {"0", "257", "-1"}) {
+    ExpectRejected(Args({std::string("--concurrency=") + v}), "--concurrency");
+  }
+  ExpectRejected(Args({"--concurrency", "0"}), "--concurrency");
+}
+
+TEST_F(CommandLineTest, NonNumericValuesAreRejected) {
+  ExpectRejected(Args({"--concurrency", "two"}), "--concurrency");
+  ExpectRejected(Args({"--concurrency", "99999999999"}), "--concurrency");
+  ExpectRejected(Args({"--stability-seconds", "30s"}), "--stability-seconds");
+  ExpectRejected(Args({"--batch-size", ""}), "--batch-size");
+}
+
+TEST_F(CommandLineTest, NegativeStabilitySecondsIsRejected) {
+  ExpectRejected(Args({"--stability-seconds=-1"}), "--stability-seconds");
+  // Separated from its flag, "-1" looks like an option; either way it fails
+  // and names the flag.
+  ExpectRejected(Args({"--stability-seconds", "-1"}), "--stability-seconds");
+}
+
+TEST_F(CommandLineTest, AbsurdStabilitySecondsIsRejected) {
+  ExpectRejected(Args({"--stability-seconds", "604801"}), "--stability-seconds");
+  ExpectRejected(Args({"--stability-seconds", "9223372036854775807"}), "--stability-seconds");
+}
+
+TEST_F(CommandLineTest, BatchSizeOutOfRangeIsRejected) {
+  ExpectRejected(Args({"--batch-size", "0"}), "--batch-size");
+  ExpectRejected(Args({"--batch-size", "100001"}), "--batch-size");
+}
+
+TEST_F(CommandLineTest, BadEnumValuesAreRejected) {
+  ExpectRejected(Args({"--mode", "fast"}), "--mode");
+  ExpectRejected(Args({"--mode", "Stability"}), "--mode");
+  ExpectRejected(Args({"--on-duplicate", "ignore"}), "--on-duplicate");
+  ExpectRejected(Args({"--log-level", "verbose"}), "--log-level");
+  ExpectRejected(Args({"--log-level", "warning"}), "--log-level");
+  ExpectRejected(Args({"--log-format", "xml"}), "--log-format");
+}
+
+TEST_F(CommandLineTest, UnknownFlagIsRejected) { ExpectRejected(Args({"--colour"}), "--colour"); }
+
+TEST_F(CommandLineTest, FlagWithoutItsValueIsRejected) {
+  ExpectRejected(Args({"--mode"}), "--mode");
+}
+
+TEST_F(CommandLineTest, HelpNeedsNoOtherFlags) {
+  for (const char* flag : {"--help", "-h"}) {
+    CommandLine cl;
+    std::string err;
+    ASSERT_TRUE(ParseCommandLine({flag}, true, &cl, &err)) << err;
+    EXPECT_TRUE(cl.help);
+  }
+}
+
+TEST_F(CommandLineTest, VersionNeedsNoOtherFlags) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine({"--version"}, true, &cl, &err)) << err;
+  EXPECT_TRUE(cl.version);
+  EXPECT_FALSE(cl.help);
+}
+
+TEST(FlagsHelpTest, ListsEveryFlag) {
+  const std::string help = FlagsHelp();
+  for (const char* flag : {"--input", "--warehouse", "--manifests", "--state-path", "--mode",
+                           "--stability-seconds", "--on-duplicate", "--concurrency", "--batch-size",
+                           "--dry-run", "--log-level", "--log-format", "--help", "--version"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace ingest

@@ -1,0 +1,141 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "env.h"
+#include "mem_state_store.h"
+
+namespace ingest {
+
+// An Env for crash tests, in the manner of LevelDB's FaultInjectionTestEnv.
+// It passes calls to the real Env and counts every operation that changes
+// something (creates, writes, renames, unlinks, syncs, state writes). It
+// can:
+//   - fail the Nth operation with an errno, leaving it undone;
+//   - crash after the Nth operation: every later call fails and does
+//     nothing, as if the process had been killed;
+//   - simulate power loss (PowerLoss()): undo every namespace change and
+//     drop every file byte not yet made durable by fsync, fdatasync or
+//     syncfs, per filesystem.
+// Paths under `foreign_root` act as a second filesystem: their st_dev is
+// shifted, renames into or out of it fail with EXDEV, and syncfs covers
+// only its own side. The real syncs are skipped: durability is modelled.
+// Thread-safe.
+class FaultEnv final : public Env {
+ public:
+  // `tree` holds everything the test's runs touch; `foreign_root` (inside
+  // it, or empty) is the second filesystem; `scratch` is a directory on the
+  // same real filesystem, outside `tree`, where unlinked files wait in case
+  // a power loss revives them.
+  FaultEnv(std::string tree, std::string foreign_root, std::string scratch);
+
+  void CrashAfter(uint64_t n) { crash_after_ = n; }
+  void FailAt(uint64_t n, int err) {
+    fail_at_ = n;
+    fail_errno_ = err;
+  }
+  uint64_t ops() const { return ops_; }
+  bool crashed() const { return crashed_; }
+  // Op numbers of the failed or crashed operation and what it was.
+  std::string last_op() const { return last_op_; }
+
+  // Undoes what a power loss would lose. Call after a crash, before the
+  // next run opens its own FaultEnv. `torn` keeps half of each file's
+  // unsynced bytes instead of none, to leave torn manifest tails.
+  void PowerLoss(bool torn);
+
+  // Counts one operation of another component (the state store). Returns
+  // false when it must not happen.
+  bool BeforeOp(const char* what, Status* s);
+
+  // Env:
+  Status OpenDir(const std::string& path, File* dir) override;
+  Status OpenDirAt(const File& parent, const std::string& name, File* dir) override;
+  Status MkdirAt(const File& parent, const std::string& name, mode_t mode) override;
+  Status ReadDir(const File& dir, char* buf, size_t cap, size_t* len) override;
+  Status SeekDir(const File& dir, int64_t offset) override;
+  Status StatAt(const File& dir, const std::string& name, FileStat* st) override;
+  Status Stat(const File& file, FileStat* st) override;
+  Status IsNetworkFs(const File& file, bool* network) override;
+  Status OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
+                File* file) override;
+  Status Read(const File& file, char* buf, size_t n, size_t* got) override;
+  Status ReadAt(const File& file, uint64_t offset, char* buf, size_t n, size_t* got) override;
+  Status Write(const File& file, std::string_view data) override;
+  Status Truncate(const File& file, uint64_t size) override;
+  Status Sync(const File& file) override;
+  Status DataSync(const File& file) override;
+  Status SyncFs(const File& any_file_on_fs) override;
+  Status SetMode(const File& file, mode_t mode) override;
+  Status SetOwner(const File& file, uid_t uid, gid_t gid) override;
+  Status SetMtime(const File& file, int64_t mtime_ns) override;
+  Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
+                const std::string& to) override;
+  Status Unlink(const File& dir, const std::string& name) override;
+  Status LockFile(const File& file) override;
+
+ private:
+  enum class OpKind { kCreate, kMkdir, kRename, kUnlink };
+  struct NamespaceOp {
+    OpKind kind;
+    std::string path;       // created, removed or renamed-from path
+    std::string to;         // rename target
+    std::string graveyard;  // where an unlinked file waits
+    bool durable = false;
+  };
+  struct FileData {
+    int fs = 0;
+    uint64_t size = 0;
+    uint64_t durable_size = 0;
+  };
+
+  // Counts a mutating operation; false (with *s set) when it must fail.
+  bool Count(const std::string& what, Status* s);
+  bool Crashed(Status* s);
+  int FsOf(const std::string& path) const;
+  void Fake(const std::string& path, FileStat* st) const;
+  void Log(int fs, NamespaceOp op);
+  void MarkFsDurable(int fs);
+  // Records the size of an open file after a change; `created` files start
+  // with nothing durable.
+  void TrackSize(const File& file, bool created);
+
+  Env* const real_;
+  const std::string tree_;
+  const std::string foreign_root_;
+  const std::string scratch_;
+
+  mutable std::mutex mu_;
+  uint64_t ops_ = 0;
+  uint64_t crash_after_ = UINT64_MAX;
+  uint64_t fail_at_ = UINT64_MAX;
+  int fail_errno_ = 0;
+  bool crashed_ = false;
+  std::string last_op_;
+  std::vector<NamespaceOp> log_[2];
+  // Real inode number -> what is durable of its data.
+  std::map<uint64_t, FileData> files_;
+};
+
+// A MemStateStore whose writes are operations of a FaultEnv: they can fail
+// or be cut off by a crash, and PowerLoss drops what was never synced.
+class FaultStateStore final : public StateStore {
+ public:
+  FaultStateStore(MemStateStore* base, FaultEnv* env) : base_(base), env_(env) {}
+  Status Get(std::string_view key, std::string* value) override;
+  Status Apply(const std::vector<StateWrite>& batch, bool sync) override;
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) override;
+  uint64_t ApproximateSize() override { return base_->ApproximateSize(); }
+
+ private:
+  MemStateStore* base_;
+  FaultEnv* env_;
+};
+
+}  // namespace ingest

@@ -1,0 +1,232 @@
+#include "records.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "codec.h"
+
+namespace ingest {
+namespace {
+
+constexpr uint64_t kU64Max = std::numeric_limits<uint64_t>::max();
+constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
+constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
+
+const std::string kSha(64, 'a');
+// Not UTF-8, with a NUL, a newline and a backslash.
+const std::string kBinaryName = std::string("bad\xff\xfe\0name\n\\", 12);
+
+ContentRecord SampleContent() {
+  ContentRecord r;
+  r.path = "/warehouse/ingest_date=2024-01-02/" + kBinaryName;
+  r.source = "/staging/" + kBinaryName;
+  r.manifest = "/manifests/2024/01/02/03/manifest.jsonl";
+  r.size = kU64Max;
+  r.ingested_at_ns = kI64Min;
+  return r;
+}
+
+Intent SampleIntent() {
+  Intent i;
+  i.action = IntentAction::kQuarantine;
+  i.sha256 = kSha;
+  i.src_dir = "/staging";
+  i.src_name = kBinaryName;
+  i.src_dev = 1;
+  i.src_ino = kU64Max;
+  i.size = 12345;
+  i.mtime_ns = -1;
+  i.tmp_dir = "/warehouse/.atomic-ingest-tmp";
+  i.tmp_name = ".tmp-\x80";
+  i.moved_dev = 2;
+  i.moved_ino = 3;
+  i.dest_dir = "/warehouse/_duplicates/ingest_date=2024-01-02";
+  i.dest_name = "name.aaaaaaaaaaaa.csv";
+  i.manifest_path = "/manifests/2024/01/02/03/manifest.jsonl";
+  i.manifest_line = "{\"path\":\"x\"}\n";
+  i.sidecar_name = "name.ok";
+  return i;
+}
+
+void ExpectSameIntent(const Intent& a, const Intent& b) {
+  EXPECT_EQ(a.action, b.action);
+  EXPECT_EQ(a.sha256, b.sha256);
+  EXPECT_EQ(a.src_dir, b.src_dir);
+  EXPECT_EQ(a.src_name, b.src_name);
+  EXPECT_EQ(a.src_dev, b.src_dev);
+  EXPECT_EQ(a.src_ino, b.src_ino);
+  EXPECT_EQ(a.size, b.size);
+  EXPECT_EQ(a.mtime_ns, b.mtime_ns);
+  EXPECT_EQ(a.tmp_dir, b.tmp_dir);
+  EXPECT_EQ(a.tmp_name, b.tmp_name);
+  EXPECT_EQ(a.moved_dev, b.moved_dev);
+  EXPECT_EQ(a.moved_ino, b.moved_ino);
+  EXPECT_EQ(a.dest_dir, b.dest_dir);
+  EXPECT_EQ(a.dest_name, b.dest_name);
+  EXPECT_EQ(a.manifest_path, b.manifest_path);
+  EXPECT_EQ(a.manifest_line, b.manifest_line);
+  EXPECT_EQ(a.sidecar_name, b.sidecar_name);
+}
+
+TEST(RecordsTest, KeysHaveTheirPrefixes) {
+  EXPECT_EQ(keys::Content(kSha), "c/" + kSha);
+  EXPECT_EQ(keys::Intent("42"), "i/42");
+  EXPECT_EQ(keys::SnapshotDir(7, 9), "s/7:9/");
+  EXPECT_EQ(keys::Snapshot(7, 9, "a.csv"), "s/7:9/a.csv");
+  EXPECT_EQ(keys::Known(kU64Max, 0), "k/18446744073709551615:0");
+  EXPECT_EQ(keys::kLastPass, "m/last_pass");
+}
+
+TEST(RecordsTest, SnapshotKeyStartsWithItsDirectoryPrefix) {
+  const std::string key = keys::Snapshot(1, 2, kBinaryName);
+  const std::string dir = keys::SnapshotDir(1, 2);
+  ASSERT_EQ(key.substr(0, dir.size()), dir);
+  EXPECT_EQ(key.substr(dir.size()), kBinaryName);
+  // The trailing '/' keeps directory 1:2 from matching directory 1:23.
+  EXPECT_NE(keys::Snapshot(1, 23, "x").substr(0, dir.size()), dir);
+}
+
+TEST(RecordsTest, ContentRecordRoundTripsAllFields) {
+  const ContentRecord in = SampleContent();
+  ContentRecord out;
+  ASSERT_TRUE(DecodeContentRecord(EncodeContentRecord(in), &out));
+  EXPECT_EQ(out.path, in.path);
+  EXPECT_EQ(out.source, in.source);
+  EXPECT_EQ(out.manifest, in.manifest);
+  EXPECT_EQ(out.size, in.size);
+  EXPECT_EQ(out.ingested_at_ns, in.ingested_at_ns);
+}
+
+TEST(RecordsTest, SnapshotRoundTripsAllFields) {
+  const Snapshot in{kU64Max, 0, 1ull << 40, kI64Min, kI64Max, -5};
+  Snapshot out;
+  ASSERT_TRUE(DecodeSnapshot(EncodeSnapshot(in), &out));
+  EXPECT_EQ(out.dev, in.dev);
+  EXPECT_EQ(out.ino, in.ino);
+  EXPECT_EQ(out.size, in.size);
+  EXPECT_EQ(out.mtime_ns, in.mtime_ns);
+  EXPECT_EQ(out.ctime_ns, in.ctime_ns);
+  EXPECT_EQ(out.first_seen_ns, in.first_seen_ns);
+}
+
+TEST(RecordsTest, KnownFileRoundTripsAllFields) {
+  const KnownFile in{kU64Max, kI64Max, kI64Min, kSha};
+  KnownFile out;
+  ASSERT_TRUE(DecodeKnownFile(EncodeKnownFile(in), &out));
+  EXPECT_EQ(out.size, in.size);
+  EXPECT_EQ(out.mtime_ns, in.mtime_ns);
+  EXPECT_EQ(out.ctime_ns, in.ctime_ns);
+  EXPECT_EQ(out.sha256, in.sha256);
+}
+
+TEST(RecordsTest, IntentRoundTripsAllFieldsAndActions) {
+  for (IntentAction action :
+       {IntentAction::kIngest, IntentAction::kQuarantine, IntentAction::kDelete}) {
+    Intent in = SampleIntent();
+    in.action = action;
+    Intent out;
+    ASSERT_TRUE(DecodeIntent(EncodeIntent(in), &out));
+    ExpectSameIntent(out, in);
+    EXPECT_TRUE(out.cross_fs());
+  }
+}
+
+TEST(RecordsTest, IntentWithEmptyFieldsRoundTrips) {
+  Intent in;
+  in.action = IntentAction::kDelete;
+  Intent out = SampleIntent();
+  ASSERT_TRUE(DecodeIntent(EncodeIntent(in), &out));
+  ExpectSameIntent(out, in);
+  EXPECT_FALSE(out.cross_fs());
+}
+
+// Every strict prefix of an encoding is rejected; so is one extra byte.
+template <typename T>
+void ExpectPrefixesAndTrailingBytesRejected(const std::string& encoded,
+                                            bool (*decode)(std::string_view, T*)) {
+  for (size_t n = 0; n < encoded.size(); ++n) {
+    T out;
+    EXPECT_FALSE(decode(std::string_view(encoded).substr(0, n), &out))
+        << "prefix of " << n << " of " << encoded.size() << " bytes";
+  }
+  T out;
+  EXPECT_FALSE(decode(encoded + '\0', &out));
+  EXPECT_FALSE(decode(encoded + "x", &out));
+}
+
+TEST(RecordsTest, ContentRecordRejectsTruncationAndTrailingBytes) {
+  ExpectPrefixesAndTrailingBytesRejected<ContentRecord>(EncodeContentRecord(SampleContent()),
+                                                        &DecodeContentRecord);
+}
+
+TEST(RecordsTest, SnapshotRejectsTruncationAndTrailingBytes) {
+  ExpectPrefixesAndTrailingBytesRejected<Snapshot>(EncodeSnapshot(Snapshot{1, 2, 3, kI64Min, 5, 6}),
+                                                   &DecodeSnapshot);
+}
+
+TEST(RecordsTest, KnownFileRejectsTruncationAndTrailingBytes) {
+  ExpectPrefixesAndTrailingBytesRejected<KnownFile>(EncodeKnownFile(KnownFile{1, 2, 3, kSha}),
+                                                    &DecodeKnownFile);
+}
+
+TEST(RecordsTest, IntentRejectsTruncationAndTrailingBytes) {
+  ExpectPrefixesAndTrailingBytesRejected<Intent>(EncodeIntent(SampleIntent()), &DecodeIntent);
+}
+
+TEST(RecordsTest, WrongVersionIsRejected) {
+  for (uint64_t version : {uint64_t{0}, uint64_t{2}, uint64_t{255}}) {
+    std::string content = EncodeContentRecord(SampleContent());
+    std::string snapshot = EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6});
+    std::string known = EncodeKnownFile(KnownFile{1, 2, 3, kSha});
+    std::string intent = EncodeIntent(SampleIntent());
+    Encoder v;
+    v.PutVarint(version);
+    // Version 1 is one byte; replace it with the other version.
+    content = v.data() + content.substr(1);
+    snapshot = v.data() + snapshot.substr(1);
+    known = v.data() + known.substr(1);
+    intent = v.data() + intent.substr(1);
+    ContentRecord c;
+    Snapshot s;
+    KnownFile k;
+    Intent i;
+    EXPECT_FALSE(DecodeContentRecord(content, &c)) << version;
+    EXPECT_FALSE(DecodeSnapshot(snapshot, &s)) << version;
+    EXPECT_FALSE(DecodeKnownFile(known, &k)) << version;
+    EXPECT_FALSE(DecodeIntent(intent, &i)) << version;
+  }
+}
+
+TEST(RecordsTest, EncodingStartsWithVersionOne) {
+  EXPECT_EQ(EncodeContentRecord(SampleContent())[0], '\x01');
+  EXPECT_EQ(EncodeSnapshot(Snapshot{})[0], '\x01');
+  EXPECT_EQ(EncodeKnownFile(KnownFile{})[0], '\x01');
+  EXPECT_EQ(EncodeIntent(Intent{})[0], '\x01');
+}
+
+TEST(RecordsTest, IntentWithUnknownActionIsRejected) {
+  const std::string good = EncodeIntent(SampleIntent());
+  // Byte 0 is the version, byte 1 the action.
+  ASSERT_EQ(good[1], static_cast<char>(IntentAction::kQuarantine));
+  for (char action : {'\0', '\x04', '\x7f'}) {
+    std::string bad = good;
+    bad[1] = action;
+    Intent out;
+    EXPECT_FALSE(DecodeIntent(bad, &out)) << static_cast<int>(action);
+  }
+}
+
+TEST(RecordsTest, OneRecordTypeDoesNotDecodeAsAnother) {
+  // A snapshot holds six numbers; as a KnownFile its fourth is a string
+  // length that runs past the end, or it leaves bytes over.
+  KnownFile k;
+  EXPECT_FALSE(DecodeKnownFile(EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6}), &k));
+  Snapshot s;
+  EXPECT_FALSE(DecodeSnapshot(EncodeKnownFile(KnownFile{1, 2, 3, kSha}), &s));
+}
+
+}  // namespace
+}  // namespace ingest
