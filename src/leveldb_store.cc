@@ -1,6 +1,12 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <stdlib.h>
+
+#include <cerrno>
+
+#include <filesystem>
+
 #include "state_store.h"
 
 namespace ingest {
@@ -18,8 +24,16 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& dir) {
 
 class LevelDbStore final : public StateStore {
  public:
-  LevelDbStore(std::unique_ptr<leveldb::DB> db, std::string dir)
-      : db_(std::move(db)), dir_(std::move(dir)) {}
+  LevelDbStore(std::unique_ptr<leveldb::DB> db, std::string dir, std::string remove_on_close = "")
+      : db_(std::move(db)), dir_(std::move(dir)), remove_on_close_(std::move(remove_on_close)) {}
+
+  ~LevelDbStore() override {
+    db_.reset();
+    if (!remove_on_close_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(remove_on_close_, ec);
+    }
+  }
 
   Status Get(std::string_view key, std::string* value) override {
     leveldb::ReadOptions ro;
@@ -67,11 +81,11 @@ class LevelDbStore final : public StateStore {
  private:
   std::unique_ptr<leveldb::DB> db_;
   std::string dir_;
+  std::string remove_on_close_;
 };
 
-}  // namespace
-
-Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<StateStore>* store) {
+Status OpenLevelDb(const std::string& dir, bool create, const std::string& remove_on_close,
+                   std::unique_ptr<StateStore>* store) {
   leveldb::Options options;
   options.create_if_missing = create;
   options.paranoid_checks = true;
@@ -85,8 +99,33 @@ Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<Sta
     if (s.IsInvalidArgument()) return Status::NotFound(msg);
     return Status::IOError(msg);
   }
-  *store = std::make_unique<LevelDbStore>(std::unique_ptr<leveldb::DB>(db), dir);
+  *store = std::make_unique<LevelDbStore>(std::unique_ptr<leveldb::DB>(db), dir, remove_on_close);
   return Status::OK();
+}
+
+}  // namespace
+
+Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<StateStore>* store) {
+  return OpenLevelDb(dir, create, "", store);
+}
+
+Status OpenLevelDbSnapshot(const std::string& dir, std::unique_ptr<StateStore>* store) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    return Status::NotFound("no state database in " + dir);
+  }
+  std::string tmpl = (fs::temp_directory_path(ec) / "atomic-ingest-dry-run.XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return Status::FromErrno("cannot create a directory for a copy of " + dir, errno);
+  }
+  const fs::path copy = fs::path(tmpl) / "db";
+  fs::copy(dir, copy, fs::copy_options::recursive, ec);
+  if (ec) {
+    fs::remove_all(tmpl, ec);
+    return Status::IOError("cannot copy state database " + dir + ": " + ec.message());
+  }
+  return OpenLevelDb(copy.string(), false, tmpl, store);
 }
 
 }  // namespace ingest

@@ -86,19 +86,20 @@ int RunPass(const Options& o) {
     return kExitLocked;
   }
   std::unique_ptr<StateStore> state;
-  if (s.IsNotFound() && o.dry_run) {
-    state = std::make_unique<MemStateStore>();
-  } else if (!s.ok()) {
-    spdlog::error("state directory {}: {}", o.state_path, s.ToString());
-    return kExitFailed;
-  } else {
-    s = OpenLevelDbStore(JoinPath(o.state_path, kStateDbName), !o.dry_run, &state);
-    if (s.IsNotFound() && o.dry_run) {
+  const std::string db = JoinPath(o.state_path, kStateDbName);
+  if (o.dry_run) {
+    // Plan against a copy, or an empty state before the first run.
+    if (s.ok()) s = OpenLevelDbSnapshot(db, &state);
+    if (s.IsNotFound()) {
       state = std::make_unique<MemStateStore>();
-    } else if (!s.ok()) {
-      spdlog::error("{}", s.ToString());
-      return kExitFailed;
+      s = Status::OK();
     }
+  } else if (s.ok()) {
+    s = OpenLevelDbStore(db, /*create=*/true, &state);
+  }
+  if (!s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return kExitFailed;
   }
 
   PassStats stats;

@@ -27,7 +27,8 @@ std::string FormatManifestLine(const ManifestRecord& r) {
   o["device"] = r.device;
   o["inode"] = r.inode;
   o["size"] = r.size;
-  o["mtime"] = r.mtime_ns / 1000000000;
+  // Whole seconds, rounded down also before 1970.
+  o["mtime"] = r.mtime_ns >= 0 ? r.mtime_ns / 1000000000 : -((-r.mtime_ns + 999999999) / 1000000000);
   o["mtime_ns"] = r.mtime_ns;
   o["ingested_at"] = r.ingested_at;
   if (escaped) o["escaped"] = true;
@@ -60,14 +61,20 @@ bool ParseManifestLine(std::string_view line, ManifestRecord* r) {
     }
     return true;
   };
-  uint64_t mtime_ns = 0;
+  int64_t mtime_ns = 0;
+  auto i64 = [&](const char* key, int64_t* out) {
+    const json::value* f = o.if_contains(key);
+    if (f == nullptr || !f->is_int64()) return false;
+    *out = f->get_int64();
+    return true;
+  };
   std::string path, source;
   if (!str("path", &path) || !str("source", &source) || !str("sha256", &r->sha256) ||
       !u64("device", &r->device) || !u64("inode", &r->inode) || !u64("size", &r->size) ||
-      !u64("mtime_ns", &mtime_ns) || !str("ingested_at", &r->ingested_at)) {
+      !i64("mtime_ns", &mtime_ns) || !str("ingested_at", &r->ingested_at)) {
     return false;
   }
-  r->mtime_ns = static_cast<int64_t>(mtime_ns);
+  r->mtime_ns = mtime_ns;
   const json::value* escaped = o.if_contains("escaped");
   if (escaped != nullptr && escaped->is_bool() && escaped->get_bool()) {
     if (!UnescapeName(path, &r->path) || !UnescapeName(source, &r->source)) return false;

@@ -83,7 +83,7 @@ std::string EscapeName(std::string_view name) { return Escape(name, /*controls=*
 
 std::string Printable(std::string_view text) {
   bool plain = IsValidUtf8(text);
-  for (char c : text) plain &= static_cast<uint8_t>(c) >= 0x20 && c != 0x7f;
+  for (char c : text) plain &= static_cast<uint8_t>(c) >= 0x20 && c != 0x7f && c != '\\';
   return plain ? std::string(text) : Escape(text, /*controls=*/true);
 }
 

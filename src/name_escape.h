@@ -21,9 +21,10 @@ std::string EscapeName(std::string_view name);
 // Inverse of EscapeName. Returns false on a malformed escape.
 bool UnescapeName(std::string_view escaped, std::string* name);
 
-// For text logs and terminal output: like EscapeName, and control characters
-// (a newline in a name, say) also become "\xHH", so one message stays one
-// line.
+// For text logs and terminal output. Text that is valid UTF-8 with no control
+// character and no backslash is returned as it is; any other text is escaped
+// like EscapeName, with control characters (a newline in a name, say) also
+// as "\xHH", so one message stays one line and no two names print alike.
 std::string Printable(std::string_view text);
 
 }  // namespace ingest

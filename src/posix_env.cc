@@ -198,8 +198,15 @@ class PosixEnv final : public Env {
     struct timespec times[2];
     times[0].tv_sec = 0;
     times[0].tv_nsec = UTIME_OMIT;
-    times[1].tv_sec = mtime_ns / 1000000000;
-    times[1].tv_nsec = mtime_ns % 1000000000;
+    // Floor division: tv_nsec must be in [0, 1e9) also before 1970.
+    int64_t sec = mtime_ns / 1000000000;
+    int64_t nsec = mtime_ns % 1000000000;
+    if (nsec < 0) {
+      nsec += 1000000000;
+      --sec;
+    }
+    times[1].tv_sec = static_cast<time_t>(sec);
+    times[1].tv_nsec = static_cast<long>(nsec);
     if (::futimens(file.fd(), times) != 0) return Errno("cannot set mtime of", file.path());
     return Status::OK();
   }

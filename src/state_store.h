@@ -41,4 +41,10 @@ class StateStore {
 // is an error that names `dir`.
 Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<StateStore>* store);
 
+// Opens a private copy of the database in `dir`, for a dry run: LevelDB
+// rewrites its log and manifest whenever it opens, and a dry run must leave
+// the state as it found it. The copy is removed when the store is destroyed.
+// NotFound when there is no database yet.
+Status OpenLevelDbSnapshot(const std::string& dir, std::unique_ptr<StateStore>* store);
+
 }  // namespace ingest

@@ -99,6 +99,16 @@ void FaultEnv::TrackSize(const File& file, bool created) {
   if (d.durable_size > d.size) d.durable_size = d.size;
 }
 
+void FaultEnv::MarkUnsynced(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  FileData& d = files_[st.st_ino];
+  d.fs = FsOf(path);
+  d.size = static_cast<uint64_t>(st.st_size);
+  d.durable_size = 0;
+}
+
 void FaultEnv::MarkFsDurable(int fs) {
   std::lock_guard<std::mutex> lock(mu_);
   for (NamespaceOp& op : log_[fs]) op.durable = true;
@@ -107,11 +117,12 @@ void FaultEnv::MarkFsDurable(int fs) {
   }
 }
 
-void FaultEnv::PowerLoss(bool torn) {
+void FaultEnv::PowerLoss(PowerLossMode mode) {
   std::lock_guard<std::mutex> lock(mu_);
+  const bool torn = mode == PowerLossMode::kTornWrites;
   for (auto& log : log_) {
     for (auto it = log.rbegin(); it != log.rend(); ++it) {
-      if (it->durable) continue;
+      if (it->durable || mode == PowerLossMode::kMetadataOnly) continue;
       switch (it->kind) {
         case OpKind::kCreate:
           ::unlink(it->path.c_str());

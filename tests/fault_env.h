@@ -44,10 +44,25 @@ class FaultEnv final : public Env {
   // Op numbers of the failed or crashed operation and what it was.
   std::string last_op() const { return last_op_; }
 
-  // Undoes what a power loss would lose. Call after a crash, before the
-  // next run opens its own FaultEnv. `torn` keeps half of each file's
-  // unsynced bytes instead of none, to leave torn manifest tails.
-  void PowerLoss(bool torn);
+  // What a power loss keeps of what was never made durable.
+  enum class PowerLossMode {
+    // Namespace changes undone, unsynced bytes dropped.
+    kDropUnsynced,
+    // As kDropUnsynced, but half of each file's unsynced bytes survive,
+    // leaving torn tails.
+    kTornWrites,
+    // Every namespace change survives (the journal committed it on its
+    // own) but unsynced bytes are dropped: a renamed file can come back
+    // empty or short. The case that needs data synced before a rename.
+    kMetadataOnly,
+  };
+  // Treats the data of the file at `path` as never synced, as an upstream
+  // writer that did not fsync leaves it.
+  void MarkUnsynced(const std::string& path);
+
+  // Applies a power loss to the tree. Call after a crash, before the next
+  // run opens its own FaultEnv.
+  void PowerLoss(PowerLossMode mode);
 
   // Counts one operation of another component (the state store). Returns
   // false when it must not happen.

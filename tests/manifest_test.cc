@@ -140,7 +140,7 @@ TEST(ManifestTest, ExtremeNumbersRoundTrip) {
 // Disabled: FormatManifestLine writes a negative mtime_ns for a file dated
 // before 1970, and ParseManifestLine reads mtime_ns as unsigned, so the
 // line it wrote does not parse back (bug in manifest.cc, reported).
-TEST(ManifestTest, DISABLED_MtimeBeforeTheEpochRoundTrips) {
+TEST(ManifestTest, MtimeBeforeTheEpochRoundTrips) {
   ManifestRecord in = SampleRecord();
   in.mtime_ns = -1500000000;
   ExpectSameRecord(RoundTrip(in), in);

@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Checks the exactly-once invariants of one set of atomic-ingest roots
+against the ledger of everything that was staged. Used by scripts/crash-soak
+after each killed pass ("partial") and after each drained pass ("complete").
+
+The ledger has one line per staged file: name, sha256, size, kind
+("new" or "resend": candidates; "ignored": a name the tool must never take),
+separated by tabs.
+
+Invariants, in both phases:
+  - a content appears at most once across <warehouse>/ingest_date=*/;
+  - every file in the warehouse is a staged file (its name or a collision
+    name of it, and its content), and is there at most once;
+  - a quarantined duplicate's content is also in a partition;
+  - every staged candidate is still in staging (same name and content) or
+    in a partition or in _duplicates: nothing is lost;
+  - every manifest line is strict JSON with path, source, sha256 and size;
+    each content has at most one record; each record's path exists in a
+    partition with that sha256 and size, and its source is the staged file;
+  - a manifest may end in a torn line (no trailing newline) only when
+    --allow-torn says the last pass was killed.
+Only in the complete phase:
+  - each staged content is in a partition exactly once, with one record;
+  - staging holds no candidate, the temp directory is empty.
+
+Prints one "VIOLATION ..." line per problem (the first --max-report of
+them) and a "checked ..." summary; exits 1 when anything was violated.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import pickle
+import re
+import stat
+import sys
+
+TEMP_DIR = ".atomic-ingest-tmp"
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def is_candidate(name):
+    """Mirrors the tool's scanner filter: hidden, temp and sidecar names are
+    never ingested."""
+    if name.startswith("."):
+        return False
+    return not name.endswith((".tmp", ".part", ".swp", ".ok"))
+
+
+def collision_names(name, sha):
+    """The names the tool may give `name` when it is taken (warehouse.cc
+    CollisionName): the sha prefix goes before the extension, which starts at
+    the first dot that is not the first byte. The soak's names are short, so
+    no shortening is needed."""
+    dot = name.find(".", 1)
+    stem, ext = (name, "") if dot < 0 else (name[:dot], name[dot:])
+    return {name, f"{stem}.{sha[:12]}{ext}", f"{stem}.{sha}{ext}"}
+
+
+class Hasher:
+    """sha256 of files, cached by (dev, ino, size, mtime, ctime): a file's
+    content cannot change without its ctime changing."""
+
+    def __init__(self, cache_path):
+        self.path = cache_path
+        self.cache = {}
+        self.dirty = False
+        if cache_path and os.path.exists(cache_path):
+            try:
+                with open(cache_path, "rb") as f:
+                    self.cache = pickle.load(f)
+            except Exception:
+                self.cache = {}
+
+    def sha(self, path, st):
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        v = self.cache.get(key)
+        if v is None:
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            v = h.hexdigest()
+            self.cache[key] = v
+            self.dirty = True
+        return v
+
+    def save(self):
+        if self.path and self.dirty:
+            tmp = self.path + ".tmp"
+            with open(tmp, "wb") as f:
+                pickle.dump(self.cache, f)
+            os.replace(tmp, self.path)
+
+
+class Checker:
+    def __init__(self, args):
+        self.a = args
+        self.hasher = Hasher(args.cache)
+        self.violations = []
+
+    def bad(self, invariant, detail):
+        self.violations.append(f"{invariant}: {detail}")
+
+    def regular_sha(self, path):
+        """(sha256, size) of a regular file, or None when there is none."""
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            self.bad("unexpected entry", f"{path} is not a regular file")
+            return None
+        return self.hasher.sha(path, st), st.st_size
+
+    def load_ledger(self):
+        self.ledger = {}  # name -> (sha, size, kind)
+        with open(self.a.ledger, encoding="utf-8") as f:
+            for line in f:
+                name, sha, size, kind = line.rstrip("\n").split("\t")[:4]
+                self.ledger[name] = (sha, int(size), kind)
+        self.contents = {sha for sha, _, kind in self.ledger.values() if kind != "ignored"}
+        # Every name the tool may give a staged file in the warehouse.
+        self.dest_owner = {}
+        for name, (sha, _, kind) in self.ledger.items():
+            if kind != "ignored":
+                for n in collision_names(name, sha):
+                    self.dest_owner[n] = name
+
+    def scan_warehouse(self):
+        """Files of the partitions and of _duplicates, as path -> (sha, size)."""
+        wh = self.a.warehouse
+        self.partitions, self.duplicates, self.temps = {}, {}, []
+        if not os.path.isdir(wh):
+            return
+        for top in sorted(os.listdir(wh)):
+            p = os.path.join(wh, top)
+            if top.startswith("ingest_date=") and os.path.isdir(p):
+                self.scan_partition(p, self.partitions)
+            elif top == "_duplicates" and os.path.isdir(p):
+                for sub in sorted(os.listdir(p)):
+                    q = os.path.join(p, sub)
+                    if sub.startswith("ingest_date=") and os.path.isdir(q):
+                        self.scan_partition(q, self.duplicates)
+                    else:
+                        self.bad("unexpected entry", q)
+            elif top == TEMP_DIR and os.path.isdir(p):
+                self.temps = sorted(os.path.join(p, n) for n in os.listdir(p))
+            else:
+                self.bad("unexpected entry", p)
+
+    def scan_partition(self, d, out):
+        for n in sorted(os.listdir(d)):
+            p = os.path.join(d, n)
+            r = self.regular_sha(p)
+            if r is not None:
+                out[p] = r
+
+    def check_warehouse(self):
+        by_content = {}
+        self.landed = {}  # staged name -> [warehouse paths]
+        for where, files in (("partition", self.partitions), ("_duplicates", self.duplicates)):
+            for p, (sha, _) in files.items():
+                owner = self.dest_owner.get(os.path.basename(p))
+                if owner is None or self.ledger[owner][0] != sha:
+                    self.bad("unknown file in warehouse",
+                             f"{p} (sha256 {sha}) is no staged file's name and content")
+                    continue
+                self.landed.setdefault(owner, []).append(p)
+                if where == "partition":
+                    by_content.setdefault(sha, []).append(p)
+        for sha, paths in sorted(by_content.items()):
+            if len(paths) > 1:
+                self.bad("content in partitions more than once",
+                         f"sha256 {sha} at {', '.join(paths)}")
+        for p, (sha, _) in sorted(self.duplicates.items()):
+            if sha in self.contents and sha not in by_content:
+                self.bad("duplicate without original",
+                         f"{p} (sha256 {sha}) is quarantined but no partition holds that content")
+        if self.a.phase == "complete":
+            for sha in sorted(self.contents - set(by_content)):
+                names = sorted(n for n, v in self.ledger.items() if v[0] == sha)
+                self.bad("content not ingested",
+                         f"sha256 {sha} (staged as {', '.join(names[:5])}) is in no partition")
+            if self.temps:
+                self.bad("temp directory not empty",
+                         f"{len(self.temps)} entries: {', '.join(self.temps[:5])}")
+        self.by_content = by_content
+
+    def check_staging(self):
+        st_dir = self.a.staging
+        present = set(os.listdir(st_dir)) if os.path.isdir(st_dir) else set()
+        self.in_staging = 0
+        for name in sorted(self.ledger):
+            sha, size, kind = self.ledger[name]
+            path = os.path.join(st_dir, name)
+            r = self.regular_sha(path) if name in present else None
+            if r is not None and r[0] != sha:
+                self.bad("staged file changed",
+                         f"{path} has sha256 {r[0]} ({r[1]} bytes), staged {sha} ({size} bytes)")
+            in_staging = r is not None and r[0] == sha
+            if kind == "ignored":
+                if not in_staging:
+                    self.bad("ignored file lost", f"{path} (never a candidate) is gone from staging")
+                continue
+            self.in_staging += in_staging
+            landed = self.landed.get(name, [])
+            if len(landed) > 1:
+                self.bad("staged file landed more than once", f"{path}: {', '.join(landed)}")
+            if not in_staging and not landed:
+                self.bad("staged file lost",
+                         f"{path} (sha256 {sha}, {size} bytes) is neither in staging nor in the warehouse")
+            if self.a.phase == "complete" and in_staging:
+                self.bad("staged file not drained", f"{path} is still in staging")
+        if self.a.phase == "complete":
+            extra = sorted(n for n in present if is_candidate(n) and n not in self.ledger)
+            for n in extra:
+                self.bad("unknown file in staging", os.path.join(st_dir, n))
+
+    def check_manifests(self):
+        root = self.a.manifests
+        records = {}  # sha -> [(file:line, record)]
+        self.records = 0
+        self.torn = 0
+        if not os.path.isdir(root):
+            return self.finish_manifests(records)
+        for dirpath, dirs, files in os.walk(root):
+            dirs.sort()
+            for f in sorted(files):
+                path = os.path.join(dirpath, f)
+                if f != "manifest.jsonl":
+                    self.bad("unexpected entry", path)
+                    continue
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                lines = data.split(b"\n")
+                tail = lines.pop()  # b"" when the file ends in a newline
+                if tail:
+                    self.torn += 1
+                    if not self.a.allow_torn:
+                        self.bad("torn manifest tail after a completed pass",
+                                 f"{path} ends in {len(tail)} bytes without a newline: {tail[:120]!r}")
+                for i, raw in enumerate(lines, 1):
+                    where = f"{path}:{i}"
+                    rec = self.parse_record(where, raw)
+                    if rec is not None:
+                        self.records += 1
+                        records.setdefault(rec["sha256"], []).append((where, rec))
+        self.finish_manifests(records)
+
+    def parse_record(self, where, raw):
+        try:
+            rec = json.loads(raw.decode("utf-8"), strict=True)
+        except Exception as e:
+            self.bad("manifest line not strict JSON", f"{where}: {e}: {raw[:200]!r}")
+            return None
+        if not isinstance(rec, dict):
+            self.bad("manifest line not an object", f"{where}: {raw[:200]!r}")
+            return None
+        types = {"path": str, "source": str, "sha256": str, "size": int}
+        for k, t in types.items():
+            if not isinstance(rec.get(k), t) or isinstance(rec.get(k), bool):
+                self.bad("manifest record field", f"{where}: '{k}' missing or not {t.__name__}: {raw[:200]!r}")
+                return None
+        if not SHA_RE.match(rec["sha256"]):
+            self.bad("manifest record field", f"{where}: sha256 {rec['sha256']!r} is not 64 hex digits")
+            return None
+        return rec
+
+    def finish_manifests(self, records):
+        wh = os.path.realpath(self.a.warehouse)
+        staging = os.path.realpath(self.a.staging)
+        for sha, recs in sorted(records.items()):
+            if len(recs) > 1:
+                self.bad("content recorded more than once",
+                         f"sha256 {sha} at {', '.join(w for w, _ in recs)}")
+            for where, rec in recs:
+                path = rec["path"]
+                real = os.path.realpath(path)
+                part = os.path.relpath(os.path.dirname(real), wh)
+                r = None
+                if os.sep in part or not part.startswith("ingest_date="):
+                    self.bad("manifest path outside the partitions", f"{where}: {path}")
+                else:
+                    r = self.regular_sha(real)
+                if r is None:
+                    self.bad("manifest path missing", f"{where}: {path} does not exist")
+                elif r != (sha, rec["size"]):
+                    self.bad("manifest record does not match its file",
+                             f"{where}: {path} has sha256 {r[0]} and {r[1]} bytes, the record says {sha} and {rec['size']}")
+                src = rec["source"]
+                name = os.path.basename(src)
+                if os.path.realpath(os.path.dirname(src)) != staging or name not in self.ledger:
+                    self.bad("manifest source unknown", f"{where}: {src} was never staged")
+                elif self.ledger[name][0] != sha:
+                    self.bad("manifest source content", f"{where}: {src} was staged with sha256 {self.ledger[name][0]}, the record says {sha}")
+                elif os.path.basename(path) not in collision_names(name, sha):
+                    self.bad("manifest path name", f"{where}: {path} is not a name for {src}")
+        if self.a.phase == "complete":
+            for sha in sorted(set(self.by_content) - set(records)):
+                self.bad("ingested content without a manifest record",
+                         f"{', '.join(self.by_content[sha])} (sha256 {sha})")
+
+    def run(self):
+        self.load_ledger()
+        self.scan_warehouse()
+        self.check_warehouse()
+        self.check_staging()
+        self.check_manifests()
+        self.hasher.save()
+        label = f"[{self.a.label}] " if self.a.label else ""
+        for v in self.violations[: self.a.max_report]:
+            print(f"VIOLATION {label}{v}")
+        more = len(self.violations) - self.a.max_report
+        if more > 0:
+            print(f"VIOLATION {label}... and {more} more")
+        print(f"checked {label}phase={self.a.phase} staged={sum(v[2] != 'ignored' for v in self.ledger.values())} "
+              f"contents={len(self.contents)} in_staging={self.in_staging} "
+              f"partitions={len(self.partitions)} duplicates={len(self.duplicates)} "
+              f"temps={len(self.temps)} records={self.records} torn={self.torn} "
+              f"violations={len(self.violations)}")
+        return 1 if self.violations else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ledger", required=True)
+    ap.add_argument("--staging", required=True)
+    ap.add_argument("--warehouse", required=True)
+    ap.add_argument("--manifests", required=True)
+    ap.add_argument("--phase", choices=["partial", "complete"], required=True)
+    ap.add_argument("--allow-torn", action="store_true",
+                    help="the last pass was killed: a torn manifest tail is allowed")
+    ap.add_argument("--cache", help="file to cache sha256 sums in between runs")
+    ap.add_argument("--label", default="", help="prefix for the report lines")
+    ap.add_argument("--max-report", type=int, default=20)
+    sys.exit(Checker(ap.parse_args()).run())
+
+
+if __name__ == "__main__":
+    main()
