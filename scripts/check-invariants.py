@@ -58,6 +58,17 @@ def collision_names(name, sha):
     return {name, f"{stem}.{sha[:12]}{ext}", f"{stem}.{sha}{ext}"}
 
 
+def no_duplicate_keys(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate keys in {keys}")
+    return dict(pairs)
+
+
+def no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
 class Hasher:
     """sha256 of files, cached by (dev, ino, size, mtime, ctime): a file's
     content cannot change without its ctime changing."""
@@ -251,7 +262,8 @@ class Checker:
 
     def parse_record(self, where, raw):
         try:
-            rec = json.loads(raw.decode("utf-8"), strict=True)
+            rec = json.loads(raw.decode("utf-8"), strict=True,
+                             object_pairs_hook=no_duplicate_keys, parse_constant=no_constant)
         except Exception as e:
             self.bad("manifest line not strict JSON", f"{where}: {e}: {raw[:200]!r}")
             return None

@@ -350,11 +350,16 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
   }
   for (const auto& [hour, text] : lines) {
     s = ctx_->manifest->Append(hour, text);
-    if (!s.ok()) return s;
+    if (!s.ok()) break;
   }
-  if (!lines.empty()) {
-    s = ctx_->manifest->Sync();
-    if (!s.ok()) return s;
+  if (s.ok() && !lines.empty()) s = ctx_->manifest->Sync();
+  if (!s.ok()) {
+    // Not durable, so not done: take the records back and return the files
+    // to staging. The intents stay; recovery finds nothing at the
+    // destinations and drops them.
+    ctx_->manifest->Rollback();
+    UndoMoves(&plan);
+    return s;
   }
 
   // U: unlink what the commit makes redundant. Sources are checked to still
@@ -368,13 +373,29 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
     if (done_with_source && (in.cross_fs() || p.action == Action::kDelete) &&
         HasInode(env, ctx_->input, in.src_name, in.src_dev, in.src_ino)) {
       s = env->Unlink(ctx_->input, in.src_name);
-      if (!s.ok()) spdlog::warn("{}", s.ToString());
+      if (!s.ok()) {
+        p.cleanup_left = true;
+        ++stats_->failed;
+        spdlog::error("{}; the next pass removes it", s.ToString());
+      }
       unlinked |= s.ok();
     }
-    if (in.cross_fs() && !p.moved) (void)env->Unlink(ctx_->tmp_dir, in.tmp_name);
+    // A leftover temp copy is harmless (the next pass empties the temp
+    // dir), but an I/O error on the warehouse is still worth an exit 1.
+    if (in.cross_fs() && !p.moved) {
+      s = env->Unlink(ctx_->tmp_dir, in.tmp_name);
+      if (!s.ok() && !s.IsNotFound()) {
+        ++stats_->failed;
+        spdlog::error("{}", s.ToString());
+      }
+    }
     if (done_with_source && !in.sidecar_name.empty()) {
       s = env->Unlink(ctx_->input, in.sidecar_name);
-      if (!s.ok() && !s.IsNotFound()) spdlog::warn("{}", s.ToString());
+      if (!s.ok() && !s.IsNotFound()) {
+        p.cleanup_left = true;
+        ++stats_->failed;
+        spdlog::error("{}; the next pass removes it", s.ToString());
+      }
       unlinked |= s.ok();
     }
   }
@@ -389,7 +410,9 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
   for (Planned& p : plan) {
     const Intent& in = p.intent;
     const Prepared& f = *p.file;
-    if (p.action != Action::kKeep) writes.push_back({keys::Intent(p.id), std::nullopt});
+    if (p.action != Action::kKeep && !p.cleanup_left) {
+      writes.push_back({keys::Intent(p.id), std::nullopt});
+    }
     if (p.failed) continue;
     writes.push_back({keys::Snapshot(dir.dev, dir.ino, in.src_name), std::nullopt});
     if (p.action == Action::kIngest && p.moved) {
@@ -401,7 +424,8 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
       rec.size = in.size;
       rec.ingested_at_ns = now_ns;
       writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
-    } else if (p.action == Action::kKeep) {
+    }
+    if (p.action == Action::kKeep) {
       KnownFile k{f.st.size, f.st.mtime_ns, f.st.ctime_ns, in.sha256};
       writes.push_back({keys::Known(f.st.dev, f.st.ino), EncodeKnownFile(k)});
     }

@@ -41,6 +41,9 @@ class Committer {
     Intent intent;
     bool moved = false;
     bool failed = false;
+    // Committed, but the source or the sidecar could not be removed: the
+    // intent stays open and recovery finishes the job next pass.
+    bool cleanup_left = false;
   };
 
   Status Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan);

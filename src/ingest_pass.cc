@@ -85,11 +85,15 @@ class Scan {
       return Status::OK();
     }
     if (!st.IsRegular()) return Skip(name, "not a regular file");
+    if (ctx_->unresolved.count({st.dev, st.ino})) {
+      ++failed_;
+      return Skip(name, "its earlier commit could not be finished (see the recovery error)");
+    }
 
-    bool kept = false;
-    s = IsKeptDuplicate(st, &kept);
+    bool known = false;
+    s = IsKnown(st, &known);
     if (!s.ok()) return s;
-    if (kept) return Skip(name, "kept duplicate");
+    if (known) return Skip(name, "kept duplicate");
 
     Candidate c{name, st, false};
     if (ctx_->options->mode == Mode::kSidecar) {
@@ -108,9 +112,9 @@ class Scan {
     return Status::OK();
   }
 
-  Status IsKeptDuplicate(const FileStat& st, bool* kept) {
+  // A kept duplicate: its identity is known and it is never hashed again.
+  Status IsKnown(const FileStat& st, bool* kept) {
     *kept = false;
-    if (ctx_->options->on_duplicate != OnDuplicate::kKeep) return Status::OK();
     std::string value;
     Status s = ctx_->state->Get(keys::Known(st.dev, st.ino), &value);
     if (s.IsNotFound()) return Status::OK();

@@ -1,10 +1,8 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
-
 #include <stdlib.h>
 
 #include <cerrno>
-
 #include <filesystem>
 
 #include "state_store.h"

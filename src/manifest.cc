@@ -28,7 +28,8 @@ std::string FormatManifestLine(const ManifestRecord& r) {
   o["inode"] = r.inode;
   o["size"] = r.size;
   // Whole seconds, rounded down also before 1970.
-  o["mtime"] = r.mtime_ns >= 0 ? r.mtime_ns / 1000000000 : -((-r.mtime_ns + 999999999) / 1000000000);
+  o["mtime"] =
+      r.mtime_ns >= 0 ? r.mtime_ns / 1000000000 : -((-r.mtime_ns + 999999999) / 1000000000);
   o["mtime_ns"] = r.mtime_ns;
   o["ingested_at"] = r.ingested_at;
   if (escaped) o["escaped"] = true;
@@ -141,6 +142,10 @@ Status ManifestWriter::Open(const std::string& hour_dir, bool create, OpenManife
     if (!s.ok()) return s;
     // The truncation is made durable by the Sync() that follows the append.
     m.dirty |= repaired;
+    FileStat st;
+    s = env_->Stat(m.file, &st);
+    if (!s.ok()) return s;
+    m.synced_size = st.size;
   }
   *out = &files_.emplace(hour_dir, std::move(m)).first->second;
   return Status::OK();
@@ -159,7 +164,6 @@ Status ManifestWriter::Sync() {
     if (!m.dirty) continue;
     Status s = env_->DataSync(m.file);
     if (!s.ok()) return s;
-    m.dirty = false;
   }
   if (created_) {
     // New directories and the new file's own entry are metadata that
@@ -168,9 +172,24 @@ Status ManifestWriter::Sync() {
     if (!s.ok()) return s;
     created_ = false;
   }
+  for (auto& [hour, m] : files_) {
+    if (!m.dirty) continue;
+    FileStat st;
+    Status s = env_->Stat(m.file, &st);
+    if (!s.ok()) return s;
+    m.synced_size = st.size;
+    m.dirty = false;
+  }
   // Keep only the newest hour open; a pass rarely spans more than two.
   while (files_.size() > 1) files_.erase(files_.begin());
   return Status::OK();
+}
+
+void ManifestWriter::Rollback() {
+  for (auto& [hour, m] : files_) {
+    if (m.dirty) (void)env_->Truncate(m.file, m.synced_size);
+    m.dirty = false;
+  }
 }
 
 Status ManifestWriter::Contains(const std::string& hour_dir, std::string_view line, bool* found) {

@@ -44,7 +44,11 @@ class ManifestWriter {
   Status Append(const std::string& hour_dir, std::string_view lines);
   // Makes every appended line durable: fdatasync of each written file,
   // plus syncfs when a file or directory was created since the last Sync.
+  // On error nothing since the last successful Sync counts as written.
   Status Sync();
+  // Truncates every file back to its size at the last successful Sync,
+  // taking back lines whose Sync failed. Best effort.
+  void Rollback();
   // Whether the hour's file holds `line` as one of its lines. A missing
   // file holds nothing.
   Status Contains(const std::string& hour_dir, std::string_view line, bool* found);
@@ -53,6 +57,7 @@ class ManifestWriter {
   struct OpenManifest {
     File file;
     bool dirty = false;
+    uint64_t synced_size = 0;  // size after the last successful Sync
   };
   Status Open(const std::string& hour_dir, bool create, OpenManifest** out);
 

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "clock.h"
 #include "env.h"
@@ -27,6 +29,9 @@ struct PassContext {
   File tmp_dir;
   bool cross_fs = false;
   ManifestWriter* manifest = nullptr;
+  // (dev, ino) of staged files whose open intent recovery could not finish
+  // this pass; the scan leaves them alone. Bounded by the open intents.
+  std::set<std::pair<uint64_t, uint64_t>> unresolved;
 };
 
 // Counters of one pass, reported in its summary record.

@@ -160,10 +160,17 @@ Status RecoverIntents(PassContext* ctx, PassStats* stats) {
   for (auto* list : {&ingests, &others}) {
     for (const auto& [id, in] : *list) {
       s = recovery.Recover(id, in);
-      if (!s.ok()) return s;
+      if (!s.ok()) {
+        // One stuck commit must not stop every other file: report it, keep
+        // its intent for the next pass, and keep the scan off its source.
+        ++stats->failed;
+        spdlog::error("recovery of {}: {}", ctx->input.Child(in.src_name), s.ToString());
+        ctx->unresolved.emplace(in.src_dev, in.src_ino);
+      }
     }
   }
-  return EmptyTempDir(ctx);
+  // With a commit still open, its temp copy must stay.
+  return ctx->unresolved.empty() ? EmptyTempDir(ctx) : Status::OK();
 }
 
 }  // namespace ingest

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -98,7 +100,7 @@ class CrashHarness {
 
   // Runs one pass with `env` (a clean FaultEnv when null). Crash errors are
   // expected and returned.
-  Status Pass(FaultEnv* env) {
+  Status Pass(FaultEnv* env, PassStats* stats_out = nullptr) {
     std::unique_ptr<FaultEnv> clean;
     if (env == nullptr) {
       clean = NewEnv();
@@ -107,7 +109,9 @@ class CrashHarness {
     FaultStateStore store(state_.get(), env);
     PassStats stats;
     clock_->Advance(kNanosPerSecond);
-    return RunIngestPass(options_, env, clock_.get(), &store, &stats);
+    Status s = RunIngestPass(options_, env, clock_.get(), &store, &stats);
+    if (stats_out != nullptr) *stats_out = stats;
+    return s;
   }
 
   std::unique_ptr<FaultEnv> NewEnv() {
@@ -344,6 +348,39 @@ void Enumerate(const Scenario& sc) {
               static_cast<unsigned long long>(total), static_cast<unsigned long long>(states));
 }
 
+// Fails each operation in turn with `err`: the failure must be reported
+// (the pass stops, or counts a failed file, so the run exits 1), must break
+// no invariant, and later clean passes must finish the work.
+void EnumerateFailures(const Scenario& sc, int err) {
+  if (getenv("CRASH_TEST_LOG") == nullptr) spdlog::set_level(spdlog::level::off);
+  CrashHarness h(sc);
+  h.Setup();
+  const uint64_t total = CountOps(&h);
+  for (uint64_t k = 1; k <= total; ++k) {
+    h.Setup();
+    std::unique_ptr<FaultEnv> env = h.NewEnv();
+    env->FailAt(k, err);
+    PassStats stats;
+    Status s = h.Pass(env.get(), &stats);
+    const std::string at = std::string(sc.name) + " " + std::strerror(err) + " at op " +
+                           std::to_string(k) + " (" + env->last_op() + ")";
+    EXPECT_TRUE(!s.ok() || stats.failed > 0) << at << ": the failure went unreported";
+    const std::string op = env->last_op();
+    const bool sync = op.rfind("fsync", 0) == 0 || op.rfind("fdatasync", 0) == 0 ||
+                      op.rfind("syncfs", 0) == 0 || op == "state write (sync)";
+    if (sync) {
+      EXPECT_FALSE(s.ok()) << at << ": a failed sync did not stop the pass";
+    }
+    h.CheckAlways(at);
+    h.RecordExpected();
+    h.Drain();
+    h.CheckFinal(at);
+    if (::testing::Test::HasFailure()) return;
+  }
+  std::printf("%s: each of %llu operations failed with %s, 0 violations\n", sc.name,
+              static_cast<unsigned long long>(total), std::strerror(err));
+}
+
 using PL = FaultEnv::PowerLossMode;
 constexpr Mode kStab = Mode::kStability;
 constexpr Mode kSide = Mode::kSidecar;
@@ -359,6 +396,18 @@ TEST(CrashTest, SameFsMetadataOnlyPowerLoss) {
 }
 TEST(CrashTest, SameFsSidecarDeleteTornPowerLoss) {
   Enumerate({"same-fs sidecar delete torn power loss", false, kSide, kDel, PL::kTornWrites});
+}
+TEST(FailureTest, SameFsEveryOperationFails) {
+  for (int err : {EIO, ENOSPC, EROFS}) {
+    EnumerateFailures({"same-fs", false, kStab, kQuar, std::nullopt}, err);
+    EnumerateFailures({"same-fs sidecar delete", false, kSide, kDel, std::nullopt}, err);
+  }
+}
+TEST(FailureTest, CrossFsEveryOperationFails) {
+  for (int err : {EIO, ENOSPC, EROFS}) {
+    EnumerateFailures({"cross-fs", true, kStab, kQuar, std::nullopt}, err);
+    EnumerateFailures({"cross-fs sidecar delete", true, kSide, kDel, std::nullopt}, err);
+  }
 }
 TEST(CrashTest, CrossFsKill) { Enumerate({"cross-fs kill", true, kStab, kQuar, std::nullopt}); }
 TEST(CrashTest, CrossFsPowerLoss) {
