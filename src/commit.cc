@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <tuple>
 
 #include "fs_util.h"
 #include "name_escape.h"
@@ -268,6 +269,12 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
   StateStore* state = ctx_->state;
   const int64_t now_ns = ctx_->clock->NowNs();
   taken_.clear();
+  // Oldest arrival first, so that of two copies of one content the one
+  // that landed first is the original, whatever order the workers finished.
+  std::sort(batch->begin(), batch->end(), [](const Prepared& a, const Prepared& b) {
+    return std::tie(a.candidate.st.ctime_ns, a.candidate.name) <
+           std::tie(b.candidate.st.ctime_ns, b.candidate.name);
+  });
   std::vector<Planned> plan;
   Status s = Plan(batch, now_ns, &plan);
   if (!s.ok()) return s;

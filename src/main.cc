@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -14,7 +15,9 @@
 #include "fs_util.h"
 #include "ingest_pass.h"
 #include "logging.h"
+#include "manifest.h"
 #include "mem_state_store.h"
+#include "rebuild_state.h"
 #include "records.h"
 #include "state_store.h"
 #include "version.h"
@@ -56,6 +59,16 @@ Status LockState(const Options& o, bool read_only, File* dir) {
   return env->LockFile(*dir);
 }
 
+// True when some manifest under `root` holds a record.
+bool ManifestsHoldRecords(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename() == kManifestFileName && it->file_size(ec) > 0) return true;
+  }
+  return false;
+}
+
 std::string SummaryJson(const PassStats& st, double seconds) {
   char buf[512];
   std::snprintf(
@@ -95,6 +108,15 @@ int RunPass(const Options& o) {
       s = Status::OK();
     }
   } else if (s.ok()) {
+    // A state directory that lost its database would ingest everything
+    // again: refuse, and point at the repair.
+    if (!std::filesystem::exists(JoinPath(db, "CURRENT")) && ManifestsHoldRecords(o.manifests)) {
+      spdlog::error(
+          "state database {} is missing, but the manifests in {} hold records; run "
+          "'atomic-ingest rebuild-state' to rebuild it from them",
+          db, o.manifests);
+      return kExitFailed;
+    }
     s = OpenLevelDbStore(db, /*create=*/true, &state);
   }
   if (!s.ok()) {
@@ -112,8 +134,29 @@ int RunPass(const Options& o) {
   return !s.ok() || stats.failed > 0 ? kExitFailed : kExitOk;
 }
 
+int RebuildStateCommand(const Options& o) {
+  File state_dir;
+  Status s = LockState(o, /*read_only=*/false, &state_dir);
+  if (s.IsBusy()) {
+    spdlog::error("{}", s.ToString());
+    return kExitLocked;
+  }
+  RebuildStats stats;
+  if (s.ok()) s = RebuildState(o, Env::Default(), Clock::Real()->NowNs(), &stats);
+  if (!s.ok()) {
+    spdlog::error("rebuild-state: {}", s.ToString());
+    return kExitFailed;
+  }
+  spdlog::info(
+      "rebuild-state: {} records from {} manifests ({} lines ignored, {} repeated contents)",
+      stats.records, stats.manifests, stats.skipped, stats.repeats);
+  return kExitOk;
+}
+
 const Command kCommands[] = {
     {"run", "one ingest pass over --input (the default)", true, RunPass},
+    {"rebuild-state", "rebuild the content index in --state-path from --manifests", false,
+     RebuildStateCommand},
 };
 
 void PrintHelp() {

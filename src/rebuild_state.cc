@@ -1,0 +1,179 @@
+#include "rebuild_state.h"
+
+#include <fcntl.h>
+#include <time.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fs_util.h"
+#include "manifest.h"
+#include "records.h"
+#include "scanner.h"
+#include "state_store.h"
+
+namespace ingest {
+
+namespace {
+
+constexpr size_t kWriteBatch = 1000;
+
+// Names of the entries of `dir` that are directories, sorted, so manifests
+// are read in time order.
+Status SubDirs(Env* env, const File& dir, std::vector<std::string>* out) {
+  out->clear();
+  DirScanner scanner(env, &dir, 64 * 1024);
+  for (;;) {
+    DirEntry e;
+    bool done = false;
+    Status s = scanner.Next(&e, &done);
+    if (!s.ok()) return s;
+    if (done) break;
+    std::string name(e.name);
+    FileStat st;
+    if (env->StatAt(dir, name, &st).ok() && st.IsDirectory()) out->push_back(name);
+  }
+  std::sort(out->begin(), out->end());
+  return Status::OK();
+}
+
+int64_t ParseRfc3339(const std::string& s) {
+  struct tm tm = {};
+  int micros = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros) < 6) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return int64_t{timegm(&tm)} * 1000000000 + int64_t{micros} * 1000;
+}
+
+class Rebuilder {
+ public:
+  Rebuilder(Env* env, StateStore* store, RebuildStats* stats)
+      : env_(env), store_(store), stats_(stats) {}
+
+  // Walks YYYY/MM/DD/HH below `root`.
+  Status Walk(const File& dir, int depth) {
+    if (depth == 4) return ReadManifest(dir);
+    std::vector<std::string> names;
+    Status s = SubDirs(env_, dir, &names);
+    if (!s.ok()) return s;
+    for (const std::string& name : names) {
+      File sub;
+      s = env_->OpenDirAt(dir, name, &sub);
+      if (s.ok()) s = Walk(sub, depth + 1);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
+  Status Flush() {
+    if (writes_.empty()) return Status::OK();
+    Status s = store_->Apply(writes_, /*sync=*/true);
+    writes_.clear();
+    return s;
+  }
+
+ private:
+  Status ReadManifest(const File& dir) {
+    File f;
+    Status s = env_->OpenAt(dir, std::string(kManifestFileName), O_RDONLY, 0, &f);
+    if (s.IsNotFound()) return Status::OK();
+    if (!s.ok()) return s;
+    ++stats_->manifests;
+    std::string pending;
+    char buf[1 << 16];
+    uint64_t line_no = 0;
+    for (;;) {
+      size_t got = 0;
+      s = env_->Read(f, buf, sizeof buf, &got);
+      if (!s.ok()) return s;
+      pending.append(buf, got);
+      size_t start = 0;
+      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+        s = Line(f.path(), ++line_no, std::string_view(pending).substr(start, nl - start));
+        if (!s.ok()) return s;
+      }
+      pending.erase(0, start);
+      if (got == 0) break;
+    }
+    if (!pending.empty()) {
+      ++stats_->skipped;
+      spdlog::warn("{}: ignoring an incomplete last line", f.path());
+    }
+    return Status::OK();
+  }
+
+  Status Line(const std::string& manifest, uint64_t line_no, std::string_view line) {
+    ManifestRecord r;
+    if (!ParseManifestLine(line, &r)) {
+      ++stats_->skipped;
+      spdlog::warn("{}:{}: not a manifest record, ignored", manifest, line_no);
+      return Status::OK();
+    }
+    std::string existing;
+    Status s = store_->Get(keys::Content(r.sha256), &existing);
+    if (s.ok()) {
+      ++stats_->repeats;
+      spdlog::warn("{}:{}: content {} is already recorded; keeping the first record", manifest,
+                   line_no, r.sha256);
+      return Status::OK();
+    }
+    if (!s.IsNotFound()) return s;
+    ContentRecord rec{r.path, r.source, manifest, r.size, ParseRfc3339(r.ingested_at)};
+    writes_.push_back({keys::Content(r.sha256), EncodeContentRecord(rec)});
+    ++stats_->records;
+    // Flushed often enough that the duplicate check above sees earlier lines.
+    return writes_.size() >= kWriteBatch ? Flush() : Status::OK();
+  }
+
+  Env* env_;
+  StateStore* store_;
+  RebuildStats* stats_;
+  std::vector<StateWrite> writes_;
+};
+
+}  // namespace
+
+Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildStats* stats) {
+  namespace fs = std::filesystem;
+  const fs::path state(options.state_path);
+  const fs::path fresh = state / "db.rebuild";
+  std::error_code ec;
+  fs::remove_all(fresh, ec);
+  File root;
+  Status s = env->OpenDir(options.manifests, &root);
+  if (!s.ok()) return s;
+  {
+    std::unique_ptr<StateStore> store;
+    s = OpenLevelDbStore(fresh.string(), /*create=*/true, &store);
+    if (!s.ok()) return s;
+    Rebuilder rebuilder(env, store.get(), stats);
+    s = rebuilder.Walk(root, 0);
+    if (s.ok()) s = rebuilder.Flush();
+    if (!s.ok()) return s;
+  }
+  // Swap: the old database (if any) is kept aside, never deleted.
+  const fs::path db = state / "db";
+  if (fs::exists(db, ec)) {
+    const fs::path aside = state / ("db.replaced-" + std::to_string(now_ns / 1000000000));
+    fs::rename(db, aside, ec);
+    if (ec) return Status::IOError("cannot move " + db.string() + " aside: " + ec.message());
+    spdlog::info("the previous state database is kept as {}", aside.string());
+  }
+  fs::rename(fresh, db, ec);
+  if (ec) return Status::IOError("cannot move " + fresh.string() + " into place: " + ec.message());
+  File state_dir;
+  s = env->OpenDir(options.state_path, &state_dir);
+  return s.ok() ? env->Sync(state_dir) : s;
+}
+
+}  // namespace ingest
