@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace ingest {
@@ -23,31 +26,33 @@ struct Flags {
   po::options_description logging{"Logging"};
   po::options_description general{"General"};
   po::options_description all;
+  po::options_description in_config;  // what a --config file may set
 
+  // clang-format off
   Flags() {
-    paths.add_options()("input", po::value<std::string>(), "staging directory to ingest from")(
-        "warehouse", po::value<std::string>(),
-        "warehouse root; files land in ingest_date=YYYY-MM-DD/")(
-        "manifests", po::value<std::string>(),
-        "manifest root; records go to YYYY/MM/DD/HH/manifest.jsonl")(
-        "state-path", po::value<std::string>(), "state directory (LevelDB and the run lock)");
-    behaviour.add_options()("mode", po::value<std::string>()->default_value("stability"),
-                            "stability|sidecar: how a file is judged complete")(
-        "stability-seconds", po::value<int64_t>()->default_value(30),
-        "seconds a file must stay unchanged (stability mode)")(
-        "on-duplicate", po::value<std::string>()->default_value("quarantine"),
-        "quarantine|delete|keep: what to do with content already ingested")(
-        "concurrency", po::value<int>()->default_value(2), "files hashed and moved in parallel")(
-        "batch-size", po::value<int>()->default_value(1000), "files per durable commit")(
-        "dry-run", po::bool_switch(), "print what would happen; change nothing");
-    logging.add_options()("log-level", po::value<std::string>()->default_value("info"),
-                          "trace|debug|info|warn|error")(
-        "log-format", po::value<std::string>()->default_value("text"),
-        "text|json (one JSON object per line)");
-    general.add_options()("help,h", po::bool_switch(), "show this help")(
-        "version", po::bool_switch(), "show the version");
+    paths.add_options()
+        ("input", po::value<std::string>(), "staging directory to ingest from")
+        ("warehouse", po::value<std::string>(), "warehouse root; files land in ingest_date=YYYY-MM-DD/")
+        ("manifests", po::value<std::string>(), "manifest root; records go to YYYY/MM/DD/HH/manifest.jsonl")
+        ("state-path", po::value<std::string>(), "state directory (LevelDB and the run lock)");
+    behaviour.add_options()
+        ("mode", po::value<std::string>()->default_value("stability"), "stability|sidecar: how a file is judged complete")
+        ("stability-seconds", po::value<int64_t>()->default_value(30), "seconds a file must stay unchanged (stability mode)")
+        ("on-duplicate", po::value<std::string>()->default_value("quarantine"), "quarantine|delete|keep: what to do with content already ingested")
+        ("concurrency", po::value<int>()->default_value(2), "files hashed and moved in parallel")
+        ("batch-size", po::value<int>()->default_value(1000), "files per durable commit")
+        ("dry-run", po::bool_switch(), "print what would happen; change nothing");
+    logging.add_options()
+        ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
+        ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)");
+    general.add_options()
+        ("config", po::value<std::string>(), "read flags from FILE (key = value; the command line wins)")
+        ("help,h", po::bool_switch(), "show this help")
+        ("version", po::bool_switch(), "show the version");
     all.add(paths).add(behaviour).add(logging).add(general);
+    in_config.add(paths).add(behaviour).add(logging);
   }
+  // clang-format on
 };
 
 bool OneOf(const std::string& v, std::initializer_list<const char*> allowed) {
@@ -103,6 +108,21 @@ bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, Co
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(flags.all).run(), vm);
+    if (vm.count("config")) {
+      // Stored after the command line, so the command line wins.
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) {
+        *err = "--config " + path + ": " + std::strerror(errno);
+        return false;
+      }
+      try {
+        po::store(po::parse_config_file(in, flags.in_config), vm);
+      } catch (const po::error& e) {
+        *err = "--config " + path + ": " + e.what();
+        return false;
+      }
+    }
     po::notify(vm);
   } catch (const po::error& e) {
     *err = e.what();

@@ -123,7 +123,17 @@ Status OpenLevelDbSnapshot(const std::string& dir, std::unique_ptr<StateStore>* 
     fs::remove_all(tmpl, ec);
     return Status::IOError("cannot copy state database " + dir + ": " + ec.message());
   }
-  return OpenLevelDb(copy.string(), false, tmpl, store);
+  Status s = OpenLevelDb(copy.string(), false, tmpl, store);
+  if (!s.ok()) {
+    fs::remove_all(tmpl, ec);
+    // Name the database the operator knows, not the private copy.
+    std::string msg = s.message();
+    for (size_t i; (i = msg.find(copy.string())) != std::string::npos;) {
+      msg.replace(i, copy.string().size(), dir);
+    }
+    return s.IsCorruption() ? Status::Corruption(msg) : Status::IOError(msg);
+  }
+  return s;
 }
 
 }  // namespace ingest

@@ -1,9 +1,8 @@
 #include "rebuild_state.h"
 
 #include <fcntl.h>
-#include <time.h>
-
 #include <spdlog/spdlog.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
