@@ -41,7 +41,9 @@ struct Flags {
         ("on-duplicate", po::value<std::string>()->default_value("quarantine"), "quarantine|delete|keep: what to do with content already ingested")
         ("concurrency", po::value<int>()->default_value(2), "files hashed and moved in parallel")
         ("batch-size", po::value<int>()->default_value(1000), "files per durable commit")
-        ("dry-run", po::bool_switch(), "print what would happen; change nothing");
+        ("dry-run", po::bool_switch(), "print what would happen; change nothing")
+        ("max-files", po::value<int64_t>()->default_value(0), "stop after this many complete files; the next run resumes the listing there (0: no limit)")
+        ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)");
     logging.add_options()
         ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
         ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)");
@@ -194,6 +196,17 @@ bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, Co
     return false;
   }
   o.dry_run = vm["dry-run"].as<bool>();
+  o.max_files = vm["max-files"].as<int64_t>();
+  if (o.max_files < 0) {
+    *err = "--max-files must be 0 or more, not " + std::to_string(o.max_files);
+    return false;
+  }
+  o.max_seconds = vm["max-seconds"].as<int64_t>();
+  if (o.max_seconds < 0 || o.max_seconds > kMaxStabilitySeconds) {
+    *err = "--max-seconds must be between 0 and " + std::to_string(kMaxStabilitySeconds) +
+           ", not " + std::to_string(o.max_seconds);
+    return false;
+  }
   o.log_level = vm["log-level"].as<std::string>();
   if (!OneOf(o.log_level, {"trace", "debug", "info", "warn", "error"})) {
     *err = "--log-level must be trace, debug, info, warn or error, not '" + o.log_level + "'";

@@ -140,6 +140,8 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
       in.moved_ino = p.st.ino;
     }
     if (p.candidate.has_sidecar) in.sidecar_name = p.candidate.name + std::string(kSidecarSuffix);
+    in.snapshot_key =
+        keys::Snapshot(ctx_->input_st.dev, ctx_->input_st.ino, p.candidate.pos, p.candidate.name);
 
     if (pl.action == Action::kIngest || pl.action == Action::kQuarantine) {
       in.action = pl.action == Action::kIngest ? IntentAction::kIngest : IntentAction::kQuarantine;
@@ -413,7 +415,6 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
 
   // C: the content index and the end of the intents, in one synced write.
   writes.clear();
-  const FileStat& dir = ctx_->input_st;
   for (Planned& p : plan) {
     const Intent& in = p.intent;
     const Prepared& f = *p.file;
@@ -421,7 +422,13 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
       writes.push_back({keys::Intent(p.id), std::nullopt});
     }
     if (p.failed) continue;
-    writes.push_back({keys::Snapshot(dir.dev, dir.ino, in.src_name), std::nullopt});
+    if (p.action == Action::kKeep) {
+      // Remembered by its tuple, so later passes skip it unhashed.
+      Snapshot snap{f.st.dev, f.st.ino, f.st.size, f.st.mtime_ns, f.st.ctime_ns, now_ns, in.sha256};
+      writes.push_back({in.snapshot_key, EncodeSnapshot(snap)});
+    } else {
+      writes.push_back({in.snapshot_key, std::nullopt});
+    }
     if (p.action == Action::kIngest && p.moved) {
       ContentRecord rec;
       rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
@@ -431,10 +438,6 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
       rec.size = in.size;
       rec.ingested_at_ns = now_ns;
       writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
-    }
-    if (p.action == Action::kKeep) {
-      KnownFile k{f.st.size, f.st.mtime_ns, f.st.ctime_ns, in.sha256};
-      writes.push_back({keys::Known(f.st.dev, f.st.ino), EncodeKnownFile(k)});
     }
   }
   if (!writes.empty()) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "codec.h"
 #include "fs_util.h"
 #include "manifest.h"
 #include "name_escape.h"
@@ -14,14 +15,14 @@
 #include "recovery.h"
 #include "scanner.h"
 #include "sidecar.h"
+#include "snapshot_table.h"
 #include "stability.h"
+#include "state_check.h"
 #include "warehouse.h"
 
 namespace ingest {
 
 namespace {
-
-constexpr size_t kSnapshotFlushEvery = 1024;
 
 // Opens a configured output root, creating it and its parents. A dry run
 // creates nothing: a missing root is left as an invalid File that reads as
@@ -46,23 +47,48 @@ Status OpenRoot(Env* env, const Options& options, const std::string& path, File*
 // Decides, entry by entry, what the scan found. Runs on the caller's thread.
 class Scan {
  public:
-  Scan(PassContext* ctx, Pipeline* pipeline) : ctx_(ctx), pipeline_(pipeline) {}
+  Scan(PassContext* ctx, Pipeline* pipeline)
+      : ctx_(ctx),
+        pipeline_(pipeline),
+        table_(ctx->state, ctx->input_st.dev, ctx->input_st.ino, !ctx->options->dry_run),
+        cursor_key_(keys::Cursor(ctx->input_st.dev, ctx->input_st.ino)) {}
 
   Status Run() {
-    Status s = ctx_->env->IsNetworkFs(ctx_->input, &network_fs_);
+    Env* env = ctx_->env;
+    Status s = env->IsNetworkFs(ctx_->input, &network_fs_);
     if (!s.ok()) return s;
-    DirScanner scanner(ctx_->env, &ctx_->input);
+    const int64_t start = ResumeAt();
+    DirScanner scanner(env, &ctx_->input, DirScanner::kDefaultBufferSize, start);
+    table_.Begin(start);
+    const int64_t started_ns = ctx_->clock->NowNs();
+    const Options& o = *ctx_->options;
+    uint64_t listed = 0;
     for (;;) {
       DirEntry e;
       bool done = false;
       s = scanner.Next(&e, &done);
       if (!s.ok()) return s;
       if (done) break;
+      const bool out_of_files = o.max_files > 0 && submitted_ >= o.max_files;
+      const bool out_of_time =
+          o.max_seconds > 0 && ctx_->clock->NowNs() - started_ns >= o.max_seconds * kNanosPerSecond;
+      if (out_of_files || out_of_time || stopped_) {
+        // Resume here next run.
+        s = SaveCursor(e.pos);
+        if (s.ok()) s = table_.Flush();
+        return s;
+      }
       s = Consider(e);
       if (!s.ok()) return s;
-      if (stopped_) break;
+      // Every so often, remember where we are, so a crash resumes nearby.
+      if (++listed % kCursorEvery == 0) {
+        s = SaveCursor(e.pos);
+        if (!s.ok()) return s;
+      }
     }
-    return FlushSnapshots();
+    s = table_.End();
+    if (s.ok()) s = ClearCursor();
+    return s;
   }
 
   uint64_t deferred() const { return deferred_; }
@@ -70,6 +96,38 @@ class Scan {
   uint64_t failed() const { return failed_; }
 
  private:
+  // Where the last, cut-short listing stopped; 0 for a full listing. The
+  // cursor is only a hint: an offset the directory no longer accepts falls
+  // back to a full listing.
+  int64_t ResumeAt() {
+    std::string value;
+    if (!ctx_->state->Get(cursor_key_, &value).ok()) return 0;
+    Decoder d(value);
+    int64_t pos = 0;
+    if (!d.GetSigned(&pos) || pos == 0) return 0;
+    Status s = ctx_->env->SeekDir(ctx_->input, pos);
+    if (!s.ok()) {
+      spdlog::warn("cannot resume the listing of {} ({}); listing it whole", ctx_->input.path(),
+                   s.ToString());
+      (void)ctx_->env->SeekDir(ctx_->input, 0);
+      return 0;
+    }
+    spdlog::debug("resuming the listing of {} at offset {}", ctx_->input.path(), pos);
+    return pos;
+  }
+
+  Status SaveCursor(int64_t pos) {
+    if (ctx_->options->dry_run) return Status::OK();
+    Encoder e;
+    e.PutSigned(pos);
+    return ctx_->state->Apply({{cursor_key_, e.Release()}}, /*sync=*/false);
+  }
+
+  Status ClearCursor() {
+    if (ctx_->options->dry_run) return Status::OK();
+    return ctx_->state->Apply({{cursor_key_, std::nullopt}}, /*sync=*/false);
+  }
+
   Status Consider(const DirEntry& e) {
     const std::string name(e.name);
     const NameFilter f = ClassifyName(name);
@@ -90,115 +148,82 @@ class Scan {
       return Skip(name, "its earlier commit could not be finished (see the recovery error)");
     }
 
-    bool known = false;
-    s = IsKnown(st, &known);
+    std::optional<Snapshot> previous;
+    s = table_.Find(e.pos, name, &previous);
     if (!s.ok()) return s;
-    if (known) return Skip(name, "kept duplicate");
+    if (previous && !previous->kept_sha256.empty() && SameTuple(*previous, st)) {
+      return Skip(name, "kept duplicate");
+    }
 
-    Candidate c{name, st, false};
+    Candidate c{name, st, false, e.pos};
     if (ctx_->options->mode == Mode::kSidecar) {
       FileStat ok;
       Status has = ctx_->env->StatAt(ctx_->input, name + std::string(kSidecarSuffix), &ok);
-      if (!has.ok() || !ok.IsRegular()) return Defer(name, "waiting for .ok");
+      if (!has.ok() || !ok.IsRegular()) return Defer(name, 0, "waiting for .ok");
       c.has_sidecar = true;
     } else {
-      std::string wait;
-      bool complete = false;
-      s = CheckStability(name, st, &complete, &wait);
-      if (!s.ok()) return s;
-      if (!complete) return Defer(name, wait);
+      StabilityInput in;
+      in.st = st;
+      in.previous = previous ? &*previous : nullptr;
+      in.now_ns = ctx_->clock->NowNs();
+      in.window_ns = ctx_->options->stability_seconds * kNanosPerSecond;
+      in.network_fs = network_fs_;
+      const StabilityVerdict v = DecideStability(in);
+      if (v.store_snapshot) table_.Put(e.pos, name, v.snapshot);
+      if (!v.complete) return Defer(name, v.wait_ns, "not yet stable");
     }
+    ++submitted_;
     if (!pipeline_->Submit(std::move(c))) stopped_ = true;
     return Status::OK();
   }
 
-  // A kept duplicate: its identity is known and it is never hashed again.
-  Status IsKnown(const FileStat& st, bool* kept) {
-    *kept = false;
-    std::string value;
-    Status s = ctx_->state->Get(keys::Known(st.dev, st.ino), &value);
-    if (s.IsNotFound()) return Status::OK();
-    if (!s.ok()) return s;
-    KnownFile k;
-    *kept = DecodeKnownFile(value, &k) && k.size == st.size && k.mtime_ns == st.mtime_ns &&
-            k.ctime_ns == st.ctime_ns;
-    return Status::OK();
+  static bool SameTuple(const Snapshot& s, const FileStat& st) {
+    return s.dev == st.dev && s.ino == st.ino && s.size == st.size && s.mtime_ns == st.mtime_ns &&
+           s.ctime_ns == st.ctime_ns;
   }
 
-  Status CheckStability(const std::string& name, const FileStat& st, bool* complete,
-                        std::string* wait) {
-    const FileStat& dir = ctx_->input_st;
-    const std::string key = keys::Snapshot(dir.dev, dir.ino, name);
-    std::string value;
-    Snapshot previous;
-    bool have_previous = false;
-    Status s = ctx_->state->Get(key, &value);
-    if (s.ok()) {
-      have_previous = DecodeSnapshot(value, &previous);
-    } else if (!s.IsNotFound()) {
-      return s;
-    }
-    StabilityInput in;
-    in.st = st;
-    in.previous = have_previous ? &previous : nullptr;
-    in.now_ns = ctx_->clock->NowNs();
-    in.window_ns = ctx_->options->stability_seconds * kNanosPerSecond;
-    in.network_fs = network_fs_;
-    StabilityVerdict v = DecideStability(in);
-    if (v.store_snapshot && !ctx_->options->dry_run) {
-      snapshot_writes_.push_back({key, EncodeSnapshot(v.snapshot)});
-      if (snapshot_writes_.size() >= kSnapshotFlushEvery) {
-        s = FlushSnapshots();
-        if (!s.ok()) return s;
-      }
-    }
-    *complete = v.complete;
-    if (!v.complete) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "not yet stable (%.1fs to go)",
-                    static_cast<double>(v.wait_ns) / kNanosPerSecond);
-      *wait = buf;
-    }
-    return Status::OK();
-  }
-
-  // Snapshots are hints: losing the last few to a crash only delays a file,
-  // so they are written without sync.
-  Status FlushSnapshots() {
-    if (snapshot_writes_.empty()) return Status::OK();
-    Status s = ctx_->state->Apply(snapshot_writes_, /*sync=*/false);
-    snapshot_writes_.clear();
-    return s;
-  }
-
-  Status Skip(const std::string& name, const std::string& why) {
+  Status Skip(const std::string& name, const char* why) {
     ++skipped_;
     if (ctx_->options->dry_run) {
-      std::printf("skip %s: %s\n", Printable(ctx_->input.Child(name)).c_str(), why.c_str());
-    } else {
+      std::printf("skip %s: %s\n", Printable(ctx_->input.Child(name)).c_str(), why);
+    } else if (spdlog::should_log(spdlog::level::debug)) {
       spdlog::debug("skip {}: {}", ctx_->input.Child(name), why);
     }
     return Status::OK();
   }
 
-  Status Defer(const std::string& name, const std::string& why) {
+  Status Defer(const std::string& name, int64_t wait_ns, const char* why) {
     ++deferred_;
-    if (ctx_->options->dry_run) {
-      std::printf("wait %s: %s\n", Printable(ctx_->input.Child(name)).c_str(), why.c_str());
+    if (!ctx_->options->dry_run && !spdlog::should_log(spdlog::level::debug)) {
+      return Status::OK();
+    }
+    char text[96];
+    if (wait_ns > 0) {
+      std::snprintf(text, sizeof text, "%s (%.1fs to go)", why,
+                    static_cast<double>(wait_ns) / kNanosPerSecond);
     } else {
-      spdlog::debug("wait {}: {}", ctx_->input.Child(name), why);
+      std::snprintf(text, sizeof text, "%s", why);
+    }
+    if (ctx_->options->dry_run) {
+      std::printf("wait %s: %s\n", Printable(ctx_->input.Child(name)).c_str(), text);
+    } else {
+      spdlog::debug("wait {}: {}", ctx_->input.Child(name), text);
     }
     return Status::OK();
   }
 
+  static constexpr uint64_t kCursorEvery = 4096;
+
   PassContext* ctx_;
   Pipeline* pipeline_;
+  SnapshotTable table_;
+  const std::string cursor_key_;
   bool network_fs_ = false;
   bool stopped_ = false;
+  int64_t submitted_ = 0;
   uint64_t deferred_ = 0;
   uint64_t skipped_ = 0;
   uint64_t failed_ = 0;
-  std::vector<StateWrite> snapshot_writes_;
 };
 
 }  // namespace
@@ -231,6 +256,9 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
 
   if (!options.dry_run) {
     s = RecoverIntents(&ctx, stats);
+    if (s.ok() && ctx.unresolved.empty()) {
+      s = CheckStateAgainstManifests(env, ctx.manifests, state, JoinPath(options.state_path, "db"));
+    }
     if (!s.ok()) return s;
   }
 

@@ -15,10 +15,31 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& dir) {
   if (s.ok()) return Status::OK();
   if (s.IsNotFound()) return Status::NotFound(s.ToString());
   std::string msg = "state database " + dir + ": " + s.ToString();
-  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsCorruption()) {
+    return Status::Corruption(msg + " (run 'atomic-ingest rebuild-state' to rebuild it)");
+  }
   if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
   return Status::IOError(msg);
 }
+
+class LevelDbIterator final : public StateIterator {
+ public:
+  LevelDbIterator(leveldb::Iterator* it, const std::string* dir) : it_(it), dir_(dir) {}
+  void Seek(std::string_view key) override { it_->Seek(leveldb::Slice(key.data(), key.size())); }
+  void Next() override { it_->Next(); }
+  bool Valid() const override { return it_->Valid(); }
+  std::string_view key() const override {
+    return std::string_view(it_->key().data(), it_->key().size());
+  }
+  std::string_view value() const override {
+    return std::string_view(it_->value().data(), it_->value().size());
+  }
+  Status status() const override { return FromLevelDb(it_->status(), *dir_); }
+
+ private:
+  std::unique_ptr<leveldb::Iterator> it_;
+  const std::string* dir_;
+};
 
 class LevelDbStore final : public StateStore {
  public:
@@ -67,6 +88,13 @@ class LevelDbStore final : public StateStore {
       }
     }
     return FromLevelDb(it->status(), dir_);
+  }
+
+  std::unique_ptr<StateIterator> NewIterator() override {
+    leveldb::ReadOptions ro;
+    ro.verify_checksums = true;
+    ro.fill_cache = false;
+    return std::make_unique<LevelDbIterator>(db_->NewIterator(ro), &dir_);
   }
 
   uint64_t ApproximateSize() override {

@@ -42,6 +42,31 @@ Status MemStateStore::Scan(std::string_view prefix,
   return Status::OK();
 }
 
+namespace {
+
+class MemIterator final : public StateIterator {
+ public:
+  explicit MemIterator(std::map<std::string, std::string, std::less<>> data)
+      : data_(std::move(data)), it_(data_.end()) {}
+  void Seek(std::string_view key) override { it_ = data_.lower_bound(key); }
+  void Next() override { ++it_; }
+  bool Valid() const override { return it_ != data_.end(); }
+  std::string_view key() const override { return it_->first; }
+  std::string_view value() const override { return it_->second; }
+  Status status() const override { return Status::OK(); }
+
+ private:
+  std::map<std::string, std::string, std::less<>> data_;
+  std::map<std::string, std::string, std::less<>>::const_iterator it_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateIterator> MemStateStore::NewIterator() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::make_unique<MemIterator>(current_);
+}
+
 uint64_t MemStateStore::ApproximateSize() {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t n = 0;

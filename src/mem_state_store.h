@@ -17,6 +17,8 @@ class MemStateStore : public StateStore {
   Status Apply(const std::vector<StateWrite>& batch, bool sync) override;
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) override;
+  // Iterates over a copy taken now.
+  std::unique_ptr<StateIterator> NewIterator() override;
   uint64_t ApproximateSize() override;
 
   // Forgets every write since the last synced Apply, as a power loss would.

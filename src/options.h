@@ -21,6 +21,10 @@ struct Options {
   int batch_size = 1000;
   OnDuplicate on_duplicate = OnDuplicate::kQuarantine;
   bool dry_run = false;
+  // Cut a pass short after this many complete files / seconds of listing
+  // (0: no limit); the next run resumes the listing there.
+  int64_t max_files = 0;
+  int64_t max_seconds = 0;
   std::string log_level = "info";
   std::string log_format = "text";
 };

@@ -14,6 +14,7 @@ struct Candidate {
   std::string name;
   FileStat st;               // from the scan
   bool has_sidecar = false;  // sidecar mode: "<name>.ok" exists
+  int64_t pos = 0;           // listing offset, for its snapshot record
 };
 
 // The outcome of hashing (and, across filesystems, copying) one candidate.

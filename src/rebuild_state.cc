@@ -163,7 +163,7 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
   // Swap: the old database (if any) is kept aside, never deleted.
   const fs::path db = state / "db";
   if (fs::exists(db, ec)) {
-    const fs::path aside = state / ("db.replaced-" + std::to_string(now_ns / 1000000000));
+    const fs::path aside = state / ("db.replaced-" + std::to_string(now_ns));
     fs::rename(db, aside, ec);
     if (ec) return Status::IOError("cannot move " + db.string() + " aside: " + ec.message());
     spdlog::info("the previous state database is kept as {}", aside.string());

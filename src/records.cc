@@ -31,10 +31,17 @@ std::string Intent(std::string_view id) { return std::string(kIntent) + std::str
 std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino) {
   return std::string(kSnapshot) + DevIno(dir_dev, dir_ino) + "/";
 }
-std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, std::string_view name) {
-  return SnapshotDir(dir_dev, dir_ino) + std::string(name);
+std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, int64_t pos, std::string_view name) {
+  std::string key = SnapshotDir(dir_dev, dir_ino);
+  // Flipping the sign bit makes signed offsets sort as unsigned bytes.
+  const uint64_t u = static_cast<uint64_t>(pos) ^ (uint64_t{1} << 63);
+  for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((u >> shift) & 0xff);
+  key.append(name);
+  return key;
 }
-std::string Known(uint64_t dev, uint64_t ino) { return std::string(kKnown) + DevIno(dev, ino); }
+std::string Cursor(uint64_t dir_dev, uint64_t dir_ino) {
+  return "m/cursor/" + DevIno(dir_dev, dir_ino);
+}
 }  // namespace keys
 
 std::string EncodeContentRecord(const ContentRecord& r) {
@@ -62,6 +69,7 @@ std::string EncodeSnapshot(const Snapshot& s) {
   e.PutSigned(s.mtime_ns);
   e.PutSigned(s.ctime_ns);
   e.PutSigned(s.first_seen_ns);
+  e.PutString(s.kept_sha256);
   return e.Release();
 }
 
@@ -69,22 +77,7 @@ bool DecodeSnapshot(std::string_view in, Snapshot* s) {
   Decoder d(in);
   return CheckVersion(&d) && d.GetVarint(&s->dev) && d.GetVarint(&s->ino) &&
          d.GetVarint(&s->size) && d.GetSigned(&s->mtime_ns) && d.GetSigned(&s->ctime_ns) &&
-         d.GetSigned(&s->first_seen_ns) && d.done();
-}
-
-std::string EncodeKnownFile(const KnownFile& k) {
-  Encoder e = Begin();
-  e.PutVarint(k.size);
-  e.PutSigned(k.mtime_ns);
-  e.PutSigned(k.ctime_ns);
-  e.PutString(k.sha256);
-  return e.Release();
-}
-
-bool DecodeKnownFile(std::string_view in, KnownFile* k) {
-  Decoder d(in);
-  return CheckVersion(&d) && d.GetVarint(&k->size) && d.GetSigned(&k->mtime_ns) &&
-         d.GetSigned(&k->ctime_ns) && d.GetString(&k->sha256) && d.done();
+         d.GetSigned(&s->first_seen_ns) && d.GetString(&s->kept_sha256) && d.done();
 }
 
 std::string EncodeIntent(const Intent& i) {
@@ -106,6 +99,7 @@ std::string EncodeIntent(const Intent& i) {
   e.PutString(i.manifest_path);
   e.PutString(i.manifest_line);
   e.PutString(i.sidecar_name);
+  e.PutString(i.snapshot_key);
   return e.Release();
 }
 
@@ -119,7 +113,8 @@ bool DecodeIntent(std::string_view in, Intent* i) {
          d.GetSigned(&i->mtime_ns) && d.GetString(&i->tmp_dir) && d.GetString(&i->tmp_name) &&
          d.GetVarint(&i->moved_dev) && d.GetVarint(&i->moved_ino) && d.GetString(&i->dest_dir) &&
          d.GetString(&i->dest_name) && d.GetString(&i->manifest_path) &&
-         d.GetString(&i->manifest_line) && d.GetString(&i->sidecar_name) && d.done();
+         d.GetString(&i->manifest_line) && d.GetString(&i->sidecar_name) &&
+         d.GetString(&i->snapshot_key) && d.done();
 }
 
 }  // namespace ingest

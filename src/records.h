@@ -9,21 +9,24 @@ namespace ingest {
 // The state's key space. Every record starts with a format version byte.
 //   c/<sha256>                    ContentRecord: the first ingest of a content
 //   i/<id>                        Intent: a commit that has not finished
-//   s/<dir dev>:<dir ino>/<name>  Snapshot: when a file's tuple was first seen
-//   k/<dev>:<ino>                 KnownFile: a kept duplicate, never hashed again
+//   s/<dir dev>:<dir ino>/<pos><name>
+//                                 Snapshot: when a file's tuple was first seen;
+//                                 <pos> is the entry's listing offset as 8
+//                                 big-endian bytes, so the records of a
+//                                 directory sort in the order it is listed
+//   m/cursor/<dir dev>:<dir ino>  where a cut-short listing resumes
 //   m/last_pass                   the last pass's summary (JSON)
 namespace keys {
 inline constexpr std::string_view kContent = "c/";
 inline constexpr std::string_view kIntent = "i/";
 inline constexpr std::string_view kSnapshot = "s/";
-inline constexpr std::string_view kKnown = "k/";
 inline constexpr std::string_view kLastPass = "m/last_pass";
 
 std::string Content(std::string_view sha256);
 std::string Intent(std::string_view id);
 std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino);  // prefix of Snapshot()
-std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, std::string_view name);
-std::string Known(uint64_t dev, uint64_t ino);
+std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, int64_t pos, std::string_view name);
+std::string Cursor(uint64_t dir_dev, uint64_t dir_ino);
 }  // namespace keys
 
 struct ContentRecord {
@@ -43,15 +46,9 @@ struct Snapshot {
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;
   int64_t first_seen_ns = 0;
-};
-
-// A staged file whose content is known to be a duplicate and that stays in
-// staging (--on-duplicate keep).
-struct KnownFile {
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
-  int64_t ctime_ns = 0;
-  std::string sha256;
+  // Set for a duplicate left in staging (--on-duplicate keep): while the
+  // tuple holds, the file is known and never hashed again.
+  std::string kept_sha256;
 };
 
 enum class IntentAction : uint8_t { kIngest = 1, kQuarantine = 2, kDelete = 3 };
@@ -82,6 +79,8 @@ struct Intent {
   std::string manifest_line;
   // "<name>.ok" to remove once committed, or empty.
   std::string sidecar_name;
+  // The source's snapshot record, removed with the commit.
+  std::string snapshot_key;
 
   bool cross_fs() const { return !tmp_name.empty(); }
 };
@@ -90,8 +89,6 @@ std::string EncodeContentRecord(const ContentRecord& r);
 bool DecodeContentRecord(std::string_view in, ContentRecord* r);
 std::string EncodeSnapshot(const Snapshot& s);
 bool DecodeSnapshot(std::string_view in, Snapshot* s);
-std::string EncodeKnownFile(const KnownFile& k);
-bool DecodeKnownFile(std::string_view in, KnownFile* k);
 std::string EncodeIntent(const Intent& i);
 bool DecodeIntent(std::string_view in, Intent* i);
 

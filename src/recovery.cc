@@ -73,8 +73,7 @@ class IntentRecovery {
       if (!s.ok()) return s;
     }
     std::vector<StateWrite> writes{{keys::Intent(id), std::nullopt}};
-    const FileStat& dir = ctx_->input_st;
-    writes.push_back({keys::Snapshot(dir.dev, dir.ino, in.src_name), std::nullopt});
+    if (!in.snapshot_key.empty()) writes.push_back({in.snapshot_key, std::nullopt});
     if (in.action == IntentAction::kIngest) {
       ContentRecord rec;
       rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));

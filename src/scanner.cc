@@ -26,8 +26,8 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
-DirScanner::DirScanner(Env* env, const File* dir, size_t buffer_size)
-    : env_(env), dir_(dir), buf_(buffer_size) {}
+DirScanner::DirScanner(Env* env, const File* dir, size_t buffer_size, int64_t start)
+    : env_(env), dir_(dir), buf_(buffer_size), offset_(start) {}
 
 Status DirScanner::Next(DirEntry* entry, bool* done) {
   for (;;) {
@@ -49,8 +49,11 @@ Status DirScanner::Next(DirEntry* entry, bool* done) {
     const char* name = buf_.data() + pos_ + offsetof(LinuxDirent64, d_name);
     pos_ += d.d_reclen;
     std::string_view n(name, strnlen(name, d.d_reclen - offsetof(LinuxDirent64, d_name)));
+    const int64_t at = offset_;
+    offset_ = d.d_off;
     if (n == "." || n == "..") continue;
     entry->name = n;
+    entry->pos = at;
     entry->ino = d.d_ino;
     entry->type = d.d_type;
     entry->next_offset = d.d_off;

@@ -12,6 +12,7 @@ struct DirEntry {
   std::string_view name;  // valid until the next call to Next()
   uint64_t ino = 0;
   uint8_t type = 0;         // DT_* from getdents64; DT_UNKNOWN on some filesystems
+  int64_t pos = 0;          // the offset this entry was listed at
   int64_t next_offset = 0;  // d_off: where a listing resumes after this entry
 };
 
@@ -22,8 +23,9 @@ class DirScanner {
  public:
   static constexpr size_t kDefaultBufferSize = 256 * 1024;
 
-  // `dir` must outlive the scanner.
-  DirScanner(Env* env, const File* dir, size_t buffer_size = kDefaultBufferSize);
+  // `dir` must outlive the scanner. `start` is the offset the directory
+  // stream was positioned at (0 for a full listing).
+  DirScanner(Env* env, const File* dir, size_t buffer_size = kDefaultBufferSize, int64_t start = 0);
 
   // Sets *done at the end of the listing; otherwise fills *entry.
   Status Next(DirEntry* entry, bool* done);
@@ -34,6 +36,7 @@ class DirScanner {
   std::vector<char> buf_;
   size_t len_ = 0;
   size_t pos_ = 0;
+  int64_t offset_ = 0;  // listing offset of the next entry
   bool eof_ = false;
 };
 

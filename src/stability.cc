@@ -12,7 +12,8 @@ StabilityVerdict DecideStability(const StabilityInput& in) {
                           prev->size == st.size && prev->mtime_ns == st.mtime_ns &&
                           prev->ctime_ns == st.ctime_ns && prev->first_seen_ns <= in.now_ns;
   v.snapshot = Snapshot{st.dev,      st.ino,      st.size,
-                        st.mtime_ns, st.ctime_ns, same_tuple ? prev->first_seen_ns : in.now_ns};
+                        st.mtime_ns, st.ctime_ns, same_tuple ? prev->first_seen_ns : in.now_ns,
+                        ""};
   v.store_snapshot = !same_tuple;
 
   const int64_t observed_age = in.now_ns - v.snapshot.first_seen_ns;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,6 +18,20 @@ struct StateWrite {
   std::optional<std::string> value;
 };
 
+// A cursor over the store's keys in order. Not thread-safe.
+class StateIterator {
+ public:
+  virtual ~StateIterator() = default;
+  // Positions at the first key >= `key`.
+  virtual void Seek(std::string_view key) = 0;
+  virtual void Next() = 0;
+  virtual bool Valid() const = 0;
+  // Valid until the next move.
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
 // The ordered key-value store that holds the state (LevelDB in production,
 // an in-memory store with power-loss semantics in crash tests). A batch of
 // writes is applied atomically; with `sync` it is durable when Apply returns.
@@ -32,6 +47,9 @@ class StateStore {
   virtual Status Scan(
       std::string_view prefix,
       const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
+  // An iterator for sequential reads; it does not fill caches meant for
+  // random lookups.
+  virtual std::unique_ptr<StateIterator> NewIterator() = 0;
   // Bytes the store occupies on disk (approximate).
   virtual uint64_t ApproximateSize() = 0;
 };

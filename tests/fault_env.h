@@ -146,6 +146,7 @@ class FaultStateStore final : public StateStore {
   Status Apply(const std::vector<StateWrite>& batch, bool sync) override;
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) override;
+  std::unique_ptr<StateIterator> NewIterator() override { return base_->NewIterator(); }
   uint64_t ApproximateSize() override { return base_->ApproximateSize(); }
 
  private:

@@ -75,18 +75,29 @@ TEST(RecordsTest, KeysHaveTheirPrefixes) {
   EXPECT_EQ(keys::Content(kSha), "c/" + kSha);
   EXPECT_EQ(keys::Intent("42"), "i/42");
   EXPECT_EQ(keys::SnapshotDir(7, 9), "s/7:9/");
-  EXPECT_EQ(keys::Snapshot(7, 9, "a.csv"), "s/7:9/a.csv");
-  EXPECT_EQ(keys::Known(kU64Max, 0), "k/18446744073709551615:0");
+  EXPECT_EQ(keys::Snapshot(7, 9, 0, "a.csv"), std::string("s/7:9/\x80\0\0\0\0\0\0\0a.csv", 19));
+  EXPECT_EQ(keys::Cursor(kU64Max, 0), "m/cursor/18446744073709551615:0");
   EXPECT_EQ(keys::kLastPass, "m/last_pass");
 }
 
 TEST(RecordsTest, SnapshotKeyStartsWithItsDirectoryPrefix) {
-  const std::string key = keys::Snapshot(1, 2, kBinaryName);
+  const std::string key = keys::Snapshot(1, 2, 77, kBinaryName);
   const std::string dir = keys::SnapshotDir(1, 2);
   ASSERT_EQ(key.substr(0, dir.size()), dir);
-  EXPECT_EQ(key.substr(dir.size()), kBinaryName);
+  EXPECT_EQ(key.substr(dir.size() + 8), kBinaryName);
   // The trailing '/' keeps directory 1:2 from matching directory 1:23.
-  EXPECT_NE(keys::Snapshot(1, 23, "x").substr(0, dir.size()), dir);
+  EXPECT_NE(keys::Snapshot(1, 23, 0, "x").substr(0, dir.size()), dir);
+}
+
+TEST(RecordsTest, SnapshotKeysSortInListingOrder) {
+  // Listing offsets, negative ones included, sort as numbers; the name
+  // only breaks ties.
+  const int64_t offsets[] = {INT64_MIN, -5, -1, 0, 1, 255, 256, INT64_MAX};
+  for (size_t i = 1; i < std::size(offsets); ++i) {
+    EXPECT_LT(keys::Snapshot(1, 2, offsets[i - 1], "zzz"), keys::Snapshot(1, 2, offsets[i], "a"))
+        << offsets[i - 1] << " vs " << offsets[i];
+  }
+  EXPECT_LT(keys::Snapshot(1, 2, 9, "a"), keys::Snapshot(1, 2, 9, "b"));
 }
 
 TEST(RecordsTest, ContentRecordRoundTripsAllFields) {
@@ -101,25 +112,16 @@ TEST(RecordsTest, ContentRecordRoundTripsAllFields) {
 }
 
 TEST(RecordsTest, SnapshotRoundTripsAllFields) {
-  const Snapshot in{kU64Max, 0, 1ull << 40, kI64Min, kI64Max, -5};
+  const Snapshot in{kU64Max, 0, 1ull << 40, kI64Min, kI64Max, -5, kSha};
   Snapshot out;
   ASSERT_TRUE(DecodeSnapshot(EncodeSnapshot(in), &out));
+  EXPECT_EQ(out.kept_sha256, in.kept_sha256);
   EXPECT_EQ(out.dev, in.dev);
   EXPECT_EQ(out.ino, in.ino);
   EXPECT_EQ(out.size, in.size);
   EXPECT_EQ(out.mtime_ns, in.mtime_ns);
   EXPECT_EQ(out.ctime_ns, in.ctime_ns);
   EXPECT_EQ(out.first_seen_ns, in.first_seen_ns);
-}
-
-TEST(RecordsTest, KnownFileRoundTripsAllFields) {
-  const KnownFile in{kU64Max, kI64Max, kI64Min, kSha};
-  KnownFile out;
-  ASSERT_TRUE(DecodeKnownFile(EncodeKnownFile(in), &out));
-  EXPECT_EQ(out.size, in.size);
-  EXPECT_EQ(out.mtime_ns, in.mtime_ns);
-  EXPECT_EQ(out.ctime_ns, in.ctime_ns);
-  EXPECT_EQ(out.sha256, in.sha256);
 }
 
 TEST(RecordsTest, IntentRoundTripsAllFieldsAndActions) {
@@ -163,13 +165,8 @@ TEST(RecordsTest, ContentRecordRejectsTruncationAndTrailingBytes) {
 }
 
 TEST(RecordsTest, SnapshotRejectsTruncationAndTrailingBytes) {
-  ExpectPrefixesAndTrailingBytesRejected<Snapshot>(EncodeSnapshot(Snapshot{1, 2, 3, kI64Min, 5, 6}),
-                                                   &DecodeSnapshot);
-}
-
-TEST(RecordsTest, KnownFileRejectsTruncationAndTrailingBytes) {
-  ExpectPrefixesAndTrailingBytesRejected<KnownFile>(EncodeKnownFile(KnownFile{1, 2, 3, kSha}),
-                                                    &DecodeKnownFile);
+  ExpectPrefixesAndTrailingBytesRejected<Snapshot>(
+      EncodeSnapshot(Snapshot{1, 2, 3, kI64Min, 5, 6, kSha}), &DecodeSnapshot);
 }
 
 TEST(RecordsTest, IntentRejectsTruncationAndTrailingBytes) {
@@ -179,23 +176,19 @@ TEST(RecordsTest, IntentRejectsTruncationAndTrailingBytes) {
 TEST(RecordsTest, WrongVersionIsRejected) {
   for (uint64_t version : {uint64_t{0}, uint64_t{2}, uint64_t{255}}) {
     std::string content = EncodeContentRecord(SampleContent());
-    std::string snapshot = EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6});
-    std::string known = EncodeKnownFile(KnownFile{1, 2, 3, kSha});
+    std::string snapshot = EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6, ""});
     std::string intent = EncodeIntent(SampleIntent());
     Encoder v;
     v.PutVarint(version);
     // Version 1 is one byte; replace it with the other version.
     content = v.data() + content.substr(1);
     snapshot = v.data() + snapshot.substr(1);
-    known = v.data() + known.substr(1);
     intent = v.data() + intent.substr(1);
     ContentRecord c;
     Snapshot s;
-    KnownFile k;
     Intent i;
     EXPECT_FALSE(DecodeContentRecord(content, &c)) << version;
     EXPECT_FALSE(DecodeSnapshot(snapshot, &s)) << version;
-    EXPECT_FALSE(DecodeKnownFile(known, &k)) << version;
     EXPECT_FALSE(DecodeIntent(intent, &i)) << version;
   }
 }
@@ -203,7 +196,6 @@ TEST(RecordsTest, WrongVersionIsRejected) {
 TEST(RecordsTest, EncodingStartsWithVersionOne) {
   EXPECT_EQ(EncodeContentRecord(SampleContent())[0], '\x01');
   EXPECT_EQ(EncodeSnapshot(Snapshot{})[0], '\x01');
-  EXPECT_EQ(EncodeKnownFile(KnownFile{})[0], '\x01');
   EXPECT_EQ(EncodeIntent(Intent{})[0], '\x01');
 }
 
@@ -220,12 +212,12 @@ TEST(RecordsTest, IntentWithUnknownActionIsRejected) {
 }
 
 TEST(RecordsTest, OneRecordTypeDoesNotDecodeAsAnother) {
-  // A snapshot holds six numbers; as a KnownFile its fourth is a string
-  // length that runs past the end, or it leaves bytes over.
-  KnownFile k;
-  EXPECT_FALSE(DecodeKnownFile(EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6}), &k));
+  // A content record starts with strings; as a snapshot its numbers and
+  // trailing string do not line up.
   Snapshot s;
-  EXPECT_FALSE(DecodeSnapshot(EncodeKnownFile(KnownFile{1, 2, 3, kSha}), &s));
+  EXPECT_FALSE(DecodeSnapshot(EncodeContentRecord(SampleContent()), &s));
+  ContentRecord c;
+  EXPECT_FALSE(DecodeContentRecord(EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6, kSha}), &c));
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ FileStat Stat(int64_t mtime_ns, int64_t ctime_ns) {
 }
 
 Snapshot SnapshotOf(const FileStat& st, int64_t first_seen_ns) {
-  return Snapshot{st.dev, st.ino, st.size, st.mtime_ns, st.ctime_ns, first_seen_ns};
+  return Snapshot{st.dev, st.ino, st.size, st.mtime_ns, st.ctime_ns, first_seen_ns, ""};
 }
 
 StabilityInput Input(const FileStat& st, const Snapshot* previous, bool network_fs = false) {

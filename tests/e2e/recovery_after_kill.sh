@@ -20,9 +20,11 @@ run_traced() {  # STRACE_OPTIONS... -- FLAGS...
   while [[ $1 != -- ]]; do strace_opts+=("$1"); shift; done
   shift
   RC=0
-  timeout -k 5 "${INGEST_TIMEOUT:-60}" strace -f -qq -o "$T/strace.log" "${strace_opts[@]}" \
+  # With the group's stderr dropped, so that bash's "Killed" notice for the
+  # expected SIGKILL stays out of the test log.
+  { timeout -k 5 "${INGEST_TIMEOUT:-60}" strace -f -qq -o "$T/strace.log" "${strace_opts[@]}" \
     "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
-    "$@" >"$OUT" 2>"$ERR" || RC=$?
+    "$@" >"$OUT" 2>"$ERR"; } 2>/dev/null || RC=$?
 }
 
 # Every manifest record names a file in ingest_date=* that holds the

@@ -7,11 +7,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The one manifest file under $MF; skips the test when the passes straddled
 # an hour, since the new record then went to a file without the torn tail.
+# Use it in an assignment, so that its exit status ends the script.
 the_manifest() {
   local files=()
   mapfile -t files < <(find "$MF" -name manifest.jsonl | LC_ALL=C sort)
   if [[ ${#files[@]} -gt 1 ]]; then
-    echo "SKIP: the passes straddled an hour, so the record went to another manifest"
+    echo "SKIP: the passes straddled an hour, so the record went to another manifest" >&2
     exit 77
   fi
   [[ ${#files[@]} -eq 1 ]] || fail "expected one manifest.jsonl under $MF, found none"
@@ -54,7 +55,8 @@ printf 'second\n' >"$IN/second.csv"
 run_ingest --stability-seconds 0 --concurrency 1
 assert_rc 0
 assert_summary files_ingested 1
-assert_eq "$m" "$(the_manifest)" "manifest after the second pass"
+after=$(the_manifest)
+assert_eq "$m" "$after" "manifest after the second pass"
 assert_prefix_then_record "$m" "$T/short.prefix" "$IN/second.csv"
 assert_manifest_records 2
 assert_eq "$IN/first.csv $IN/second.csv" "$(manifest_field source | tr '\n' ' ' | sed 's/ $//')" "sources in the manifest"
@@ -77,7 +79,8 @@ printf 'three\n' >"$IN/three.csv"
 run_ingest --stability-seconds 0 --concurrency 1
 assert_rc 0
 assert_summary files_ingested 1
-assert_eq "$m" "$(the_manifest)" "manifest after the second pass"
+after=$(the_manifest)
+assert_eq "$m" "$after" "manifest after the second pass"
 assert_prefix_then_record "$m" "$T/long.prefix" "$IN/three.csv"
 assert_manifest_records 3
 

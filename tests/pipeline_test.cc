@@ -1,0 +1,205 @@
+// The threaded pipeline (--concurrency > 1): several workers hash while the
+// committer batches. Run under ThreadSanitizer (scripts/test --tsan), this is
+// the test that exercises the worker pool, its queues and the committer in
+// one process; the end-to-end tests see it only through a child process.
+
+#include "pipeline.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "env.h"
+#include "ingest_pass.h"
+#include "manifest.h"
+#include "mem_state_store.h"
+#include "options.h"
+
+namespace ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kNow = 1795341600LL * kNanosPerSecond;  // 2026-11-22T10:00:00Z
+constexpr int kFiles = 200;
+constexpr int kDistinct = 120;  // files kDistinct.. repeat earlier contents
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& p, const std::string& content) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+// Content number `i`, a few hundred bytes so hashing takes a moment.
+std::string Content(int i) {
+  std::string s = "content " + std::to_string(i) + "\n";
+  s += std::string(static_cast<size_t>(64 + (i * 37) % 700), static_cast<char>('a' + i % 26));
+  return s;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (getenv("PIPELINE_TEST_LOG") == nullptr) spdlog::set_level(spdlog::level::off);
+    std::string tmpl = ::testing::TempDir() + "pipeline_test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    base_ = tmpl;
+    fs::create_directories(base_ / "in");
+    options_.input = (base_ / "in").string();
+    options_.warehouse = (base_ / "wh").string();
+    options_.manifests = (base_ / "mf").string();
+    options_.state_path = (base_ / "state").string();
+    options_.stability_seconds = 0;
+    options_.concurrency = 4;
+    options_.batch_size = 3;
+    options_.on_duplicate = OnDuplicate::kQuarantine;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(base_, ec);
+  }
+
+  // Stages kFiles files; file i holds Content(i % kDistinct). Returns how
+  // many files hold each content.
+  std::map<std::string, int> StageFiles() {
+    std::map<std::string, int> staged;
+    for (int i = 0; i < kFiles; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "f%03d.dat", i);
+      std::string c = Content(i % kDistinct);
+      WriteFile(base_ / "in" / name, c);
+      ++staged[c];
+    }
+    return staged;
+  }
+
+  Status Pass(PassStats* stats) {
+    clock_.Advance(kNanosPerSecond);
+    return RunIngestPass(options_, Env::Default(), &clock_, &state_, stats);
+  }
+
+  // Contents of the regular files under `dir`, skipping the subtrees named
+  // in `skip`.
+  std::vector<std::string> Contents(const fs::path& dir, const std::set<std::string>& skip) {
+    std::vector<std::string> out;
+    if (!fs::exists(dir)) return out;
+    for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+         ++it) {
+      if (it->is_directory() && skip.count(it->path().filename().string())) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file()) out.push_back(ReadFile(it->path()));
+    }
+    return out;
+  }
+
+  std::vector<ManifestRecord> ManifestRecords() {
+    std::vector<ManifestRecord> out;
+    for (const auto& e : fs::recursive_directory_iterator(base_ / "mf")) {
+      if (!e.is_regular_file()) continue;
+      std::istringstream lines(ReadFile(e.path()));
+      std::string line;
+      while (std::getline(lines, line)) {
+        ManifestRecord r;
+        EXPECT_TRUE(ParseManifestLine(line, &r)) << line;
+        out.push_back(r);
+      }
+    }
+    return out;
+  }
+
+  fs::path base_;
+  Options options_;
+  MemStateStore state_;
+  ManualClock clock_{kNow};
+};
+
+TEST_F(PipelineTest, ConcurrentWorkersIngestEachContentOnceAndQuarantineDuplicates) {
+  const std::map<std::string, int> staged = StageFiles();
+  ASSERT_EQ(staged.size(), static_cast<size_t>(kDistinct));
+
+  PassStats stats;
+  Status s = Pass(&stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(stats.files_ingested, static_cast<uint64_t>(kDistinct));
+  EXPECT_EQ(stats.duplicates, static_cast<uint64_t>(kFiles - kDistinct));
+  EXPECT_EQ(stats.failed, 0u);
+  EXPECT_EQ(stats.deferred, 0u);
+
+  // Staging is drained.
+  EXPECT_TRUE(fs::is_empty(base_ / "in"));
+
+  // Each content is in the warehouse's partitions exactly once...
+  std::map<std::string, int> ingested;
+  for (const std::string& c : Contents(base_ / "wh", {"_duplicates", ".atomic-ingest-tmp"})) {
+    ++ingested[c];
+  }
+  EXPECT_EQ(ingested.size(), staged.size());
+  for (const auto& [content, n] : ingested) {
+    EXPECT_EQ(n, 1) << "ingested " << n << " times: " << content.substr(0, 12);
+    EXPECT_TRUE(staged.count(content)) << "never staged: " << content.substr(0, 12);
+  }
+
+  // ...and every other copy of it is quarantined.
+  std::map<std::string, int> quarantined;
+  for (const std::string& c : Contents(base_ / "wh" / "_duplicates", {})) ++quarantined[c];
+  for (const auto& [content, n] : staged) {
+    int q = quarantined.count(content) ? quarantined.at(content) : 0;
+    EXPECT_EQ(q, n - 1) << "content " << content.substr(0, 12);
+  }
+  EXPECT_EQ(Contents(base_ / "wh" / ".atomic-ingest-tmp", {}).size(), 0u);
+
+  // One manifest record per ingested content.
+  std::vector<ManifestRecord> records = ManifestRecords();
+  EXPECT_EQ(records.size(), static_cast<size_t>(kDistinct));
+  std::set<std::string> shas;
+  for (const ManifestRecord& r : records) {
+    EXPECT_TRUE(shas.insert(r.sha256).second) << "two records for " << r.sha256;
+    EXPECT_TRUE(fs::is_regular_file(r.path)) << r.path;
+  }
+}
+
+TEST_F(PipelineTest, ResentContentIsQuarantinedByLaterConcurrentPasses) {
+  const std::map<std::string, int> first = StageFiles();
+  PassStats stats;
+  Status s = Pass(&stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(stats.files_ingested, static_cast<uint64_t>(kDistinct));
+
+  // The same contents again under new names: all are duplicates now.
+  for (int i = 0; i < kDistinct; ++i) {
+    WriteFile(base_ / "in" / ("again" + std::to_string(i) + ".dat"), Content(i));
+  }
+  PassStats again;
+  s = Pass(&again);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(again.files_ingested, 0u);
+  EXPECT_EQ(again.duplicates, static_cast<uint64_t>(kDistinct));
+  EXPECT_TRUE(fs::is_empty(base_ / "in"));
+  EXPECT_EQ(ManifestRecords().size(), static_cast<size_t>(kDistinct));
+
+  // A pass over an empty staging directory does nothing.
+  PassStats idle;
+  s = Pass(&idle);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(idle.files_ingested + idle.duplicates + idle.failed, 0u);
+}
+
+}  // namespace
+}  // namespace ingest
