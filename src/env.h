@@ -79,6 +79,10 @@ class Env {
   virtual Status StatAt(const File& dir, const std::string& name, FileStat* st) = 0;
   // fstat().
   virtual Status Stat(const File& file, FileStat* st) = 0;
+  // The id of the mount `file` is on (statx STATX_MNT_ID). Two bind mounts
+  // of one filesystem share st_dev, yet rename between them fails with
+  // EXDEV. 0 when the kernel cannot tell.
+  virtual Status MountId(const File& file, uint64_t* id) = 0;
   // True when the file lives on NFS, CIFS/SMB, FUSE or another filesystem
   // whose timestamps come from another clock.
   virtual Status IsNetworkFs(const File& file, bool* network) = 0;

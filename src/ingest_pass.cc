@@ -244,7 +244,13 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     FileStat wst;
     s = env->Stat(ctx.warehouse, &wst);
     if (!s.ok()) return s;
-    ctx.cross_fs = wst.dev != ctx.input_st.dev;
+    uint64_t input_mount = 0, warehouse_mount = 0;
+    s = env->MountId(ctx.input, &input_mount);
+    if (s.ok()) s = env->MountId(ctx.warehouse, &warehouse_mount);
+    if (!s.ok()) return s;
+    // Another filesystem, or another mount of the same one (a bind mount,
+    // systemd's ReadWritePaths=): rename cannot cross either, so copy.
+    ctx.cross_fs = wst.dev != ctx.input_st.dev || input_mount != warehouse_mount;
   }
   if (ctx.cross_fs && !options.dry_run) {
     bool created = false;

@@ -95,6 +95,15 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status MountId(const File& file, uint64_t* id) override {
+    struct statx sx;
+    if (::statx(file.fd(), "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) != 0) {
+      return Errno("cannot statx", file.path());
+    }
+    *id = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
+    return Status::OK();
+  }
+
   Status IsNetworkFs(const File& file, bool* network) override {
     struct statfs s;
     if (::fstatfs(file.fd(), &s) != 0) return Errno("cannot statfs", file.path());

@@ -207,6 +207,14 @@ Status FaultEnv::Stat(const File& file, FileStat* st) {
   return s;
 }
 
+Status FaultEnv::MountId(const File&, uint64_t* id) {
+  Status s;
+  if (Crashed(&s)) return s;
+  // The second filesystem is simulated by st_dev alone.
+  *id = 0;
+  return Status::OK();
+}
+
 Status FaultEnv::IsNetworkFs(const File& file, bool* network) {
   Status s;
   if (Crashed(&s)) return s;

@@ -76,6 +76,7 @@ class FaultEnv final : public Env {
   Status SeekDir(const File& dir, int64_t offset) override;
   Status StatAt(const File& dir, const std::string& name, FileStat* st) override;
   Status Stat(const File& file, FileStat* st) override;
+  Status MountId(const File& file, uint64_t* id) override;
   Status IsNetworkFs(const File& file, bool* network) override;
   Status OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
                 File* file) override;
