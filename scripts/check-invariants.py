@@ -3,9 +3,9 @@
 against the ledger of everything that was staged. Used by scripts/crash-soak
 after each killed pass ("partial") and after each drained pass ("complete").
 
-The ledger has one line per staged file: name, sha256, size, kind
-("new" or "resend": candidates; "ignored": a name the tool must never take),
-separated by tabs.
+The ledger has one line per staged file, fields separated by tabs: name,
+sha256, size, kind ("new" or "resend": candidates; "ignored": a name the
+tool must never take), then fields the checker does not read.
 
 Invariants, in both phases:
   - a content appears at most once across <warehouse>/ingest_date=*/;

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <cerrno>
@@ -46,7 +47,8 @@ struct Flags {
         ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)");
     logging.add_options()
         ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
-        ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)");
+        ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)")
+        ("metrics-file", po::value<std::string>(), "write Prometheus textfile-collector metrics here after each pass");
     general.add_options()
         ("config", po::value<std::string>(), "read flags from FILE (key = value; the command line wins)")
         ("help,h", po::bool_switch(), "show this help")
@@ -212,6 +214,12 @@ bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, Co
     *err = "--log-level must be trace, debug, info, warn or error, not '" + o.log_level + "'";
     return false;
   }
+  if (vm.count("metrics-file") && !vm["metrics-file"].as<std::string>().empty()) {
+    o.metrics_file = Normalize(vm["metrics-file"].as<std::string>());
+    const std::string parent = fs::path(o.metrics_file).parent_path().string();
+    if (!CheckDirectory("metrics-file", parent, /*must_exist=*/true, err)) return false;
+  }
+  o.progress_tty = ::isatty(STDERR_FILENO) == 1;
   o.log_format = vm["log-format"].as<std::string>();
   if (!OneOf(o.log_format, {"text", "json"})) {
     *err = "--log-format must be text or json, not '" + o.log_format + "'";

@@ -451,6 +451,8 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
     if (p.action == Action::kIngest) {
       ++stats_->files_ingested;
       stats_->bytes_ingested += p.intent.size;
+      ctx_->progress.files.fetch_add(1, std::memory_order_relaxed);
+      ctx_->progress.bytes.fetch_add(p.intent.size, std::memory_order_relaxed);
       spdlog::info(
           "ingested {} -> {} ({} bytes, sha256 {})", source,
           JoinPath(ctx_->warehouse.path(), JoinPath(p.intent.dest_dir, p.intent.dest_name)),

@@ -110,6 +110,9 @@ class Env {
   // EEXIST), and gives err() EXDEV across filesystems.
   virtual Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
                         const std::string& to) = 0;
+  // rename() within one directory, replacing `to` if it exists: only for
+  // files atomic-ingest owns outright (the metrics file).
+  virtual Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) = 0;
   virtual Status Unlink(const File& dir, const std::string& name) = 0;
   // flock(LOCK_EX | LOCK_NB); Busy when another process holds it. The lock
   // lives as long as `file` stays open.

@@ -59,6 +59,22 @@ Status OpenDirs(Env* env, const File& root, std::string_view rel, File* out) {
                   [](const File&, const std::string&) { return Status::OK(); });
 }
 
+Status WriteFileAtomically(Env* env, const File& dir, const std::string& name,
+                           std::string_view content) {
+  const std::string tmp = "." + name + ".tmp";
+  File f;
+  Status s = env->OpenAt(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644, &f);
+  if (!s.ok()) return s;
+  s = env->Write(f, content);
+  if (s.ok()) s = env->Sync(f);
+  if (s.ok()) s = env->ReplaceFile(dir, tmp, name);
+  if (!s.ok()) {
+    (void)env->Unlink(dir, tmp);
+    return s;
+  }
+  return env->Sync(dir);
+}
+
 Status ReadSmallFile(Env* env, const File& dir, const std::string& name, size_t max,
                      std::string* out) {
   File f;

@@ -20,6 +20,13 @@ Status OpenDirs(Env* env, const File& root, std::string_view rel, File* out);
 Status ReadSmallFile(Env* env, const File& dir, const std::string& name, size_t max,
                      std::string* out);
 
+// Replaces <dir>/<name> with `content` atomically and durably: write a
+// hidden temp file, fsync it, rename it over the target, fsync the
+// directory. The temp file is removed on failure. Readers see the old or
+// the new content, never a mix.
+Status WriteFileAtomically(Env* env, const File& dir, const std::string& name,
+                           std::string_view content);
+
 // Joins a root path and a relative path.
 std::string JoinPath(std::string_view a, std::string_view b);
 

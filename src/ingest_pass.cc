@@ -78,6 +78,7 @@ class Scan {
         if (s.ok()) s = table_.Flush();
         return s;
       }
+      ctx_->progress.listed.fetch_add(1, std::memory_order_relaxed);
       s = Consider(e);
       if (!s.ok()) return s;
       // Every so often, remember where we are, so a crash resumes nearby.
@@ -268,6 +269,8 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     if (!s.ok()) return s;
   }
 
+  ProgressReporter progress(&ctx.progress, options.progress_tty,
+                            static_cast<uint64_t>(options.max_files));
   Pipeline pipeline(&ctx, stats);
   Scan scan(&ctx, &pipeline);
   s = scan.Run();

@@ -17,6 +17,7 @@
 #include "logging.h"
 #include "manifest.h"
 #include "mem_state_store.h"
+#include "metrics.h"
 #include "rebuild_state.h"
 #include "records.h"
 #include "state_store.h"
@@ -130,7 +131,17 @@ int RunPass(const Options& o) {
   const std::string summary = SummaryJson(stats, seconds);
   if (!s.ok()) spdlog::error("pass stopped: {}", s.ToString());
   spdlog::info("summary {}", summary);
-  if (!o.dry_run) (void)state->Apply({{std::string(keys::kLastPass), summary}}, true);
+  if (!o.dry_run) {
+    (void)state->Apply({{std::string(keys::kLastPass), summary}}, true);
+    if (!o.metrics_file.empty()) {
+      Status m = WriteMetricsFile(Env::Default(), state.get(), o.metrics_file, stats, s.ok(),
+                                  seconds, clock->NowNs());
+      if (!m.ok()) {
+        spdlog::error("--metrics-file: {}", m.ToString());
+        return kExitFailed;
+      }
+    }
+  }
   return !s.ok() || stats.failed > 0 ? kExitFailed : kExitOk;
 }
 

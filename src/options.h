@@ -25,6 +25,10 @@ struct Options {
   // (0: no limit); the next run resumes the listing there.
   int64_t max_files = 0;
   int64_t max_seconds = 0;
+  // Where to write Prometheus metrics after each pass ("" for none).
+  std::string metrics_file;
+  // Draw a live progress line (stderr is a terminal).
+  bool progress_tty = false;
   std::string log_level = "info";
   std::string log_format = "text";
 };

@@ -9,6 +9,7 @@
 #include "env.h"
 #include "manifest.h"
 #include "options.h"
+#include "progress.h"
 #include "state_store.h"
 
 namespace ingest {
@@ -32,6 +33,7 @@ struct PassContext {
   // (dev, ino) of staged files whose open intent recovery could not finish
   // this pass; the scan leaves them alone. Bounded by the open intents.
   std::set<std::pair<uint64_t, uint64_t>> unresolved;
+  ProgressCounters progress;
 };
 
 // Counters of one pass, reported in its summary record.

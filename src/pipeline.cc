@@ -48,7 +48,10 @@ void Pipeline::SetError(const Status& s) {
 
 bool Pipeline::Submit(Candidate candidate) {
   if (failed_) return false;
-  if (threaded_) return work_.Push(std::move(candidate));
+  if (threaded_) {
+    ctx_->progress.queued.fetch_add(1, std::memory_order_relaxed);
+    return work_.Push(std::move(candidate));
+  }
   Prepared p;
   inline_preparer_->Prepare(candidate, &p);
   pending_.push_back(std::move(p));
@@ -74,6 +77,7 @@ void Pipeline::WorkerLoop() {
     std::optional<Candidate> c = work_.Pop(std::chrono::milliseconds(200), &closed);
     if (closed) break;
     if (!c) continue;
+    ctx_->progress.queued.fetch_sub(1, std::memory_order_relaxed);
     Prepared p;
     preparer.Prepare(*c, &p);
     if (!done_.Push(std::move(p))) break;

@@ -230,6 +230,13 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) override {
+    if (::renameat(dir.fd(), from.c_str(), dir.fd(), to.c_str()) != 0) {
+      return Errno("cannot rename " + dir.Child(from) + " to", dir.Child(to));
+    }
+    return Status::OK();
+  }
+
   Status Unlink(const File& dir, const std::string& name) override {
     if (::unlinkat(dir.fd(), name.c_str(), 0) != 0) return Errno("cannot remove", dir.Child(name));
     return Status::OK();

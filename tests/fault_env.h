@@ -92,6 +92,7 @@ class FaultEnv final : public Env {
   Status SetMtime(const File& file, int64_t mtime_ns) override;
   Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
                 const std::string& to) override;
+  Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) override;
   Status Unlink(const File& dir, const std::string& name) override;
   Status LockFile(const File& file) override;
 
