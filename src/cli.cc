@@ -43,6 +43,7 @@ struct Flags {
         ("concurrency", po::value<int>()->default_value(2), "files hashed and moved in parallel")
         ("batch-size", po::value<int>()->default_value(1000), "files per durable commit")
         ("dry-run", po::bool_switch(), "print what would happen; change nothing")
+        ("recursive", po::bool_switch(), "also ingest from subdirectories of --input (same mount, never through a symlink)")
         ("max-files", po::value<int64_t>()->default_value(0), "stop after this many complete files; the next run resumes the listing there (0: no limit)")
         ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)");
     logging.add_options()
@@ -198,6 +199,7 @@ bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, Co
     return false;
   }
   o.dry_run = vm["dry-run"].as<bool>();
+  o.recursive = vm["recursive"].as<bool>();
   o.max_files = vm["max-files"].as<int64_t>();
   if (o.max_files < 0) {
     *err = "--max-files must be 0 or more, not " + std::to_string(o.max_files);

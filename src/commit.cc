@@ -74,7 +74,7 @@ Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std
     }
     if (!exists.ok()) return exists;
   }
-  return Status::IOError("no free name for " + ctx_->input.Child(original) + " in " +
+  return Status::IOError("no free name for " + p.candidate.dir->file.Child(original) + " in " +
                          JoinPath(ctx_->warehouse.path(), dest_rel));
 }
 
@@ -84,7 +84,7 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
   // sha256 -> index in *plan of this batch's ingest of that content.
   std::map<std::string, int> batch_content;
   for (Prepared& p : *batch) {
-    const std::string source = ctx_->input.Child(p.candidate.name);
+    const std::string source = p.candidate.dir->file.Child(p.candidate.name);
     if (p.outcome == Prepared::Outcome::kChanged) {
       ++stats_->deferred;
       spdlog::debug("changed while being read, retrying next pass: {}", source);
@@ -124,7 +124,7 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
 
     Intent& in = pl.intent;
     in.sha256 = p.sha256;
-    in.src_dir = "";
+    in.src_dir = p.candidate.dir->rel;
     in.src_name = p.candidate.name;
     in.src_dev = p.st.dev;
     in.src_ino = p.st.ino;
@@ -140,8 +140,8 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
       in.moved_ino = p.st.ino;
     }
     if (p.candidate.has_sidecar) in.sidecar_name = p.candidate.name + std::string(kSidecarSuffix);
-    in.snapshot_key =
-        keys::Snapshot(ctx_->input_st.dev, ctx_->input_st.ino, p.candidate.pos, p.candidate.name);
+    in.snapshot_key = keys::Snapshot(p.candidate.dir->st.dev, p.candidate.dir->st.ino,
+                                     p.candidate.pos, p.candidate.name);
 
     if (pl.action == Action::kIngest || pl.action == Action::kQuarantine) {
       in.action = pl.action == Action::kIngest ? IntentAction::kIngest : IntentAction::kQuarantine;
@@ -193,6 +193,7 @@ Status Committer::Barrier(bool staging, bool warehouse) {
 void Committer::Move(Planned* p) {
   Env* env = ctx_->env;
   const Intent& in = p->intent;
+  const File& src = p->source_dir();
   File* dest = nullptr;
   Status s = DestDir(in.dest_dir, &dest);
   if (!s.ok()) {
@@ -201,13 +202,13 @@ void Committer::Move(Planned* p) {
   }
   if (in.cross_fs()) {
     s = env->Rename(ctx_->tmp_dir, in.tmp_name, *dest, in.dest_name);
-  } else if (!HasInode(env, ctx_->input, in.src_name, in.src_dev, in.src_ino)) {
+  } else if (!HasInode(env, src, in.src_name, in.src_dev, in.src_ino)) {
     // Replaced since it was hashed; the new file gets its own turn.
     p->failed = true;
     ++stats_->deferred;
     return;
   } else {
-    s = env->Rename(ctx_->input, in.src_name, *dest, in.dest_name);
+    s = env->Rename(src, in.src_name, *dest, in.dest_name);
   }
   if (!s.ok()) {
     Fail(p, s);
@@ -216,8 +217,8 @@ void Committer::Move(Planned* p) {
   if (!HasInode(env, *dest, in.dest_name, in.moved_dev, in.moved_ino)) {
     // Someone swapped the source between the check and the rename: put
     // back what was moved and leave it for a later pass.
-    if (!in.cross_fs()) (void)env->Rename(*dest, in.dest_name, ctx_->input, in.src_name);
-    Fail(p, Status::IOError(ctx_->input.Child(in.src_name) + " was replaced while being moved"));
+    if (!in.cross_fs()) (void)env->Rename(*dest, in.dest_name, src, in.src_name);
+    Fail(p, Status::IOError(src.Child(in.src_name) + " was replaced while being moved"));
     return;
   }
   p->moved = true;
@@ -231,14 +232,14 @@ void Committer::UndoMoves(std::vector<Planned>* plan) {
     File* dest = nullptr;
     if (!DestDir(in.dest_dir, &dest).ok() || dest == nullptr) continue;
     Status s = in.cross_fs() ? env->Unlink(*dest, in.dest_name)
-                             : env->Rename(*dest, in.dest_name, ctx_->input, in.src_name);
+                             : env->Rename(*dest, in.dest_name, p.source_dir(), in.src_name);
     if (s.ok()) p.moved = false;
   }
 }
 
 void Committer::ReportDryRun(const std::vector<Planned>& plan) {
   for (const Planned& p : plan) {
-    const std::string source = ctx_->input.Child(p.file->candidate.name);
+    const std::string source = p.source_dir().Child(p.file->candidate.name);
     const Intent& in = p.intent;
     std::string dest = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
     switch (p.action) {
@@ -380,8 +381,8 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
     const bool done_with_source =
         p.moved || p.action == Action::kDelete;  // kKeep leaves the source in place
     if (done_with_source && (in.cross_fs() || p.action == Action::kDelete) &&
-        HasInode(env, ctx_->input, in.src_name, in.src_dev, in.src_ino)) {
-      s = env->Unlink(ctx_->input, in.src_name);
+        HasInode(env, p.source_dir(), in.src_name, in.src_dev, in.src_ino)) {
+      s = env->Unlink(p.source_dir(), in.src_name);
       if (!s.ok()) {
         p.cleanup_left = true;
         ++stats_->failed;
@@ -399,7 +400,7 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
       }
     }
     if (done_with_source && !in.sidecar_name.empty()) {
-      s = env->Unlink(ctx_->input, in.sidecar_name);
+      s = env->Unlink(p.source_dir(), in.sidecar_name);
       if (!s.ok() && !s.IsNotFound()) {
         p.cleanup_left = true;
         ++stats_->failed;
@@ -432,7 +433,7 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
     if (p.action == Action::kIngest && p.moved) {
       ContentRecord rec;
       rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
-      rec.source = ctx_->input.Child(in.src_name);
+      rec.source = p.source_dir().Child(in.src_name);
       rec.manifest = JoinPath(ctx_->manifests.path(),
                               JoinPath(in.manifest_path, std::string(kManifestFileName)));
       rec.size = in.size;
@@ -447,7 +448,7 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
 
   for (const Planned& p : plan) {
     if (p.failed) continue;
-    const std::string source = ctx_->input.Child(p.intent.src_name);
+    const std::string source = p.source_dir().Child(p.intent.src_name);
     if (p.action == Action::kIngest) {
       ++stats_->files_ingested;
       stats_->bytes_ingested += p.intent.size;

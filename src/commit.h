@@ -44,6 +44,8 @@ class Committer {
     // Committed, but the source or the sidecar could not be removed: the
     // intent stays open and recovery finishes the job next pass.
     bool cleanup_left = false;
+
+    const File& source_dir() const { return file->candidate.dir->file; }
   };
 
   Status Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan);

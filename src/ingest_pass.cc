@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <deque>
+#include <memory>
 
 #include "codec.h"
 #include "fs_util.h"
@@ -44,52 +46,35 @@ Status OpenRoot(Env* env, const Options& options, const std::string& path, File*
   return env->OpenDir(path, out);
 }
 
-// Decides, entry by entry, what the scan found. Runs on the caller's thread.
+// Decides, entry by entry, what the scan found: the input directory and,
+// with --recursive, its subdirectories, breadth first, each with its own
+// snapshot table and cursor. Runs on the caller's thread.
 class Scan {
  public:
-  Scan(PassContext* ctx, Pipeline* pipeline)
-      : ctx_(ctx),
-        pipeline_(pipeline),
-        table_(ctx->state, ctx->input_st.dev, ctx->input_st.ino, !ctx->options->dry_run),
-        cursor_key_(keys::Cursor(ctx->input_st.dev, ctx->input_st.ino)) {}
+  Scan(PassContext* ctx, Pipeline* pipeline) : ctx_(ctx), pipeline_(pipeline) {}
 
   Status Run() {
-    Env* env = ctx_->env;
-    Status s = env->IsNetworkFs(ctx_->input, &network_fs_);
+    Status s = ctx_->env->IsNetworkFs(ctx_->input, &network_fs_);
     if (!s.ok()) return s;
-    const int64_t start = ResumeAt();
-    DirScanner scanner(env, &ctx_->input, DirScanner::kDefaultBufferSize, start);
-    table_.Begin(start);
-    const int64_t started_ns = ctx_->clock->NowNs();
-    const Options& o = *ctx_->options;
-    uint64_t listed = 0;
-    for (;;) {
-      DirEntry e;
-      bool done = false;
-      s = scanner.Next(&e, &done);
+    started_ns_ = ctx_->clock->NowNs();
+    std::deque<std::string> pending{""};
+    while (!pending.empty() && !cut_) {
+      const std::string rel = std::move(pending.front());
+      pending.pop_front();
+      auto dir = std::make_shared<StagingDir>();
+      dir->rel = rel;
+      s = OpenDirs(ctx_->env, ctx_->input, rel, &dir->file);
+      if (s.ok()) s = ctx_->env->Stat(dir->file, &dir->st);
+      if (s.IsNotFound()) continue;  // removed since it was listed
       if (!s.ok()) return s;
-      if (done) break;
-      const bool out_of_files = o.max_files > 0 && submitted_ >= o.max_files;
-      const bool out_of_time =
-          o.max_seconds > 0 && ctx_->clock->NowNs() - started_ns >= o.max_seconds * kNanosPerSecond;
-      if (out_of_files || out_of_time || stopped_) {
-        // Resume here next run.
-        s = SaveCursor(e.pos);
-        if (s.ok()) s = table_.Flush();
-        return s;
+      if (!rel.empty() && !SameMount(*dir)) {
+        spdlog::warn("not descending into {}: another filesystem or mount", dir->file.path());
+        continue;
       }
-      ctx_->progress.listed.fetch_add(1, std::memory_order_relaxed);
-      s = Consider(e);
+      s = ScanDir(std::move(dir), &pending);
       if (!s.ok()) return s;
-      // Every so often, remember where we are, so a crash resumes nearby.
-      if (++listed % kCursorEvery == 0) {
-        s = SaveCursor(e.pos);
-        if (!s.ok()) return s;
-      }
     }
-    s = table_.End();
-    if (s.ok()) s = ClearCursor();
-    return s;
+    return Status::OK();
   }
 
   uint64_t deferred() const { return deferred_; }
@@ -97,6 +82,56 @@ class Scan {
   uint64_t failed() const { return failed_; }
 
  private:
+  // A subdirectory on another mount would need copies, not renames; like
+  // `find -xdev`, the scan stays on the input's mount.
+  bool SameMount(const StagingDir& dir) {
+    uint64_t a = 0, b = 0;
+    return dir.st.dev == ctx_->input_st.dev && ctx_->env->MountId(ctx_->input, &a).ok() &&
+           ctx_->env->MountId(dir.file, &b).ok() && a == b;
+  }
+
+  Status ScanDir(std::shared_ptr<StagingDir> dir, std::deque<std::string>* pending) {
+    Env* env = ctx_->env;
+    dir_ = dir;
+    SnapshotTable table(ctx_->state, dir->st.dev, dir->st.ino, !ctx_->options->dry_run);
+    table_ = &table;
+    cursor_key_ = keys::Cursor(dir->st.dev, dir->st.ino);
+    const int64_t start = ResumeAt();
+    DirScanner scanner(env, &dir->file, DirScanner::kDefaultBufferSize, start);
+    table.Begin(start);
+    const Options& o = *ctx_->options;
+    uint64_t listed = 0;
+    Status s;
+    for (;;) {
+      DirEntry e;
+      bool done = false;
+      s = scanner.Next(&e, &done);
+      if (!s.ok()) return s;
+      if (done) break;
+      const bool out_of_files = o.max_files > 0 && submitted_ >= o.max_files;
+      const bool out_of_time = o.max_seconds > 0 && ctx_->clock->NowNs() - started_ns_ >=
+                                                        o.max_seconds * kNanosPerSecond;
+      if (out_of_files || out_of_time || stopped_) {
+        // Resume here next run.
+        cut_ = true;
+        s = SaveCursor(e.pos);
+        if (s.ok()) s = table.Flush();
+        return s;
+      }
+      ctx_->progress.listed.fetch_add(1, std::memory_order_relaxed);
+      s = Consider(e, pending);
+      if (!s.ok()) return s;
+      // Every so often, remember where we are, so a crash resumes nearby.
+      if (++listed % kCursorEvery == 0) {
+        s = SaveCursor(e.pos);
+        if (!s.ok()) return s;
+      }
+    }
+    s = table.End();
+    if (s.ok()) s = ClearCursor();
+    return s;
+  }
+
   // Where the last, cut-short listing stopped; 0 for a full listing. The
   // cursor is only a hint: an offset the directory no longer accepts falls
   // back to a full listing.
@@ -106,14 +141,15 @@ class Scan {
     Decoder d(value);
     int64_t pos = 0;
     if (!d.GetSigned(&pos) || pos == 0) return 0;
-    Status s = ctx_->env->SeekDir(ctx_->input, pos);
+    const File& dir = dir_->file;
+    Status s = ctx_->env->SeekDir(dir, pos);
     if (!s.ok()) {
-      spdlog::warn("cannot resume the listing of {} ({}); listing it whole", ctx_->input.path(),
+      spdlog::warn("cannot resume the listing of {} ({}); listing it whole", dir.path(),
                    s.ToString());
-      (void)ctx_->env->SeekDir(ctx_->input, 0);
+      (void)ctx_->env->SeekDir(dir, 0);
       return 0;
     }
-    spdlog::debug("resuming the listing of {} at offset {}", ctx_->input.path(), pos);
+    spdlog::debug("resuming the listing of {} at offset {}", dir.path(), pos);
     return pos;
   }
 
@@ -129,20 +165,24 @@ class Scan {
     return ctx_->state->Apply({{cursor_key_, std::nullopt}}, /*sync=*/false);
   }
 
-  Status Consider(const DirEntry& e) {
+  Status Consider(const DirEntry& e, std::deque<std::string>* pending) {
     const std::string name(e.name);
+    const File& dir = dir_->file;
     const NameFilter f = ClassifyName(name);
     if (f != NameFilter::kCandidate) return Skip(name, NameFilterText(f));
+    const bool recursive = ctx_->options->recursive;
+    if (e.type == DT_DIR && recursive) return Descend(name, pending);
     if (e.type != DT_REG && e.type != DT_UNKNOWN) return Skip(name, "not a regular file");
 
     FileStat st;
-    Status s = ctx_->env->StatAt(ctx_->input, name, &st);
+    Status s = ctx_->env->StatAt(dir, name, &st);
     if (s.IsNotFound()) return Status::OK();  // gone since the listing
     if (!s.ok()) {
       ++failed_;
       spdlog::error("{}", s.ToString());
       return Status::OK();
     }
+    if (st.IsDirectory() && recursive) return Descend(name, pending);
     if (!st.IsRegular()) return Skip(name, "not a regular file");
     if (ctx_->unresolved.count({st.dev, st.ino})) {
       ++failed_;
@@ -150,16 +190,16 @@ class Scan {
     }
 
     std::optional<Snapshot> previous;
-    s = table_.Find(e.pos, name, &previous);
+    s = table_->Find(e.pos, name, &previous);
     if (!s.ok()) return s;
     if (previous && !previous->kept_sha256.empty() && SameTuple(*previous, st)) {
       return Skip(name, "kept duplicate");
     }
 
-    Candidate c{name, st, false, e.pos};
+    Candidate c{dir_, name, st, false, e.pos};
     if (ctx_->options->mode == Mode::kSidecar) {
       FileStat ok;
-      Status has = ctx_->env->StatAt(ctx_->input, name + std::string(kSidecarSuffix), &ok);
+      Status has = ctx_->env->StatAt(dir, name + std::string(kSidecarSuffix), &ok);
       if (!has.ok() || !ok.IsRegular()) return Defer(name, 0, "waiting for .ok");
       c.has_sidecar = true;
     } else {
@@ -170,11 +210,19 @@ class Scan {
       in.window_ns = ctx_->options->stability_seconds * kNanosPerSecond;
       in.network_fs = network_fs_;
       const StabilityVerdict v = DecideStability(in);
-      if (v.store_snapshot) table_.Put(e.pos, name, v.snapshot);
+      if (v.store_snapshot) table_->Put(e.pos, name, v.snapshot);
       if (!v.complete) return Defer(name, v.wait_ns, "not yet stable");
     }
     ++submitted_;
     if (!pipeline_->Submit(std::move(c))) stopped_ = true;
+    return Status::OK();
+  }
+
+  // A subdirectory is listed after this one; never through a symlink
+  // (DirScanner's entries are lstat'ed, and each component opens with
+  // O_NOFOLLOW).
+  Status Descend(const std::string& name, std::deque<std::string>* pending) {
+    pending->push_back(JoinPath(dir_->rel, name));
     return Status::OK();
   }
 
@@ -186,9 +234,9 @@ class Scan {
   Status Skip(const std::string& name, const char* why) {
     ++skipped_;
     if (ctx_->options->dry_run) {
-      std::printf("skip %s: %s\n", Printable(ctx_->input.Child(name)).c_str(), why);
+      std::printf("skip %s: %s\n", Printable(dir_->file.Child(name)).c_str(), why);
     } else if (spdlog::should_log(spdlog::level::debug)) {
-      spdlog::debug("skip {}: {}", ctx_->input.Child(name), why);
+      spdlog::debug("skip {}: {}", dir_->file.Child(name), why);
     }
     return Status::OK();
   }
@@ -206,9 +254,9 @@ class Scan {
       std::snprintf(text, sizeof text, "%s", why);
     }
     if (ctx_->options->dry_run) {
-      std::printf("wait %s: %s\n", Printable(ctx_->input.Child(name)).c_str(), text);
+      std::printf("wait %s: %s\n", Printable(dir_->file.Child(name)).c_str(), text);
     } else {
-      spdlog::debug("wait {}: {}", ctx_->input.Child(name), text);
+      spdlog::debug("wait {}: {}", dir_->file.Child(name), text);
     }
     return Status::OK();
   }
@@ -217,10 +265,14 @@ class Scan {
 
   PassContext* ctx_;
   Pipeline* pipeline_;
-  SnapshotTable table_;
-  const std::string cursor_key_;
+  // The directory being listed, its snapshots and its cursor.
+  std::shared_ptr<const StagingDir> dir_;
+  SnapshotTable* table_ = nullptr;
+  std::string cursor_key_;
+  int64_t started_ns_ = 0;
   bool network_fs_ = false;
   bool stopped_ = false;
+  bool cut_ = false;  // --max-files or --max-seconds ended the pass
   int64_t submitted_ = 0;
   uint64_t deferred_ = 0;
   uint64_t skipped_ = 0;

@@ -25,6 +25,9 @@ struct Options {
   // (0: no limit); the next run resumes the listing there.
   int64_t max_files = 0;
   int64_t max_seconds = 0;
+  // Also scan subdirectories of the input (same mount, never through a
+  // symlink).
+  bool recursive = false;
   // Where to write Prometheus metrics after each pass ("" for none).
   std::string metrics_file;
   // Draw a live progress line (stderr is a terminal).

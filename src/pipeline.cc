@@ -27,8 +27,7 @@ Pipeline::Pipeline(PassContext* ctx, PassStats* stats)
       work_(static_cast<size_t>(ctx->options->concurrency) * 4),
       done_(static_cast<size_t>(ctx->options->batch_size) * 2) {
   if (!threaded_) {
-    inline_preparer_ =
-        std::make_unique<Preparer>(ctx->env, &ctx->input, TempDirFor(*ctx), KeepOwner());
+    inline_preparer_ = std::make_unique<Preparer>(ctx->env, TempDirFor(*ctx), KeepOwner());
     return;
   }
   live_workers_ = ctx->options->concurrency;
@@ -71,7 +70,7 @@ Status Pipeline::CommitPending() {
 }
 
 void Pipeline::WorkerLoop() {
-  Preparer preparer(ctx_->env, &ctx_->input, TempDirFor(*ctx_), KeepOwner());
+  Preparer preparer(ctx_->env, TempDirFor(*ctx_), KeepOwner());
   for (;;) {
     bool closed = false;
     std::optional<Candidate> c = work_.Pop(std::chrono::milliseconds(200), &closed);

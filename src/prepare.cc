@@ -25,15 +25,15 @@ std::string NextTempName() {
   return std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1)) + ".copy";
 }
 
-Preparer::Preparer(Env* env, const File* input, const File* tmp_dir, bool keep_owner)
-    : env_(env), input_(input), tmp_dir_(tmp_dir), keep_owner_(keep_owner), buf_(kBufferSize) {}
+Preparer::Preparer(Env* env, const File* tmp_dir, bool keep_owner)
+    : env_(env), tmp_dir_(tmp_dir), keep_owner_(keep_owner), buf_(kBufferSize) {}
 
 void Preparer::Prepare(const Candidate& c, Prepared* out) {
   out->candidate = c;
   out->outcome = Prepared::Outcome::kFailed;
   // O_NONBLOCK: a FIFO swapped in after the scan must not block the pass.
   File src;
-  Status s = env_->OpenAt(*input_, c.name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &src);
+  Status s = env_->OpenAt(c.dir->file, c.name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &src);
   if (s.IsNotFound() || (!s.ok() && s.err() == ELOOP)) {
     out->outcome = Prepared::Outcome::kChanged;
     return;
@@ -127,13 +127,14 @@ Status Preparer::HashAndCopy(const File& src, Prepared* out) {
 Status Preparer::CheckSidecar(const Candidate& c, const std::string& sha256) {
   std::string sidecar = c.name + std::string(kSidecarSuffix);
   std::string content;
-  Status s = ReadSmallFile(env_, *input_, sidecar, kMaxSidecarBytes, &content);
+  const File& dir = c.dir->file;
+  Status s = ReadSmallFile(env_, dir, sidecar, kMaxSidecarBytes, &content);
   if (!s.ok()) return s;
   std::string expected;
   s = ParseSidecar(content, c.name, &expected);
-  if (!s.ok()) return Status::Corruption("sidecar " + input_->Child(sidecar) + " " + s.message());
+  if (!s.ok()) return Status::Corruption("sidecar " + dir.Child(sidecar) + " " + s.message());
   if (!expected.empty() && expected != sha256) {
-    return Status::Corruption("checksum mismatch for " + input_->Child(c.name) + ": " + sidecar +
+    return Status::Corruption("checksum mismatch for " + dir.Child(c.name) + ": " + sidecar +
                               " says " + expected + ", content is " + sha256);
   }
   return Status::OK();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,8 +10,18 @@
 
 namespace ingest {
 
+// A directory of staging being scanned: the input root, or with
+// --recursive one of its subdirectories.
+struct StagingDir {
+  File file;
+  std::string rel;  // path below the input root; "" for the root itself
+  FileStat st;      // its identity, for snapshot and cursor keys
+};
+
 // A staged file that the scanner judged complete.
 struct Candidate {
+  // Shared: the directory stays open while any of its files is in flight.
+  std::shared_ptr<const StagingDir> dir;
   std::string name;
   FileStat st;               // from the scan
   bool has_sidecar = false;  // sidecar mode: "<name>.ok" exists
@@ -42,7 +53,7 @@ class Preparer {
  public:
   // `tmp_dir` is null when the warehouse shares the staging filesystem or
   // when nothing may be written (dry run).
-  Preparer(Env* env, const File* input, const File* tmp_dir, bool keep_owner);
+  Preparer(Env* env, const File* tmp_dir, bool keep_owner);
 
   void Prepare(const Candidate& candidate, Prepared* out);
 
@@ -51,7 +62,6 @@ class Preparer {
   Status CheckSidecar(const Candidate& c, const std::string& sha256);
 
   Env* env_;
-  const File* input_;
   const File* tmp_dir_;
   bool keep_owner_;
   Sha256 sha_;

@@ -44,7 +44,13 @@ class IntentRecovery {
  private:
   Status RollForward(const std::string& id, const Intent& in) {
     Env* env = ctx_->env;
-    Status s;
+    // The directory the file was staged in; gone means nothing is left to
+    // remove there.
+    File src;
+    Status s = OpenDirs(env, ctx_->input, in.src_dir, &src);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    const bool have_src = s.ok();
+    s = Status::OK();
     if (in.action == IntentAction::kIngest) {
       // The manifest may already hold the record: the crash came after R.
       bool found = false;
@@ -57,14 +63,14 @@ class IntentRecovery {
       }
     }
     bool unlinked = false;
-    if ((in.cross_fs() || in.action == IntentAction::kDelete) &&
-        HasInode(env, ctx_->input, in.src_name, in.src_dev, in.src_ino)) {
-      s = env->Unlink(ctx_->input, in.src_name);
+    if (have_src && (in.cross_fs() || in.action == IntentAction::kDelete) &&
+        HasInode(env, src, in.src_name, in.src_dev, in.src_ino)) {
+      s = env->Unlink(src, in.src_name);
       if (!s.ok()) return s;
       unlinked = true;
     }
-    if (!in.sidecar_name.empty()) {
-      s = env->Unlink(ctx_->input, in.sidecar_name);
+    if (have_src && !in.sidecar_name.empty()) {
+      s = env->Unlink(src, in.sidecar_name);
       if (!s.ok() && !s.IsNotFound()) return s;
       unlinked |= s.ok();
     }
@@ -77,7 +83,7 @@ class IntentRecovery {
     if (in.action == IntentAction::kIngest) {
       ContentRecord rec;
       rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
-      rec.source = ctx_->input.Child(in.src_name);
+      rec.source = JoinPath(ctx_->input.path(), JoinPath(in.src_dir, in.src_name));
       rec.manifest = JoinPath(ctx_->manifests.path(),
                               JoinPath(in.manifest_path, std::string(kManifestFileName)));
       rec.size = in.size;
@@ -89,7 +95,8 @@ class IntentRecovery {
       ++stats_->duplicates;
     }
     ++stats_->recovered;
-    spdlog::info("recovery: finished the commit of {}", ctx_->input.Child(in.src_name));
+    spdlog::info("recovery: finished the commit of {}",
+                 JoinPath(ctx_->input.path(), JoinPath(in.src_dir, in.src_name)));
     return ctx_->state->Apply(writes, /*sync=*/true);
   }
 
@@ -101,7 +108,7 @@ class IntentRecovery {
     }
     ++stats_->recovered;
     spdlog::info("recovery: rolled back the commit of {}; it stays in staging",
-                 ctx_->input.Child(in.src_name));
+                 JoinPath(ctx_->input.path(), JoinPath(in.src_dir, in.src_name)));
     return ctx_->state->Apply({{keys::Intent(id), std::nullopt}}, /*sync=*/true);
   }
 
@@ -163,7 +170,8 @@ Status RecoverIntents(PassContext* ctx, PassStats* stats) {
         // One stuck commit must not stop every other file: report it, keep
         // its intent for the next pass, and keep the scan off its source.
         ++stats->failed;
-        spdlog::error("recovery of {}: {}", ctx->input.Child(in.src_name), s.ToString());
+        spdlog::error("recovery of {}: {}",
+                      JoinPath(ctx->input.path(), JoinPath(in.src_dir, in.src_name)), s.ToString());
         ctx->unresolved.emplace(in.src_dev, in.src_ino);
       }
     }

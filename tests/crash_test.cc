@@ -76,6 +76,7 @@ class CrashHarness {
     options_.stability_seconds = 0;
     options_.concurrency = 1;
     options_.batch_size = 2;
+    options_.recursive = true;
   }
   ~CrashHarness() { fs::remove_all(base_); }
 
@@ -85,7 +86,7 @@ class CrashHarness {
   void Setup() {
     fs::remove_all(tree_);
     fs::remove_all(scratch_);
-    fs::create_directories(tree_ / "in");
+    fs::create_directories(tree_ / "in" / "sub");
     fs::create_directories(scratch_);
     state_ = std::make_unique<MemStateStore>();
     clock_ = std::make_unique<ManualClock>(kStart);
@@ -96,6 +97,9 @@ class CrashHarness {
     Stage("c.csv", "c,new\n3,4\n");
     Stage("d.csv", std::string(3000, 'd'), /*sha_sidecar=*/true);
     Stage("e.log", "echo\n");
+    // With --recursive, a file in a subdirectory: its intent names the
+    // directory, which recovery must reopen.
+    Stage("sub/f.csv", "foxtrot\n");
   }
 
   // Runs one pass with `env` (a clean FaultEnv when null). Crash errors are
@@ -161,8 +165,8 @@ class CrashHarness {
     }
     EXPECT_EQ(in_manifests.size(), contents.size()) << where;
     // Staging is drained: nothing left but what was never ours.
-    for (const auto& e : fs::directory_iterator(tree_ / "in")) {
-      ADD_FAILURE() << where << ": left in staging: " << e.path();
+    for (const auto& e : fs::recursive_directory_iterator(tree_ / "in")) {
+      if (!e.is_directory()) ADD_FAILURE() << where << ": left in staging: " << e.path();
     }
     // Duplicates were quarantined (or deleted), never dropped silently.
     if (sc_.on_duplicate == OnDuplicate::kQuarantine && !upstream_data_lost_) {
@@ -218,8 +222,10 @@ class CrashHarness {
     expected_.clear();
     for (const ManifestRecord& r : ManifestRecords()) expected_.insert(r.sha256);
     for (const auto& [path, sha] : PartitionFiles()) expected_.insert(sha);
-    for (const auto& e : fs::directory_iterator(tree_ / "in")) {
-      if (e.path().extension() != ".ok") expected_.insert(Sha256::HexOf(ReadFile(e.path())));
+    for (const auto& e : fs::recursive_directory_iterator(tree_ / "in")) {
+      if (e.is_regular_file() && e.path().extension() != ".ok") {
+        expected_.insert(Sha256::HexOf(ReadFile(e.path())));
+      }
     }
     std::set<std::string> staged;
     for (const auto& [name, content] : staged_) staged.insert(Sha256::HexOf(content));
@@ -228,7 +234,9 @@ class CrashHarness {
 
   // Upstream writers need not fsync what they drop.
   void MarkStagedUnsynced(FaultEnv* env) {
-    for (const auto& e : fs::directory_iterator(tree_ / "in")) env->MarkUnsynced(e.path().string());
+    for (const auto& e : fs::recursive_directory_iterator(tree_ / "in")) {
+      if (e.is_regular_file()) env->MarkUnsynced(e.path().string());
+    }
   }
 
   const Scenario& scenario() const { return sc_; }
