@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,7 @@ struct Flags {
   po::options_description paths{"Paths"};
   po::options_description behaviour{"Behaviour"};
   po::options_description logging{"Logging"};
+  po::options_description verify{"verify"};
   po::options_description general{"General"};
   po::options_description all;
   po::options_description in_config;  // what a --config file may set
@@ -50,11 +52,14 @@ struct Flags {
         ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
         ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)")
         ("metrics-file", po::value<std::string>(), "write Prometheus textfile-collector metrics here after each pass");
+    verify.add_options()
+        ("since", po::value<std::string>(), "verify: first ingest date to check (YYYY-MM-DD)")
+        ("until", po::value<std::string>(), "verify: last ingest date to check (YYYY-MM-DD)");
     general.add_options()
         ("config", po::value<std::string>(), "read flags from FILE (key = value; the command line wins)")
         ("help,h", po::bool_switch(), "show this help")
         ("version", po::bool_switch(), "show the version");
-    all.add(paths).add(behaviour).add(logging).add(general);
+    all.add(paths).add(behaviour).add(logging).add(verify).add(general);
     in_config.add(paths).add(behaviour).add(logging);
   }
   // clang-format on
@@ -107,7 +112,7 @@ std::string FlagsHelp() {
   return out.str();
 }
 
-bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, CommandLine* out,
+bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, CommandLine* out,
                       std::string* err) {
   Flags flags;
   po::variables_map vm;
@@ -138,18 +143,29 @@ bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, Co
   if (out->help || out->version) return true;
 
   Options& o = out->options;
-  std::vector<std::pair<std::string, std::string*>> roots = {{"state-path", &o.state_path},
-                                                             {"manifests", &o.manifests}};
-  if (needs_roots) {
-    roots.insert(roots.begin(), {{"input", &o.input}, {"warehouse", &o.warehouse}});
-  }
-  for (auto& [flag, dest] : roots) {
-    if (!vm.count(flag) || vm[flag].as<std::string>().empty()) {
-      *err = "--" + flag + " is required";
-      return false;
+  struct Root {
+    const char* flag;
+    unsigned need;
+    std::string* dest;
+  };
+  const Root all_roots[] = {{"input", kNeedInput, &o.input},
+                            {"warehouse", kNeedWarehouse, &o.warehouse},
+                            {"state-path", kNeedState, &o.state_path},
+                            {"manifests", kNeedManifests, &o.manifests}};
+  std::vector<std::pair<std::string, std::string*>> roots;
+  for (const Root& r : all_roots) {
+    const std::string flag = r.flag;
+    const bool given = vm.count(flag) && !vm[flag].as<std::string>().empty();
+    if (!given) {
+      if (required & r.need) {
+        *err = "--" + flag + " is required";
+        return false;
+      }
+      continue;
     }
-    *dest = Normalize(vm[flag].as<std::string>());
-    if (!CheckDirectory(flag, *dest, flag == "input", err)) return false;
+    *r.dest = Normalize(vm[flag].as<std::string>());
+    if (!CheckDirectory(flag, *r.dest, flag == "input", err)) return false;
+    roots.emplace_back(flag, r.dest);
   }
   for (size_t i = 0; i < roots.size(); ++i) {
     for (size_t j = 0; j < roots.size(); ++j) {
@@ -220,6 +236,17 @@ bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, Co
     o.metrics_file = Normalize(vm["metrics-file"].as<std::string>());
     const std::string parent = fs::path(o.metrics_file).parent_path().string();
     if (!CheckDirectory("metrics-file", parent, /*must_exist=*/true, err)) return false;
+  }
+  for (auto [flag, dest] : {std::pair{"since", &o.since}, std::pair{"until", &o.until}}) {
+    if (!vm.count(flag)) continue;
+    *dest = vm[flag].as<std::string>();
+    int y, m, d;
+    char tail;
+    if (dest->size() != 10 || std::sscanf(dest->c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+        m < 1 || m > 12 || d < 1 || d > 31) {
+      *err = std::string("--") + flag + " must be a date YYYY-MM-DD, not '" + *dest + "'";
+      return false;
+    }
   }
   o.progress_tty = ::isatty(STDERR_FILENO) == 1;
   o.log_format = vm["log-format"].as<std::string>();

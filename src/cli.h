@@ -15,11 +15,20 @@ struct CommandLine {
   Options options;
 };
 
+// The root directories a command requires.
+enum RootFlags : unsigned {
+  kNeedInput = 1,
+  kNeedWarehouse = 2,
+  kNeedManifests = 4,
+  kNeedState = 8,
+  kNeedAllRoots = 15,
+};
+
 // Parses and validates argv[1..] (after the subcommand, if any). On error
 // returns false with one sentence in *err that names the flag and the
-// cause. `needs_roots` says whether the subcommand uses --input and
-// --warehouse (all need --state-path and --manifests).
-bool ParseCommandLine(const std::vector<std::string>& args, bool needs_roots, CommandLine* out,
+// cause. `required` (RootFlags) names the roots the command needs; roots
+// given but not required are still checked.
+bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, CommandLine* out,
                       std::string* err);
 
 // The --help text for the flags, grouped.

@@ -21,6 +21,7 @@
 #include "rebuild_state.h"
 #include "records.h"
 #include "state_store.h"
+#include "verify.h"
 #include "version.h"
 
 namespace ingest {
@@ -37,7 +38,7 @@ constexpr const char* kStateDbName = "db";
 struct Command {
   const char* name;
   const char* description;
-  bool needs_roots;
+  unsigned roots;  // RootFlags the command requires
   int (*run)(const Options&);
 };
 
@@ -164,10 +165,32 @@ int RebuildStateCommand(const Options& o) {
   return kExitOk;
 }
 
+int VerifyCommand(const Options& o) {
+  VerifyOptions vo{o.manifests, o.warehouse, o.since, o.until};
+  VerifyStats st;
+  Status s = Verify(Env::Default(), vo, &st);
+  if (!s.ok()) {
+    spdlog::error("verify: {}", s.ToString());
+    return kExitFailed;
+  }
+  const uint64_t problems = st.missing + st.corrupted + st.unlisted + st.bad_lines;
+  std::printf(
+      "verified %llu records: %llu ok, %llu missing, %llu corrupted, %llu unlisted, "
+      "%llu bad manifest lines\n",
+      static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.ok),
+      static_cast<unsigned long long>(st.missing), static_cast<unsigned long long>(st.corrupted),
+      static_cast<unsigned long long>(st.unlisted), static_cast<unsigned long long>(st.bad_lines));
+  return problems == 0 ? kExitOk : kExitFailed;
+}
+
 const Command kCommands[] = {
-    {"run", "one ingest pass over --input (the default)", true, RunPass},
-    {"rebuild-state", "rebuild the content index in --state-path from --manifests", false,
-     RebuildStateCommand},
+    {"run", "one ingest pass over --input (the default)", kNeedAllRoots, RunPass},
+    {"rebuild-state", "rebuild the content index in --state-path from --manifests",
+     kNeedManifests | kNeedState, RebuildStateCommand},
+    {"verify",
+     "re-hash the warehouse files the manifests list (--since/--until); report missing, "
+     "corrupted and unlisted files",
+     kNeedManifests | kNeedWarehouse, VerifyCommand},
 };
 
 void PrintHelp() {
@@ -182,6 +205,7 @@ void PrintHelp() {
       "Exit codes:\n"
       "  0   the pass is done (also when there was nothing to do)\n"
       "  1   some files failed; they stay in staging and are retried next run\n"
+      "      (verify: a problem was found)\n"
       "  2   usage or configuration error\n"
       "  75  another run holds the lock on --state-path\n");
 }
@@ -202,7 +226,7 @@ int Main(int argc, char** argv) {
   }
   CommandLine cl;
   std::string err;
-  if (!ParseCommandLine(args, command->needs_roots, &cl, &err)) {
+  if (!ParseCommandLine(args, command->roots, &cl, &err)) {
     std::fprintf(stderr, "atomic-ingest: %s\n", err.c_str());
     return kExitUsage;
   }

@@ -30,6 +30,9 @@ struct Options {
   bool recursive = false;
   // Where to write Prometheus metrics after each pass ("" for none).
   std::string metrics_file;
+  // verify: inclusive bounds on the ingest date, "YYYY-MM-DD" or empty.
+  std::string since;
+  std::string until;
   // Draw a live progress line (stderr is a terminal).
   bool progress_tty = false;
   std::string log_level = "info";

@@ -42,7 +42,7 @@ class CommandLineTest : public ::testing::Test {
 
   // Expects parsing to fail with an error that mentions `flag`.
   void ExpectRejected(const std::vector<std::string>& args, const std::string& flag,
-                      bool needs_roots = true) {
+                      unsigned needs_roots = kNeedAllRoots) {
     CommandLine cl;
     std::string err;
     EXPECT_FALSE(ParseCommandLine(args, needs_roots, &cl, &err)) << flag;
@@ -56,7 +56,7 @@ class CommandLineTest : public ::testing::Test {
 TEST_F(CommandLineTest, DefaultsWhenOnlyRootsAreGiven) {
   CommandLine cl;
   std::string err;
-  ASSERT_TRUE(ParseCommandLine(Args(), true, &cl, &err)) << err;
+  ASSERT_TRUE(ParseCommandLine(Args(), kNeedAllRoots, &cl, &err)) << err;
   EXPECT_FALSE(cl.help);
   EXPECT_FALSE(cl.version);
   const Options& o = cl.options;
@@ -81,7 +81,7 @@ TEST_F(CommandLineTest, EveryFlagIsParsed) {
       ParseCommandLine(Args({"--mode", "sidecar", "--stability-seconds", "0", "--on-duplicate",
                              "keep", "--concurrency=256", "--batch-size", "100000", "--dry-run",
                              "--log-level", "trace", "--log-format", "json"}),
-                       true, &cl, &err))
+                       kNeedAllRoots, &cl, &err))
       << err;
   const Options& o = cl.options;
   EXPECT_EQ(o.mode, Mode::kSidecar);
@@ -97,14 +97,16 @@ TEST_F(CommandLineTest, EveryFlagIsParsed) {
 TEST_F(CommandLineTest, OnDuplicateDeleteIsParsed) {
   CommandLine cl;
   std::string err;
-  ASSERT_TRUE(ParseCommandLine(Args({"--on-duplicate", "delete"}), true, &cl, &err)) << err;
+  ASSERT_TRUE(ParseCommandLine(Args({"--on-duplicate", "delete"}), kNeedAllRoots, &cl, &err))
+      << err;
   EXPECT_EQ(cl.options.on_duplicate, OnDuplicate::kDelete);
 }
 
 TEST_F(CommandLineTest, SevenDaysIsTheLongestStabilityWindow) {
   CommandLine cl;
   std::string err;
-  ASSERT_TRUE(ParseCommandLine(Args({"--stability-seconds", "604800"}), true, &cl, &err)) << err;
+  ASSERT_TRUE(ParseCommandLine(Args({"--stability-seconds", "604800"}), kNeedAllRoots, &cl, &err))
+      << err;
   EXPECT_EQ(cl.options.stability_seconds, 604800);
 }
 
@@ -114,7 +116,7 @@ TEST_F(CommandLineTest, PathsAreNormalized) {
   const std::vector<std::string> args = {
       "--input",     Path("input") + "/",   "--warehouse",  Path("x/../warehouse"),
       "--manifests", Path("./manifests//"), "--state-path", Path("state/.")};
-  ASSERT_TRUE(ParseCommandLine(args, true, &cl, &err)) << err;
+  ASSERT_TRUE(ParseCommandLine(args, kNeedAllRoots, &cl, &err)) << err;
   EXPECT_EQ(cl.options.input, Path("input"));
   EXPECT_EQ(cl.options.warehouse, Path("warehouse"));
   EXPECT_EQ(cl.options.manifests, Path("manifests"));
@@ -145,11 +147,11 @@ TEST_F(CommandLineTest, SubcommandWithoutRootsNeedsOnlyStateAndManifests) {
   CommandLine cl;
   std::string err;
   ASSERT_TRUE(ParseCommandLine({"--manifests", Path("manifests"), "--state-path", Path("state")},
-                               false, &cl, &err))
+                               kNeedManifests | kNeedState, &cl, &err))
       << err;
   EXPECT_EQ(cl.options.input, "");
-  ExpectRejected({"--manifests", Path("manifests")}, "--state-path", false);
-  ExpectRejected({"--state-path", Path("state")}, "--manifests", false);
+  ExpectRejected({"--manifests", Path("manifests")}, "--state-path", kNeedManifests | kNeedState);
+  ExpectRejected({"--state-path", Path("state")}, "--manifests", kNeedManifests | kNeedState);
 }
 
 TEST_F(CommandLineTest, InputThatDoesNotExistIsRejected) {
@@ -164,7 +166,7 @@ TEST_F(CommandLineTest, InputThatIsAFileIsRejected) {
   args[1] = Path("file");
   CommandLine cl;
   std::string err;
-  EXPECT_FALSE(ParseCommandLine(args, true, &cl, &err));
+  EXPECT_FALSE(ParseCommandLine(args, kNeedAllRoots, &cl, &err));
   EXPECT_NE(err.find("--input"), std::string::npos) << err;
   EXPECT_NE(err.find("not a directory"), std::string::npos) << err;
 }
@@ -184,7 +186,7 @@ TEST_F(CommandLineTest, MissingOutputRootsAreAllowed) {
   args[7] = Path("new-state");
   CommandLine cl;
   std::string err;
-  EXPECT_TRUE(ParseCommandLine(args, true, &cl, &err)) << err;
+  EXPECT_TRUE(ParseCommandLine(args, kNeedAllRoots, &cl, &err)) << err;
   EXPECT_EQ(cl.options.warehouse, Path("new-warehouse"));
 }
 
@@ -240,7 +242,7 @@ TEST_F(CommandLineTest, SiblingWithACommonPrefixIsNotInside) {
   args[3] = Path("input2");  // "/.../input2" starts with "/.../input"
   CommandLine cl;
   std::string err;
-  EXPECT_TRUE(ParseCommandLine(args, true, &cl, &err)) << err;
+  EXPECT_TRUE(ParseCommandLine(args, kNeedAllRoots, &cl, &err)) << err;
 }
 
 TEST_F(CommandLineTest, ConcurrencyOutOfRangeIsRejected) {
@@ -293,7 +295,7 @@ TEST_F(CommandLineTest, HelpNeedsNoOtherFlags) {
   for (const char* flag : {"--help", "-h"}) {
     CommandLine cl;
     std::string err;
-    ASSERT_TRUE(ParseCommandLine({flag}, true, &cl, &err)) << err;
+    ASSERT_TRUE(ParseCommandLine({flag}, kNeedAllRoots, &cl, &err)) << err;
     EXPECT_TRUE(cl.help);
   }
 }
@@ -301,7 +303,7 @@ TEST_F(CommandLineTest, HelpNeedsNoOtherFlags) {
 TEST_F(CommandLineTest, VersionNeedsNoOtherFlags) {
   CommandLine cl;
   std::string err;
-  ASSERT_TRUE(ParseCommandLine({"--version"}, true, &cl, &err)) << err;
+  ASSERT_TRUE(ParseCommandLine({"--version"}, kNeedAllRoots, &cl, &err)) << err;
   EXPECT_TRUE(cl.version);
   EXPECT_FALSE(cl.help);
 }

@@ -55,11 +55,11 @@ wait_for_log 'renameat2\('
 tid=$(grep -m1 -oE '^[0-9]+ +renameat2\(' "$T/strace.log" | grep -oE '^[0-9]+')
 run_ingest --stability-seconds 0
 assert_rc 75 "exit code while the held pass lives"
-kill -9 "$tid"
-finish_traced
+kill_traced "$tid"
 [[ $RC != 0 ]] || fail "the killed pass exited 0"
 run_ingest --stability-seconds 0
 assert_rc 0 "exit code after the pass holding the lock was killed"
+assert_summary recovered 3
 assert_summary files_ingested 3
 assert_eq "" "$(staged_files)" "files left in staging"
 for n in a b c; do assert_same_content "$T/$n.killed.expected" "$(partition_dir)/$n.csv"; done

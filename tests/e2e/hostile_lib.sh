@@ -14,7 +14,7 @@
 #   mount_tmpfs DIR OPTIONS   a tmpfs on DIR, unmounted on exit.
 #   as_nobody CMD...          runs CMD as nobody:nogroup without groups.
 #   run_ingest_as_nobody ...  run_ingest, as nobody.
-#   start_traced / wait_for_log / finish_traced
+#   start_traced / wait_for_log / finish_traced / kill_traced
 #                             a pass under strace in the background, so the
 #                             test can act while strace holds it at a syscall.
 #   assert_warehouse_consistent
@@ -76,6 +76,7 @@ require_nobody() {
   command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
   # The test directory and the binary must be reachable for nobody.
   chmod 0755 "$T"
+  as_nobody test -x "$T" || skip "nobody cannot reach $T (set TMPDIR to a directory others can enter)"
   if ! as_nobody test -x "$ATOMIC_INGEST"; then
     mkdir -p "$T/bin"
     cp "$ATOMIC_INGEST" "$T/bin/atomic-ingest"
@@ -126,7 +127,7 @@ start_traced() {  # STRACE_OPTIONS... -- FLAGS...
       "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
       "$@" >"$OUT" 2>"$ERR" || rc=$?
     echo "$rc" >"$T/traced.rc"
-  ) &
+  ) 2>/dev/null &  # no "Killed" notice from bash when a test kills the pass
   TRACED_JOB=$!
   on_exit "kill $TRACED_JOB 2>/dev/null; wait $TRACED_JOB 2>/dev/null"
 }
@@ -145,6 +146,19 @@ wait_for_log() {  # REGEX
   echo "--- strace log:" >&2
   cat "$T/strace.log" >&2
   fail "the traced pass never reached a syscall matching /$1/"
+}
+
+# Kills the traced pass with SIGKILL while strace holds it at a syscall:
+# a thread held in a ptrace stop does not die until its tracer lets go, so
+# strace is killed too, which detaches it. TID is a thread of the pass, as
+# strace's log names it.
+kill_traced() {  # TID
+  local tracer
+  tracer=$(awk '/^PPid:/ {print $2}' "/proc/$1/status" 2>/dev/null) ||
+    fail "no process $1 to kill"
+  kill -9 "$1"
+  [[ -n "$tracer" && "$tracer" != 1 ]] && kill -9 "$tracer" 2>/dev/null
+  finish_traced
 }
 
 finish_traced() {
