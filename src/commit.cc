@@ -21,6 +21,15 @@ bool HasInode(Env* env, const File& dir, const std::string& name, uint64_t dev, 
   return env->StatAt(dir, name, &st).ok() && st.dev == dev && st.ino == ino;
 }
 
+// The entry is still the inode that was hashed, with the size and mtime it
+// had then: nothing was written to it since. (A rename changes ctime, so
+// ctime is not compared.)
+bool StillHashed(Env* env, const File& dir, const std::string& name, const Intent& in) {
+  FileStat st;
+  return env->StatAt(dir, name, &st).ok() && st.dev == in.src_dev && st.ino == in.src_ino &&
+         st.size == in.size && st.mtime_ns == in.mtime_ns;
+}
+
 std::string IntentId(int64_t now_ns, uint64_t n) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%016llx-%06llx", static_cast<unsigned long long>(now_ns),
@@ -148,7 +157,7 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
       in.dest_dir = pl.action == Action::kIngest ? PartitionDir(t) : DuplicatesDir(t);
       s = ChooseName(in.dest_dir, p, &in.dest_name);
       if (!s.ok()) {
-        Fail(&pl, s);
+        Fail(&pl, Status::IOError("cannot ingest " + source + ": " + s.message(), s.err()));
         continue;
       }
     } else {
@@ -202,8 +211,8 @@ void Committer::Move(Planned* p) {
   }
   if (in.cross_fs()) {
     s = env->Rename(ctx_->tmp_dir, in.tmp_name, *dest, in.dest_name);
-  } else if (!HasInode(env, src, in.src_name, in.src_dev, in.src_ino)) {
-    // Replaced since it was hashed; the new file gets its own turn.
+  } else if (!StillHashed(env, src, in.src_name, in)) {
+    // Replaced or written to since it was hashed; it gets another turn.
     p->failed = true;
     ++stats_->deferred;
     return;
@@ -214,11 +223,13 @@ void Committer::Move(Planned* p) {
     Fail(p, s);
     return;
   }
-  if (!HasInode(env, *dest, in.dest_name, in.moved_dev, in.moved_ino)) {
-    // Someone swapped the source between the check and the rename: put
-    // back what was moved and leave it for a later pass.
+  const bool intact = in.cross_fs() ? HasInode(env, *dest, in.dest_name, in.moved_dev, in.moved_ino)
+                                    : StillHashed(env, *dest, in.dest_name, in);
+  if (!intact) {
+    // Swapped or appended to between the check and the rename: put back
+    // what was moved and leave it for a later pass.
     if (!in.cross_fs()) (void)env->Rename(*dest, in.dest_name, src, in.src_name);
-    Fail(p, Status::IOError(src.Child(in.src_name) + " was replaced while being moved"));
+    Fail(p, Status::IOError(src.Child(in.src_name) + " changed while being moved; retried later"));
     return;
   }
   p->moved = true;
@@ -380,8 +391,10 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
     if (p.failed) continue;
     const bool done_with_source =
         p.moved || p.action == Action::kDelete;  // kKeep leaves the source in place
+    // A source written to since it was hashed is not what was committed:
+    // it stays, and a later pass takes its new content.
     if (done_with_source && (in.cross_fs() || p.action == Action::kDelete) &&
-        HasInode(env, p.source_dir(), in.src_name, in.src_dev, in.src_ino)) {
+        StillHashed(env, p.source_dir(), in.src_name, in)) {
       s = env->Unlink(p.source_dir(), in.src_name);
       if (!s.ok()) {
         p.cleanup_left = true;

@@ -14,6 +14,7 @@ Status WalkDirs(Env* env, const File& root, std::string_view rel, File* out, Fn&
   Status s = env->OpenDirAt(root, ".", &current);
   if (!s.ok()) return s;
   std::string path = root.path();
+  current = File(current.TakeFd(), path);  // not "<root>/." in messages
   while (!rel.empty()) {
     size_t slash = rel.find('/');
     std::string part(rel.substr(0, slash));
@@ -45,7 +46,8 @@ Status OpenOrCreateDirs(Env* env, const File& root, std::string_view rel, File* 
                         bool* created) {
   *created = false;
   return WalkDirs(env, root, rel, out, [&](const File& dir, const std::string& part) {
-    Status s = env->MkdirAt(dir, part, 0777);
+    // The umask decides, but never world-writable.
+    Status s = env->MkdirAt(dir, part, 0775);
     if (s.ok()) {
       *created = true;
       return Status::OK();

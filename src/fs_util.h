@@ -8,7 +8,7 @@
 namespace ingest {
 
 // Opens <root>/<rel> as a directory, creating missing components with mode
-// 0777 (less the umask). `rel` is '/'-separated and may be empty (then the
+// 0775 (less the umask: never world-writable). `rel` is '/'-separated and may be empty (then the
 // root itself is reopened). *created tells whether anything was created,
 // so the caller knows a directory entry still has to be made durable.
 Status OpenOrCreateDirs(Env* env, const File& root, std::string_view rel, File* out, bool* created);

@@ -1,6 +1,7 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -132,6 +133,11 @@ Status OpenLevelDb(const std::string& dir, bool create, const std::string& remov
 }  // namespace
 
 Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<StateStore>* store) {
+  // LevelDB ignores a failed mkdir and then reports its LOCK file missing;
+  // say what really went wrong.
+  if (create && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Status::FromErrno("cannot create state database " + dir, errno);
+  }
   return OpenLevelDb(dir, create, "", store);
 }
 

@@ -133,7 +133,7 @@ Status ManifestWriter::Open(const std::string& hour_dir, bool create, OpenManife
   FileStat before;
   bool existed = env_->StatAt(dir, name, &before).ok();
   int flags = create ? O_RDWR | O_APPEND | O_CREAT : O_RDONLY;
-  s = env_->OpenAt(dir, name, flags, 0666, &m.file);
+  s = env_->OpenAt(dir, name, flags, 0664, &m.file);  // never world-writable
   if (!s.ok()) return s;
   created_ |= !existed;
   if (create) {

@@ -54,7 +54,12 @@ void Preparer::Prepare(const Candidate& c, Prepared* out) {
   }
   s = HashAndCopy(src, out);
   if (!s.ok()) {
-    out->error = s;
+    // Name the staged file: the temp copy means nothing to the operator.
+    out->error =
+        tmp_dir_ == nullptr
+            ? s
+            : Status::IOError("cannot copy " + src.path() + " into the warehouse: " + s.message(),
+                              s.err());
     return;
   }
   s = env_->Stat(src, &out->st);

@@ -19,6 +19,13 @@ bool HasInode(Env* env, const File& dir, const std::string& name, uint64_t dev, 
   return env->StatAt(dir, name, &st).ok() && st.dev == dev && st.ino == ino;
 }
 
+// Still the hashed source inode with its hashed size and mtime.
+bool StillHashed(Env* env, const File& dir, const std::string& name, const Intent& in) {
+  FileStat st;
+  return env->StatAt(dir, name, &st).ok() && st.dev == in.src_dev && st.ino == in.src_ino &&
+         st.size == in.size && st.mtime_ns == in.mtime_ns;
+}
+
 class IntentRecovery {
  public:
   IntentRecovery(PassContext* ctx, PassStats* stats) : ctx_(ctx), stats_(stats) {}
@@ -31,6 +38,15 @@ class IntentRecovery {
       Status s = OpenDirs(env, ctx_->warehouse, in.dest_dir, &dest);
       if (!s.ok() && !s.IsNotFound()) return s;
       at_dest = s.ok() && HasInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino);
+      if (at_dest && !in.cross_fs() && !StillHashed(env, dest, in.dest_name, in)) {
+        // Moved, but written to after it was hashed (the crash came before
+        // the check after the rename): it goes back to staging.
+        File src;
+        s = OpenDirs(env, ctx_->input, in.src_dir, &src);
+        if (s.ok()) s = env->Rename(dest, in.dest_name, src, in.src_name);
+        if (!s.ok()) return s;
+        at_dest = false;
+      }
     } else {
       // A deletion goes ahead only when its content is safely committed.
       std::string value;
@@ -64,7 +80,7 @@ class IntentRecovery {
     }
     bool unlinked = false;
     if (have_src && (in.cross_fs() || in.action == IntentAction::kDelete) &&
-        HasInode(env, src, in.src_name, in.src_dev, in.src_ino)) {
+        StillHashed(env, src, in.src_name, in)) {
       s = env->Unlink(src, in.src_name);
       if (!s.ok()) return s;
       unlinked = true;
@@ -88,9 +104,14 @@ class IntentRecovery {
                               JoinPath(in.manifest_path, std::string(kManifestFileName)));
       rec.size = in.size;
       rec.ingested_at_ns = ctx_->clock->NowNs();
+      // A commit whose content record is already written was counted by the
+      // pass that wrote it.
+      std::string existing;
+      if (ctx_->state->Get(keys::Content(in.sha256), &existing).IsNotFound()) {
+        ++stats_->files_ingested;
+        stats_->bytes_ingested += in.size;
+      }
       writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
-      ++stats_->files_ingested;
-      stats_->bytes_ingested += in.size;
     } else {
       ++stats_->duplicates;
     }

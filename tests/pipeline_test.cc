@@ -124,6 +124,45 @@ class PipelineTest : public ::testing::Test {
     return out;
   }
 
+  // How many times each content is in the warehouse's partitions.
+  std::map<std::string, int> Ingested() {
+    std::map<std::string, int> n;
+    for (const std::string& c : Contents(base_ / "wh", {"_duplicates", ".atomic-ingest-tmp"})) {
+      ++n[c];
+    }
+    return n;
+  }
+
+  // The end state of draining staging: each content staged is in the
+  // warehouse's partitions once, with one manifest record, and its other
+  // copies are quarantined.
+  void ExpectEachContentIngestedOnce(const std::map<std::string, int>& staged) {
+    EXPECT_TRUE(fs::is_empty(base_ / "in"));
+
+    const std::map<std::string, int> ingested = Ingested();
+    EXPECT_EQ(ingested.size(), staged.size());
+    for (const auto& [content, n] : ingested) {
+      EXPECT_EQ(n, 1) << "ingested " << n << " times: " << content.substr(0, 12);
+      EXPECT_TRUE(staged.count(content)) << "never staged: " << content.substr(0, 12);
+    }
+
+    std::map<std::string, int> quarantined;
+    for (const std::string& c : Contents(base_ / "wh" / "_duplicates", {})) ++quarantined[c];
+    for (const auto& [content, n] : staged) {
+      const int q = quarantined.count(content) ? quarantined.at(content) : 0;
+      EXPECT_EQ(q, n - 1) << "content " << content.substr(0, 12);
+    }
+    EXPECT_EQ(Contents(base_ / "wh" / ".atomic-ingest-tmp", {}).size(), 0u);
+
+    std::vector<ManifestRecord> records = ManifestRecords();
+    EXPECT_EQ(records.size(), staged.size());
+    std::set<std::string> shas;
+    for (const ManifestRecord& r : records) {
+      EXPECT_TRUE(shas.insert(r.sha256).second) << "two records for " << r.sha256;
+      EXPECT_TRUE(fs::is_regular_file(r.path)) << r.path;
+    }
+  }
+
   fs::path base_;
   Options options_;
   MemStateStore state_;
@@ -142,41 +181,11 @@ TEST_F(PipelineTest, ConcurrentWorkersIngestEachContentOnceAndQuarantineDuplicat
   EXPECT_EQ(stats.failed, 0u);
   EXPECT_EQ(stats.deferred, 0u);
 
-  // Staging is drained.
-  EXPECT_TRUE(fs::is_empty(base_ / "in"));
-
-  // Each content is in the warehouse's partitions exactly once...
-  std::map<std::string, int> ingested;
-  for (const std::string& c : Contents(base_ / "wh", {"_duplicates", ".atomic-ingest-tmp"})) {
-    ++ingested[c];
-  }
-  EXPECT_EQ(ingested.size(), staged.size());
-  for (const auto& [content, n] : ingested) {
-    EXPECT_EQ(n, 1) << "ingested " << n << " times: " << content.substr(0, 12);
-    EXPECT_TRUE(staged.count(content)) << "never staged: " << content.substr(0, 12);
-  }
-
-  // ...and every other copy of it is quarantined.
-  std::map<std::string, int> quarantined;
-  for (const std::string& c : Contents(base_ / "wh" / "_duplicates", {})) ++quarantined[c];
-  for (const auto& [content, n] : staged) {
-    int q = quarantined.count(content) ? quarantined.at(content) : 0;
-    EXPECT_EQ(q, n - 1) << "content " << content.substr(0, 12);
-  }
-  EXPECT_EQ(Contents(base_ / "wh" / ".atomic-ingest-tmp", {}).size(), 0u);
-
-  // One manifest record per ingested content.
-  std::vector<ManifestRecord> records = ManifestRecords();
-  EXPECT_EQ(records.size(), static_cast<size_t>(kDistinct));
-  std::set<std::string> shas;
-  for (const ManifestRecord& r : records) {
-    EXPECT_TRUE(shas.insert(r.sha256).second) << "two records for " << r.sha256;
-    EXPECT_TRUE(fs::is_regular_file(r.path)) << r.path;
-  }
+  ExpectEachContentIngestedOnce(staged);
 }
 
 TEST_F(PipelineTest, ResentContentIsQuarantinedByLaterConcurrentPasses) {
-  const std::map<std::string, int> first = StageFiles();
+  StageFiles();
   PassStats stats;
   Status s = Pass(&stats);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -199,6 +208,36 @@ TEST_F(PipelineTest, ResentContentIsQuarantinedByLaterConcurrentPasses) {
   s = Pass(&idle);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(idle.files_ingested + idle.duplicates + idle.failed, 0u);
+}
+
+// A commit that fails while the workers are busy stops the pass: the
+// committer closes the work queue, the scanner and the workers wind down
+// and every thread is joined, with nothing committed twice. A later pass
+// recovers and finishes.
+TEST_F(PipelineTest, FailedCommitStopsEveryWorkerAndALaterPassFinishes) {
+  const std::map<std::string, int> staged = StageFiles();
+  // A file where this hour's manifest directory must go: the first batch's
+  // manifest append fails, after its files were moved.
+  const UtcTime hour(clock_.NowNs() + kNanosPerSecond);
+  const fs::path blocker = base_ / "mf" / hour.HourPath();
+  fs::create_directories(blocker.parent_path());
+  WriteFile(blocker, "not a directory");
+
+  PassStats failed;
+  Status s = Pass(&failed);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(failed.files_ingested, 0u);
+  for (const auto& [content, n] : Ingested()) {
+    EXPECT_EQ(n, 1) << "ingested " << n << " times: " << content.substr(0, 12);
+  }
+
+  fs::remove(blocker);
+  for (int pass = 0; pass < 3 && !fs::is_empty(base_ / "in"); ++pass) {
+    PassStats stats;
+    s = Pass(&stats);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  ExpectEachContentIngestedOnce(staged);
 }
 
 }  // namespace

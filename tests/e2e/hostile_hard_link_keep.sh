@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/hostile_lib.sh"
 printf 'one inode, two names, keep\n' >"$IN/a.csv"
 ln "$IN/a.csv" "$IN/b.csv"
 cp "$IN/a.csv" "$T/keep.expected"
-run_ingest --stability-seconds 0 --on-duplicate keep
+run_ingest --stability-seconds 0 --on-duplicate keep --concurrency 1
 assert_rc 0
 assert_summary files_ingested 1
 assert_summary duplicates 1

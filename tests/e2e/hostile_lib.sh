@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the hostile_*.sh end-to-end tests (hostile input and
 # failing disks). Not a test itself: each hostile_*.sh script sources it in
 # place of lib.sh, which it sources in turn.
@@ -22,8 +23,11 @@
 #                             holding the recorded size and sha256, and every
 #                             file there has exactly one record: no partial or
 #                             unrecorded file is visible to readers.
-#   assert_error_names FILE... the last pass logged an error line naming each
-#                             path given (and, with -c CAUSE, that cause).
+#   assert_error_names [-c CAUSE] PATH...
+#                             the last pass logged an error line naming each
+#                             path given (and CAUSE, a strerror text).
+#   give_roots_to_nobody [ROOT...], fill_up FILE, assert_no_temp_copies,
+#   assert_staged NAME EXPECTED_FILE  (see each below)
 
 if [[ -n "${HOSTILE_PRIVATE_MOUNTS:-}" && -z "${E2E_PRIVATE_MOUNTS:-}" ]]; then
   if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null &&
@@ -60,7 +64,7 @@ mount_tmpfs() {  # DIR OPTIONS
   on_exit "umount -l $(printf %q "$1") 2>/dev/null"
 }
 
-# Fills the filesystem of DIR with FILE until writing fails (ENOSPC).
+# Writes zeros to FILE until its filesystem is full (ENOSPC).
 fill_up() {  # FILE
   dd if=/dev/zero of="$1" bs=4096 2>/dev/null || true
   sync -f "$1" 2>/dev/null || true
@@ -136,8 +140,8 @@ start_traced() {  # STRACE_OPTIONS... -- FLAGS...
 # writes a syscall's line when it enters it, so with a delay injected on
 # entry, the pass is held there while the test acts.
 wait_for_log() {  # REGEX
-  local i
-  for i in $(seq 1 400); do
+  local _
+  for _ in $(seq 1 400); do
     grep -qE -- "$1" "$T/strace.log" 2>/dev/null && return 0
     [[ -e "$T/traced.rc" ]] && break
     sleep 0.05

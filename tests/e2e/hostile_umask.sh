@@ -27,7 +27,7 @@ for u in 002 022 077; do
   chmod 0604 "$IN/copy.csv"
   RC=0
   (umask "$u" && exec timeout -k 5 60 "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" \
-    --manifests "$MF" --state-path "$ST" --stability-seconds 0) >"$OUT" 2>"$ERR" || RC=$?
+    --manifests "$MF" --state-path "$ST" --stability-seconds 0 --concurrency 1) >"$OUT" 2>"$ERR" || RC=$?
   assert_rc 0
   assert_summary files_ingested 1
   assert_summary duplicates 1
