@@ -229,7 +229,8 @@ void Committer::Move(Planned* p) {
     // Swapped or appended to between the check and the rename: put back
     // what was moved and leave it for a later pass.
     if (!in.cross_fs()) (void)env->Rename(*dest, in.dest_name, src, in.src_name);
-    Fail(p, Status::IOError(src.Child(in.src_name) + " changed while being moved; retried later"));
+    Fail(p, Status::IOError(src.Child(in.src_name) +
+                            " was replaced or written to while being moved; retried later"));
     return;
   }
   p->moved = true;
