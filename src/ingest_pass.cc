@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -192,7 +193,10 @@ class Scan {
     std::optional<Snapshot> previous;
     s = table_->Find(e.pos, name, &previous);
     if (!s.ok()) return s;
-    if (previous && !previous->kept_sha256.empty() && SameTuple(*previous, st)) {
+    // ctime is left out here: renaming or unlinking another hard link of a
+    // kept file changes it, and that is no change of content.
+    if (previous && !previous->kept_sha256.empty() && previous->dev == st.dev &&
+        previous->ino == st.ino && previous->size == st.size && previous->mtime_ns == st.mtime_ns) {
       return Skip(name, "kept duplicate");
     }
 
@@ -224,11 +228,6 @@ class Scan {
   Status Descend(const std::string& name, std::deque<std::string>* pending) {
     pending->push_back(JoinPath(dir_->rel, name));
     return Status::OK();
-  }
-
-  static bool SameTuple(const Snapshot& s, const FileStat& st) {
-    return s.dev == st.dev && s.ino == st.ino && s.size == st.size && s.mtime_ns == st.mtime_ns &&
-           s.ctime_ns == st.ctime_ns;
   }
 
   Status Skip(const std::string& name, const char* why) {
@@ -304,6 +303,12 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     // Another filesystem, or another mount of the same one (a bind mount,
     // systemd's ReadWritePaths=): rename cannot cross either, so copy.
     ctx.cross_fs = wst.dev != ctx.input_st.dev || input_mount != warehouse_mount;
+    if (ctx.cross_fs && !options.dry_run && ::geteuid() != 0) {
+      spdlog::warn(
+          "not running as root: files copied into {} belong to this user, not to their "
+          "original owners",
+          options.warehouse);
+    }
   }
   if (ctx.cross_fs && !options.dry_run) {
     bool created = false;
