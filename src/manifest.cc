@@ -28,8 +28,7 @@ std::string FormatManifestLine(const ManifestRecord& r) {
   o["inode"] = r.inode;
   o["size"] = r.size;
   // Whole seconds, rounded down also before 1970.
-  o["mtime"] =
-      r.mtime_ns >= 0 ? r.mtime_ns / 1000000000 : -((-r.mtime_ns + 999999999) / 1000000000);
+  o["mtime"] = r.mtime_ns / 1000000000 - (r.mtime_ns % 1000000000 < 0 ? 1 : 0);
   o["mtime_ns"] = r.mtime_ns;
   o["ingested_at"] = r.ingested_at;
   if (escaped) o["escaped"] = true;
