@@ -16,20 +16,6 @@ namespace ingest {
 
 namespace {
 
-bool HasInode(Env* env, const File& dir, const std::string& name, uint64_t dev, uint64_t ino) {
-  FileStat st;
-  return env->StatAt(dir, name, &st).ok() && st.dev == dev && st.ino == ino;
-}
-
-// The entry is still the inode that was hashed, with the size and mtime it
-// had then: nothing was written to it since. (A rename changes ctime, so
-// ctime is not compared.)
-bool StillHashed(Env* env, const File& dir, const std::string& name, const Intent& in) {
-  FileStat st;
-  return env->StatAt(dir, name, &st).ok() && st.dev == in.src_dev && st.ino == in.src_ino &&
-         st.size == in.size && st.mtime_ns == in.mtime_ns;
-}
-
 std::string IntentId(int64_t now_ns, uint64_t n) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%016llx-%06llx", static_cast<unsigned long long>(now_ns),
@@ -211,7 +197,7 @@ void Committer::Move(Planned* p) {
   }
   if (in.cross_fs()) {
     s = env->Rename(ctx_->tmp_dir, in.tmp_name, *dest, in.dest_name);
-  } else if (!StillHashed(env, src, in.src_name, in)) {
+  } else if (!IsUnchanged(env, src, in.src_name, in.src_dev, in.src_ino, in.size, in.mtime_ns)) {
     // Replaced or written to since it was hashed; it gets another turn.
     p->failed = true;
     ++stats_->deferred;
@@ -223,8 +209,10 @@ void Committer::Move(Planned* p) {
     Fail(p, s);
     return;
   }
-  const bool intact = in.cross_fs() ? HasInode(env, *dest, in.dest_name, in.moved_dev, in.moved_ino)
-                                    : StillHashed(env, *dest, in.dest_name, in);
+  const bool intact =
+      in.cross_fs()
+          ? IsSameInode(env, *dest, in.dest_name, in.moved_dev, in.moved_ino)
+          : IsUnchanged(env, *dest, in.dest_name, in.src_dev, in.src_ino, in.size, in.mtime_ns);
   if (!intact) {
     // Swapped or appended to between the check and the rename: put back
     // what was moved and leave it for a later pass.
@@ -395,7 +383,8 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
     // A source written to since it was hashed is not what was committed:
     // it stays, and a later pass takes its new content.
     if (done_with_source && (in.cross_fs() || p.action == Action::kDelete) &&
-        StillHashed(env, p.source_dir(), in.src_name, in)) {
+        IsUnchanged(env, p.source_dir(), in.src_name, in.src_dev, in.src_ino, in.size,
+                    in.mtime_ns)) {
       s = env->Unlink(p.source_dir(), in.src_name);
       if (!s.ok()) {
         p.cleanup_left = true;

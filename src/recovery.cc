@@ -14,18 +14,6 @@ namespace ingest {
 
 namespace {
 
-bool HasInode(Env* env, const File& dir, const std::string& name, uint64_t dev, uint64_t ino) {
-  FileStat st;
-  return env->StatAt(dir, name, &st).ok() && st.dev == dev && st.ino == ino;
-}
-
-// Still the hashed source inode with its hashed size and mtime.
-bool StillHashed(Env* env, const File& dir, const std::string& name, const Intent& in) {
-  FileStat st;
-  return env->StatAt(dir, name, &st).ok() && st.dev == in.src_dev && st.ino == in.src_ino &&
-         st.size == in.size && st.mtime_ns == in.mtime_ns;
-}
-
 class IntentRecovery {
  public:
   IntentRecovery(PassContext* ctx, PassStats* stats) : ctx_(ctx), stats_(stats) {}
@@ -37,8 +25,9 @@ class IntentRecovery {
     if (!in.dest_dir.empty()) {
       Status s = OpenDirs(env, ctx_->warehouse, in.dest_dir, &dest);
       if (!s.ok() && !s.IsNotFound()) return s;
-      at_dest = s.ok() && HasInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino);
-      if (at_dest && !in.cross_fs() && !StillHashed(env, dest, in.dest_name, in)) {
+      at_dest = s.ok() && IsSameInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino);
+      if (at_dest && !in.cross_fs() &&
+          !IsUnchanged(env, dest, in.dest_name, in.src_dev, in.src_ino, in.size, in.mtime_ns)) {
         // Moved, but written to after it was hashed (the crash came before
         // the check after the rename): it goes back to staging.
         File src;
@@ -80,7 +69,7 @@ class IntentRecovery {
     }
     bool unlinked = false;
     if (have_src && (in.cross_fs() || in.action == IntentAction::kDelete) &&
-        StillHashed(env, src, in.src_name, in)) {
+        IsUnchanged(env, src, in.src_name, in.src_dev, in.src_ino, in.size, in.mtime_ns)) {
       s = env->Unlink(src, in.src_name);
       if (!s.ok()) return s;
       unlinked = true;
