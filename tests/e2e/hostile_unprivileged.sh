@@ -61,6 +61,8 @@ assert_eq "" "$(staged_files)" "files left in staging"
 part=$(partition_dir)
 assert_same_content "$T/roots.expected" "$part/roots.csv"
 assert_eq "$NOBODY_UID:$NOBODY_GID" "$(stat -c %u:%g "$part/roots.csv")" "owner of root's file, copied by nobody"
+# The degradation is said once, not once per file.
+assert_eq 1 "$(grep -c 'not running as root' "$ERR")" "warnings about ownership"
 assert_eq "$(cat "$T/roots.meta")" "$(stat -c '%a %y' "$part/roots.csv")" "mode and mtime of the copy"
 assert_warehouse_consistent
 assert_no_temp_copies
