@@ -55,15 +55,15 @@ Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std
   File* dir = nullptr;
   Status s = DestDir(dest_rel, &dir);
   if (!s.ok()) return s;
-  std::vector<std::string>& taken = taken_[dest_rel];
+  std::unordered_set<std::string>& taken = taken_[dest_rel];
   const std::string& original = p.candidate.name;
   for (const std::string& candidate :
        {original, CollisionName(original, p.sha256, 12), CollisionName(original, p.sha256, 64)}) {
-    if (std::find(taken.begin(), taken.end(), candidate) != taken.end()) continue;
+    if (taken.count(candidate)) continue;
     FileStat st;
     Status exists = dir == nullptr ? Status::NotFound("") : ctx_->env->StatAt(*dir, candidate, &st);
     if (exists.IsNotFound()) {
-      taken.push_back(candidate);
+      taken.insert(candidate);
       *name = candidate;
       return Status::OK();
     }

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "pass_context.h"
@@ -64,7 +65,7 @@ class Committer {
   uint64_t next_id_ = 0;
   std::map<std::string, File> dest_dirs_;
   // Names this batch has assigned, per destination directory.
-  std::map<std::string, std::vector<std::string>> taken_;
+  std::map<std::string, std::unordered_set<std::string>> taken_;
   bool dirs_created_ = false;
 };
 

@@ -33,7 +33,11 @@ void Preparer::Prepare(const Candidate& c, Prepared* out) {
   out->outcome = Prepared::Outcome::kFailed;
   // O_NONBLOCK: a FIFO swapped in after the scan must not block the pass.
   File src;
-  Status s = env_->OpenAt(c.dir->file, c.name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &src);
+  // O_NOATIME: reading must not dirty the inode (one journal write per
+  // file); it needs ownership or CAP_FOWNER, so fall back without it.
+  constexpr int kFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY;
+  Status s = env_->OpenAt(c.dir->file, c.name, kFlags | O_NOATIME, 0, &src);
+  if (!s.ok() && s.err() == EPERM) s = env_->OpenAt(c.dir->file, c.name, kFlags, 0, &src);
   if (s.IsNotFound() || (!s.ok() && s.err() == ELOOP)) {
     out->outcome = Prepared::Outcome::kChanged;
     return;
