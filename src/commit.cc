@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <tuple>
 
 #include "fs_util.h"
 #include "name_escape.h"
+#include "parallel_for.h"
 #include "sidecar.h"
 #include "warehouse.h"
 
@@ -25,7 +27,12 @@ std::string IntentId(int64_t now_ns, uint64_t n) {
 
 }  // namespace
 
-Committer::Committer(PassContext* ctx, PassStats* stats) : ctx_(ctx), stats_(stats) {}
+Committer::Committer(PassContext* ctx, PassStats* stats)
+    : ctx_(ctx),
+      stats_(stats),
+      // One thread (the committer's) keeps a pass with --concurrency 1 in
+      // one deterministic order of operations.
+      unlink_threads_(ctx->options->concurrency > 1 ? kUnlinkThreads : 1) {}
 
 Status Committer::DestDir(const std::string& rel, File** dir) {
   auto it = dest_dirs_.find(rel);
@@ -374,10 +381,17 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
 
   // U: unlink what the commit makes redundant. Sources are checked to still
   // be the hashed inode so that a file replaced meanwhile is never removed.
-  bool unlinked = false;
-  for (Planned& p : plan) {
+  // An unlink can wait on the device (online discard frees blocks
+  // synchronously), so with workers the unlinks run in parallel; results are
+  // reported in plan order.
+  struct Unlinked {
+    std::optional<Status> source, temp, sidecar;  // empty: nothing to unlink
+  };
+  std::vector<Unlinked> done(plan.size());
+  auto unlink_one = [&](size_t i) {
+    const Planned& p = plan[i];
     const Intent& in = p.intent;
-    if (p.failed) continue;
+    if (p.failed) return;
     const bool done_with_source =
         p.moved || p.action == Action::kDelete;  // kKeep leaves the source in place
     // A source written to since it was hashed is not what was committed:
@@ -385,31 +399,37 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
     if (done_with_source && (in.cross_fs() || p.action == Action::kDelete) &&
         IsUnchanged(env, p.source_dir(), in.src_name, in.src_dev, in.src_ino, in.size,
                     in.mtime_ns)) {
-      s = env->Unlink(p.source_dir(), in.src_name);
-      if (!s.ok()) {
-        p.cleanup_left = true;
-        ++stats_->failed;
-        spdlog::error("{}; the next pass removes it", s.ToString());
-      }
-      unlinked |= s.ok();
+      done[i].source = env->Unlink(p.source_dir(), in.src_name);
     }
     // A leftover temp copy is harmless (the next pass empties the temp
     // dir), but an I/O error on the warehouse is still worth an exit 1.
-    if (in.cross_fs() && !p.moved) {
-      s = env->Unlink(ctx_->tmp_dir, in.tmp_name);
-      if (!s.ok() && !s.IsNotFound()) {
-        ++stats_->failed;
-        spdlog::error("{}", s.ToString());
-      }
-    }
+    if (in.cross_fs() && !p.moved) done[i].temp = env->Unlink(ctx_->tmp_dir, in.tmp_name);
     if (done_with_source && !in.sidecar_name.empty()) {
-      s = env->Unlink(p.source_dir(), in.sidecar_name);
-      if (!s.ok() && !s.IsNotFound()) {
-        p.cleanup_left = true;
-        ++stats_->failed;
-        spdlog::error("{}; the next pass removes it", s.ToString());
+      done[i].sidecar = env->Unlink(p.source_dir(), in.sidecar_name);
+    }
+  };
+  ParallelFor(plan.size(), unlink_threads_, unlink_one);
+  bool unlinked = false;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Planned& p = plan[i];
+    if (p.failed) continue;
+    const Unlinked& d = done[i];
+    // A sidecar already gone is as good as removed.
+    const bool sidecar_gone = d.sidecar && d.sidecar->IsNotFound();
+    for (const Status* r :
+         {d.source ? &*d.source : nullptr, d.sidecar && !sidecar_gone ? &*d.sidecar : nullptr}) {
+      if (r == nullptr) continue;
+      if (r->ok()) {
+        unlinked = true;
+        continue;
       }
-      unlinked |= s.ok();
+      p.cleanup_left = true;
+      ++stats_->failed;
+      spdlog::error("{}; the next pass removes it", r->ToString());
+    }
+    if (d.temp && !d.temp->ok() && !d.temp->IsNotFound()) {
+      ++stats_->failed;
+      spdlog::error("{}", d.temp->ToString());
     }
   }
   if (unlinked) {

@@ -60,8 +60,13 @@ class Committer {
   void Fail(Planned* p, const Status& s);
   void ReportDryRun(const std::vector<Planned>& plan);
 
+  // Unlinks in flight at once in step U: enough to keep a device busy
+  // whose discards make each one wait.
+  static constexpr size_t kUnlinkThreads = 16;
+
   PassContext* ctx_;
   PassStats* stats_;
+  const size_t unlink_threads_;
   uint64_t next_id_ = 0;
   std::map<std::string, File> dest_dirs_;
   // Names this batch has assigned, per destination directory.
