@@ -238,7 +238,11 @@ int Main(int argc, char** argv) {
     std::printf("atomic-ingest %s\n", kVersion);
     return kExitOk;
   }
-  SetUpLogging(cl.options.log_level, cl.options.log_format);
+  Status s = SetUpLogging(cl.options.log_level, cl.options.log_format, cl.options.log_file);
+  if (!s.ok()) {
+    std::fprintf(stderr, "atomic-ingest: --log-file: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
   return command->run(cl.options);
 }
 

@@ -37,6 +37,8 @@ struct Options {
   bool progress_tty = false;
   std::string log_level = "info";
   std::string log_format = "text";
+  // Where logs also go besides stderr ("" for nowhere else); absolute.
+  std::string log_file;
 };
 
 }  // namespace ingest
