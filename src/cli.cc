@@ -47,7 +47,8 @@ struct Flags {
         ("dry-run", po::bool_switch(), "print what would happen; change nothing")
         ("recursive", po::bool_switch(), "also ingest from subdirectories of --input (same mount, never through a symlink)")
         ("max-files", po::value<int64_t>()->default_value(0), "stop after this many complete files; the next run resumes the listing there (0: no limit)")
-        ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)");
+        ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)")
+        ("interval", po::value<int64_t>()->default_value(300), "watch: seconds between full passes when nothing else starts one");
     logging.add_options()
         ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
         ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)")
@@ -266,6 +267,12 @@ bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, C
   o.log_level = vm["log-level"].as<std::string>();
   if (!OneOf(o.log_level, {"trace", "debug", "info", "warn", "error"})) {
     *err = "--log-level must be trace, debug, info, warn or error, not '" + o.log_level + "'";
+    return false;
+  }
+  o.interval_seconds = vm["interval"].as<int64_t>();
+  if (o.interval_seconds < 1 || o.interval_seconds > kMaxStabilitySeconds) {
+    *err = "--interval must be between 1 and " + std::to_string(kMaxStabilitySeconds) + ", not " +
+           std::to_string(o.interval_seconds);
     return false;
   }
   if (vm.count("log-file") && !vm["log-file"].as<std::string>().empty()) {

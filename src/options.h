@@ -30,6 +30,9 @@ struct Options {
   bool recursive = false;
   // Where to write Prometheus metrics after each pass ("" for none).
   std::string metrics_file;
+  // watch: seconds between full passes when no change and no stability
+  // timer starts one sooner.
+  int64_t interval_seconds = 300;
   // verify: inclusive bounds on the ingest date, "YYYY-MM-DD" or empty.
   std::string since;
   std::string until;

@@ -308,6 +308,19 @@ TEST_F(CommandLineTest, VersionNeedsNoOtherFlags) {
   EXPECT_FALSE(cl.help);
 }
 
+TEST_F(CommandLineTest, IntervalIsParsedAndBounded) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args(), kNeedAllRoots, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.interval_seconds, 300);
+  ASSERT_TRUE(ParseCommandLine(Args({"--interval", "1"}), kNeedAllRoots, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.interval_seconds, 1);
+  ExpectRejected(Args({"--interval", "0"}), "--interval");
+  ExpectRejected(Args({"--interval", "-5"}), "--interval");
+  ExpectRejected(Args({"--interval", "604801"}), "--interval");
+  ExpectRejected(Args({"--interval", "soon"}), "--interval");
+}
+
 TEST_F(CommandLineTest, LogFileIsMadeAbsoluteInItsNormalizedDirectory) {
   fs::create_directory(Path("logs"));
   fs::create_directory_symlink(Path("logs"), Path("logs-link"));
@@ -342,7 +355,7 @@ TEST(FlagsHelpTest, ListsEveryFlag) {
   for (const char* flag :
        {"--input", "--warehouse", "--manifests", "--state-path", "--mode", "--stability-seconds",
         "--on-duplicate", "--concurrency", "--batch-size", "--dry-run", "--log-level",
-        "--log-format", "--log-file", "--help", "--version"}) {
+        "--log-format", "--log-file", "--interval", "--help", "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }
