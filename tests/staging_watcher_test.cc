@@ -160,6 +160,22 @@ TEST_F(StagingWatcherTest, TheInputDirectoryGoingAwayIsReported) {
   EXPECT_EQ("deleted", c.gone);
 }
 
+TEST_F(StagingWatcherTest, AQueueOverflowIsReported) {
+  std::ifstream limit_file("/proc/sys/fs/inotify/max_queued_events");
+  long limit = 0;
+  if (!(limit_file >> limit) || limit <= 0 || limit > 200000) {
+    GTEST_SKIP() << "cannot read a usable fs.inotify.max_queued_events";
+  }
+  StagingWatcher w(Env::Default(), input_.string(), false);
+  ASSERT_TRUE(w.Start().ok());
+  // Each file queues two events (IN_CREATE, IN_CLOSE_WRITE).
+  for (long i = 0; i < limit / 2 + 10; ++i) Write(input_ / ("f" + std::to_string(i)));
+  StagingChanges c = Read(&w);
+  EXPECT_TRUE(c.overflow);
+  EXPECT_TRUE(c.changed);
+  EXPECT_FALSE(c.input_gone);
+}
+
 TEST_F(StagingWatcherTest, AMissingInputDirectoryIsAnError) {
   StagingWatcher w(Env::Default(), (base_ / "nope").string(), false);
   Status s = w.Start();
