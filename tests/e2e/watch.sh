@@ -125,7 +125,7 @@ assert_eq "" "$(cat "$ERR" "$OUT")" "output of a run while the watch runs"
 # logrotate: move the log away, SIGHUP, and later records go to a new file.
 mv "$LOG" "$LOG.1"
 kill -HUP "$WATCH"
-wait_for "a new log file after SIGHUP" grep -q 'SIGHUP' "$LOG"
+wait_for "a new log file after SIGHUP" grep -qs 'SIGHUP' "$LOG"
 printf 'after the rotation\n' >"$IN/after-hup.csv"
 wait_for "after-hup.csv to be ingested" ingested after-hup.csv
 wait_for "after-hup.csv in the new log" grep -qF "ingested $IN/after-hup.csv" "$LOG"
