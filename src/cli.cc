@@ -47,10 +47,12 @@ struct Flags {
         ("dry-run", po::bool_switch(), "print what would happen; change nothing")
         ("recursive", po::bool_switch(), "also ingest from subdirectories of --input (same mount, never through a symlink)")
         ("max-files", po::value<int64_t>()->default_value(0), "stop after this many complete files; the next run resumes the listing there (0: no limit)")
-        ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)");
+        ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)")
+        ("interval", po::value<int64_t>()->default_value(300), "watch: seconds between full passes when nothing else starts one");
     logging.add_options()
         ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
         ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)")
+        ("log-file", po::value<std::string>(), "also append the log to this file; SIGHUP reopens it (logrotate)")
         ("metrics-file", po::value<std::string>(), "write Prometheus textfile-collector metrics here after each pass");
     verify.add_options()
         ("since", po::value<std::string>(), "verify: first ingest date to check (YYYY-MM-DD)")
@@ -99,6 +101,41 @@ bool CheckDirectory(const std::string& flag, const std::string& path, bool must_
   if (!S_ISDIR(st.st_mode)) {
     *err = "--" + flag + " " + path + " is not a directory";
     return false;
+  }
+  return true;
+}
+
+// --log-file: a file name in an existing directory, outside --input (it
+// would be ingested), --warehouse and --manifests; the state directory may
+// hold it.
+// Only the directory is normalized: the file itself, if it exists, must be
+// a regular file, not a symlink (the log is reopened by name, never
+// through a link).
+bool CheckLogFile(const std::string& given,
+                  const std::vector<std::pair<std::string, std::string*>>& roots, std::string* out,
+                  std::string* err) {
+  const fs::path p(given);
+  const std::string name = p.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    *err = "--log-file " + given + " names a directory, not a file";
+    return false;
+  }
+  const std::string parent = Normalize(p.has_parent_path() ? p.parent_path().string() : ".");
+  if (!CheckDirectory("log-file", parent, /*must_exist=*/true, err)) return false;
+  *out = parent == "/" ? "/" + name : parent + "/" + name;
+  struct stat st;
+  if (::lstat(out->c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    *err = "--log-file " + *out +
+           (S_ISDIR(st.st_mode)   ? " is a directory"
+            : S_ISLNK(st.st_mode) ? " is a symlink; name the file itself"
+                                  : " is not a regular file");
+    return false;
+  }
+  for (const auto& [flag, root] : roots) {
+    if (flag != "state-path" && Inside(*out, *root)) {
+      *err = "--log-file " + *out + " is inside --" + flag + " " + *root;
+      return false;
+    }
   }
   return true;
 }
@@ -231,6 +268,15 @@ bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, C
   if (!OneOf(o.log_level, {"trace", "debug", "info", "warn", "error"})) {
     *err = "--log-level must be trace, debug, info, warn or error, not '" + o.log_level + "'";
     return false;
+  }
+  o.interval_seconds = vm["interval"].as<int64_t>();
+  if (o.interval_seconds < 1 || o.interval_seconds > kMaxStabilitySeconds) {
+    *err = "--interval must be between 1 and " + std::to_string(kMaxStabilitySeconds) + ", not " +
+           std::to_string(o.interval_seconds);
+    return false;
+  }
+  if (vm.count("log-file") && !vm["log-file"].as<std::string>().empty()) {
+    if (!CheckLogFile(vm["log-file"].as<std::string>(), roots, &o.log_file, err)) return false;
   }
   if (vm.count("metrics-file") && !vm["metrics-file"].as<std::string>().empty()) {
     o.metrics_file = Normalize(vm["metrics-file"].as<std::string>());

@@ -8,11 +8,12 @@ namespace ingest {
 
 namespace {
 
-class RealClock final : public Clock {
+template <clockid_t kId>
+class PosixClock final : public Clock {
  public:
   int64_t NowNs() override {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(kId, &ts);
     return int64_t{ts.tv_sec} * kNanosPerSecond + ts.tv_nsec;
   }
 };
@@ -20,7 +21,12 @@ class RealClock final : public Clock {
 }  // namespace
 
 Clock* Clock::Real() {
-  static RealClock clock;
+  static PosixClock<CLOCK_REALTIME> clock;
+  return &clock;
+}
+
+Clock* Clock::Monotonic() {
+  static PosixClock<CLOCK_MONOTONIC> clock;
   return &clock;
 }
 

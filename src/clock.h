@@ -16,6 +16,9 @@ class Clock {
 
   // CLOCK_REALTIME.
   static Clock* Real();
+  // CLOCK_MONOTONIC: for timers, which must not follow clock changes. Not
+  // a time since the epoch.
+  static Clock* Monotonic();
 };
 
 // A clock that only moves when told to. Thread-safe for reads after set-up.

@@ -81,6 +81,8 @@ class Scan {
   uint64_t deferred() const { return deferred_; }
   uint64_t skipped() const { return skipped_; }
   uint64_t failed() const { return failed_; }
+  int64_t next_ready_ns() const { return next_ready_ns_; }
+  bool cut() const { return cut_; }
 
  private:
   // A subdirectory on another mount would need copies, not renames; like
@@ -112,7 +114,7 @@ class Scan {
       const bool out_of_files = o.max_files > 0 && submitted_ >= o.max_files;
       const bool out_of_time = o.max_seconds > 0 && ctx_->clock->NowNs() - started_ns_ >=
                                                         o.max_seconds * kNanosPerSecond;
-      if (out_of_files || out_of_time || stopped_) {
+      if (out_of_files || out_of_time || stopped_ || StopRequested()) {
         // Resume here next run.
         cut_ = true;
         s = SaveCursor(e.pos);
@@ -215,7 +217,10 @@ class Scan {
       in.network_fs = network_fs_;
       const StabilityVerdict v = DecideStability(in);
       if (v.store_snapshot) table_->Put(e.pos, name, v.snapshot);
-      if (!v.complete) return Defer(name, v.wait_ns, "not yet stable");
+      if (!v.complete) {
+        NoteReadyAt(in.now_ns + v.wait_ns);
+        return Defer(name, v.wait_ns, "not yet stable");
+      }
     }
     ++submitted_;
     if (!pipeline_->Submit(std::move(c))) stopped_ = true;
@@ -260,6 +265,16 @@ class Scan {
     return Status::OK();
   }
 
+  // --- For watch: a stop request, and when to look again. ---
+
+  bool StopRequested() const {
+    return ctx_->stop != nullptr && ctx_->stop->load(std::memory_order_relaxed);
+  }
+
+  void NoteReadyAt(int64_t ns) {
+    if (next_ready_ns_ == 0 || ns < next_ready_ns_) next_ready_ns_ = ns;
+  }
+
   static constexpr uint64_t kCursorEvery = 4096;
 
   PassContext* ctx_;
@@ -276,13 +291,15 @@ class Scan {
   uint64_t deferred_ = 0;
   uint64_t skipped_ = 0;
   uint64_t failed_ = 0;
+  int64_t next_ready_ns_ = 0;
 };
 
 }  // namespace
 
 Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore* state,
-                     PassStats* stats) {
+                     PassStats* stats, const std::atomic<bool>* stop) {
   PassContext ctx;
+  ctx.stop = stop;
   ctx.options = &options;
   ctx.env = env;
   ctx.clock = clock;
@@ -335,6 +352,8 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
   stats->deferred += scan.deferred();
   stats->skipped += scan.skipped();
   stats->failed += scan.failed();
+  stats->next_ready_ns = scan.next_ready_ns();
+  stats->cut_short = scan.cut();
   return s.ok() ? finish : s;
 }
 

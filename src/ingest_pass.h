@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include "clock.h"
 #include "env.h"
 #include "options.h"
@@ -12,8 +14,10 @@ namespace ingest {
 // which files are complete, hash and commit them. The caller holds the
 // state lock. Files that fail alone are counted in `stats`; an error
 // returned means the pass stopped early (a root is unusable, a durability
-// barrier or the state failed).
+// barrier or the state failed). Once `*stop` (if given) becomes true, the
+// scan submits nothing more and the pass ends after committing what it
+// submitted, with stats->cut_short set.
 Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore* state,
-                     PassStats* stats);
+                     PassStats* stats, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace ingest

@@ -1,8 +1,10 @@
 // atomic-ingest: moves complete files from a staging directory into a
 // date-partitioned warehouse, exactly once, with a manifest record each.
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -20,9 +22,11 @@
 #include "metrics.h"
 #include "rebuild_state.h"
 #include "records.h"
+#include "signal_fd.h"
 #include "state_store.h"
 #include "verify.h"
 #include "version.h"
+#include "watch.h"
 
 namespace ingest {
 namespace {
@@ -90,60 +94,115 @@ std::string SummaryJson(const PassStats& st, double seconds) {
   return buf;
 }
 
-int RunPass(const Options& o) {
+// The state a pass works on: the state directory, whose descriptor holds
+// the run lock, and the database in it.
+struct LockedState {
+  File dir;
+  std::unique_ptr<StateStore> store;
+};
+
+// Takes the run lock on --state-path and opens its database: for a dry run
+// a private copy of it, or an empty state before the first run. Busy when
+// another run holds the lock.
+Status OpenLockedState(const Options& o, LockedState* out) {
+  Status s = LockState(o, o.dry_run, &out->dir);
+  if (!s.ok() && !(o.dry_run && s.IsNotFound())) return s;
+  const std::string db = JoinPath(o.state_path, kStateDbName);
+  if (o.dry_run) {
+    // Plan against a copy, or an empty state before the first run.
+    if (s.ok()) s = OpenLevelDbSnapshot(db, &out->store);
+    if (s.IsNotFound()) {
+      out->store = std::make_unique<MemStateStore>();
+      s = Status::OK();
+    }
+    return s;
+  }
+  // A state directory that lost its database would ingest everything
+  // again: refuse, and point at the repair.
+  if (!std::filesystem::exists(JoinPath(db, "CURRENT")) && ManifestsHoldRecords(o.manifests)) {
+    return Status::Corruption("state database " + db + " is missing, but the manifests in " +
+                              o.manifests +
+                              " hold records; run 'atomic-ingest rebuild-state' to rebuild it "
+                              "from them");
+  }
+  return OpenLevelDbStore(db, /*create=*/true, &out->store);
+}
+
+struct PassOutcome {
+  PassStats stats;
+  Status status;  // why the pass stopped early
+  bool metrics_failed = false;
+};
+
+// One pass over the locked state: logs its summary, keeps it in the state
+// as the last pass's, and rewrites --metrics-file (errors logged).
+PassOutcome RunOnePass(const Options& o, StateStore* state, const std::atomic<bool>* stop) {
+  PassOutcome out;
   Clock* clock = Clock::Real();
   const int64_t start = clock->NowNs();
-  File state_dir;
-  Status s = LockState(o, o.dry_run, &state_dir);
+  out.status = RunIngestPass(o, Env::Default(), clock, state, &out.stats, stop);
+  const double seconds = static_cast<double>(clock->NowNs() - start) / 1e9;
+  const std::string summary = SummaryJson(out.stats, seconds);
+  if (!out.status.ok()) spdlog::error("pass stopped: {}", out.status.ToString());
+  spdlog::info("summary {}", summary);
+  if (o.dry_run) return out;
+  (void)state->Apply({{std::string(keys::kLastPass), summary}}, true);
+  if (!o.metrics_file.empty()) {
+    Status m = WriteMetricsFile(Env::Default(), state, o.metrics_file, out.stats, out.status.ok(),
+                                seconds, clock->NowNs());
+    if (!m.ok()) {
+      spdlog::error("--metrics-file: {}", m.ToString());
+      out.metrics_failed = true;
+    }
+  }
+  return out;
+}
+
+int RunPass(const Options& o) {
+  LockedState state;
+  Status s = OpenLockedState(o, &state);
   if (s.IsBusy()) {
     // Expected under cron when a long pass overlaps the next tick: quiet.
     spdlog::debug("{}", s.ToString());
     return kExitLocked;
   }
-  std::unique_ptr<StateStore> state;
-  const std::string db = JoinPath(o.state_path, kStateDbName);
-  if (o.dry_run) {
-    // Plan against a copy, or an empty state before the first run.
-    if (s.ok()) s = OpenLevelDbSnapshot(db, &state);
-    if (s.IsNotFound()) {
-      state = std::make_unique<MemStateStore>();
-      s = Status::OK();
-    }
-  } else if (s.ok()) {
-    // A state directory that lost its database would ingest everything
-    // again: refuse, and point at the repair.
-    if (!std::filesystem::exists(JoinPath(db, "CURRENT")) && ManifestsHoldRecords(o.manifests)) {
-      spdlog::error(
-          "state database {} is missing, but the manifests in {} hold records; run "
-          "'atomic-ingest rebuild-state' to rebuild it from them",
-          db, o.manifests);
-      return kExitFailed;
-    }
-    s = OpenLevelDbStore(db, /*create=*/true, &state);
-  }
   if (!s.ok()) {
     spdlog::error("{}", s.ToString());
     return kExitFailed;
   }
+  const PassOutcome pass = RunOnePass(o, state.store.get(), /*stop=*/nullptr);
+  return !pass.status.ok() || pass.stats.failed > 0 || pass.metrics_failed ? kExitFailed : kExitOk;
+}
 
-  PassStats stats;
-  s = RunIngestPass(o, Env::Default(), clock, state.get(), &stats);
-  const double seconds = static_cast<double>(clock->NowNs() - start) / 1e9;
-  const std::string summary = SummaryJson(stats, seconds);
-  if (!s.ok()) spdlog::error("pass stopped: {}", s.ToString());
-  spdlog::info("summary {}", summary);
-  if (!o.dry_run) {
-    (void)state->Apply({{std::string(keys::kLastPass), summary}}, true);
-    if (!o.metrics_file.empty()) {
-      Status m = WriteMetricsFile(Env::Default(), state.get(), o.metrics_file, stats, s.ok(),
-                                  seconds, clock->NowNs());
-      if (!m.ok()) {
-        spdlog::error("--metrics-file: {}", m.ToString());
-        return kExitFailed;
-      }
-    }
+int WatchCommand(const Options& o) {
+  if (o.dry_run) {
+    std::fprintf(stderr,
+                 "atomic-ingest: --dry-run cannot be used with watch; try 'atomic-ingest run "
+                 "--dry-run'\n");
+    return kExitUsage;
   }
-  return !s.ok() || stats.failed > 0 ? kExitFailed : kExitOk;
+  // Before the state opens: LevelDB's thread must inherit the blocked mask.
+  SignalFd signals;
+  Status s = SignalFd::Open({SIGTERM, SIGINT, SIGHUP}, &signals);
+  LockedState state;
+  if (s.ok()) s = OpenLockedState(o, &state);
+  if (s.IsBusy()) {
+    // The watch holds the lock for its whole life, so a cron'd run beside
+    // it exits 75 quietly; the other way round is worth a word.
+    spdlog::error("{}", s.ToString());
+    return kExitLocked;
+  }
+  if (s.ok()) {
+    s = Watch(o, &signals, [&](const std::atomic<bool>& stop) {
+      const PassOutcome pass = RunOnePass(o, state.store.get(), &stop);
+      return WatchPassResult{!pass.status.ok(), pass.stats.cut_short, pass.stats.next_ready_ns};
+    });
+  }
+  if (!s.ok()) {
+    spdlog::error("watch: {}", s.ToString());
+    return kExitFailed;
+  }
+  return kExitOk;
 }
 
 int RebuildStateCommand(const Options& o) {
@@ -185,6 +244,10 @@ int VerifyCommand(const Options& o) {
 
 const Command kCommands[] = {
     {"run", "one ingest pass over --input (the default)", kNeedAllRoots, RunPass},
+    {"watch",
+     "stay resident: a pass when --input changes, when a waiting file becomes stable, and "
+     "every --interval seconds",
+     kNeedAllRoots, WatchCommand},
     {"rebuild-state", "rebuild the content index in --state-path from --manifests",
      kNeedManifests | kNeedState, RebuildStateCommand},
     {"verify",
@@ -203,9 +266,10 @@ void PrintHelp() {
   std::printf("\n%s\n", FlagsHelp().c_str());
   std::printf(
       "Exit codes:\n"
-      "  0   the pass is done (also when there was nothing to do)\n"
+      "  0   the pass is done (also when there was nothing to do);\n"
+      "      watch: stopped by SIGTERM or SIGINT\n"
       "  1   some files failed; they stay in staging and are retried next run\n"
-      "      (verify: a problem was found)\n"
+      "      (verify: a problem was found; watch: --input went away)\n"
       "  2   usage or configuration error\n"
       "  75  another run holds the lock on --state-path\n");
 }
@@ -238,7 +302,11 @@ int Main(int argc, char** argv) {
     std::printf("atomic-ingest %s\n", kVersion);
     return kExitOk;
   }
-  SetUpLogging(cl.options.log_level, cl.options.log_format);
+  Status s = SetUpLogging(cl.options.log_level, cl.options.log_format, cl.options.log_file);
+  if (!s.ok()) {
+    std::fprintf(stderr, "atomic-ingest: --log-file: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
   return command->run(cl.options);
 }
 

@@ -30,6 +30,9 @@ struct Options {
   bool recursive = false;
   // Where to write Prometheus metrics after each pass ("" for none).
   std::string metrics_file;
+  // watch: seconds between full passes when no change and no stability
+  // timer starts one sooner.
+  int64_t interval_seconds = 300;
   // verify: inclusive bounds on the ingest date, "YYYY-MM-DD" or empty.
   std::string since;
   std::string until;
@@ -37,6 +40,8 @@ struct Options {
   bool progress_tty = false;
   std::string log_level = "info";
   std::string log_format = "text";
+  // Where logs also go besides stderr ("" for nowhere else); absolute.
+  std::string log_file;
 };
 
 }  // namespace ingest

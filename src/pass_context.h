@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -34,6 +35,10 @@ struct PassContext {
   // this pass; the scan leaves them alone. Bounded by the open intents.
   std::set<std::pair<uint64_t, uint64_t>> unresolved;
   ProgressCounters progress;
+  // Set by another thread to end the pass early (watch's SIGTERM): the scan
+  // stops between entries, saving its cursor as --max-files does, and what
+  // was submitted is hashed and committed. Null: never.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Counters of one pass, reported in its summary record.
@@ -46,6 +51,12 @@ struct PassStats {
   uint64_t skipped = 0;
   uint64_t recovered = 0;
   uint64_t queue_depth_peak = 0;
+  // The earliest time (ctx clock, ns) a file deferred as not yet stable
+  // could be complete; 0 when none waits on the clock.
+  int64_t next_ready_ns = 0;
+  // The listing stopped early (--max-files, --max-seconds or a stop
+  // request); the next pass resumes it.
+  bool cut_short = false;
 };
 
 }  // namespace ingest

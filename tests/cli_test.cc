@@ -308,11 +308,54 @@ TEST_F(CommandLineTest, VersionNeedsNoOtherFlags) {
   EXPECT_FALSE(cl.help);
 }
 
+TEST_F(CommandLineTest, IntervalIsParsedAndBounded) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args(), kNeedAllRoots, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.interval_seconds, 300);
+  ASSERT_TRUE(ParseCommandLine(Args({"--interval", "1"}), kNeedAllRoots, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.interval_seconds, 1);
+  ExpectRejected(Args({"--interval", "0"}), "--interval");
+  ExpectRejected(Args({"--interval", "-5"}), "--interval");
+  ExpectRejected(Args({"--interval", "604801"}), "--interval");
+  ExpectRejected(Args({"--interval", "soon"}), "--interval");
+}
+
+TEST_F(CommandLineTest, LogFileIsMadeAbsoluteInItsNormalizedDirectory) {
+  fs::create_directory(Path("logs"));
+  fs::create_directory_symlink(Path("logs"), Path("logs-link"));
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args({"--log-file", Path("logs-link/../logs-link/ingest.log")}),
+                               kNeedAllRoots, &cl, &err))
+      << err;
+  EXPECT_EQ(cl.options.log_file, Path("logs/ingest.log"));
+  // The state directory may hold it.
+  ASSERT_TRUE(
+      ParseCommandLine(Args({"--log-file", Path("state/ingest.log")}), kNeedAllRoots, &cl, &err))
+      << err;
+  EXPECT_EQ(cl.options.log_file, Path("state/ingest.log"));
+}
+
+TEST_F(CommandLineTest, BadLogFilesAreRejected) {
+  ExpectRejected(Args({"--log-file", Path("no-such-dir/ingest.log")}), "--log-file");
+  ExpectRejected(Args({"--log-file", Path("state")}), "--log-file");
+  ExpectRejected(Args({"--log-file", Path("state") + "/"}), "--log-file");
+  fs::create_symlink(Path("elsewhere.log"), Path("link.log"));
+  ExpectRejected(Args({"--log-file", Path("link.log")}), "--log-file");
+  // Inside the input it would be ingested; in the outputs it would be in
+  // the way.
+  ExpectRejected(Args({"--log-file", Path("input/ingest.log")}), "--log-file");
+  ExpectRejected(Args({"--log-file", Path("warehouse/ingest.log")}), "--log-file");
+  ExpectRejected(Args({"--log-file", Path("manifests/ingest.log")}), "--log-file");
+}
+
 TEST(FlagsHelpTest, ListsEveryFlag) {
   const std::string help = FlagsHelp();
-  for (const char* flag : {"--input", "--warehouse", "--manifests", "--state-path", "--mode",
-                           "--stability-seconds", "--on-duplicate", "--concurrency", "--batch-size",
-                           "--dry-run", "--log-level", "--log-format", "--help", "--version"}) {
+  for (const char* flag :
+       {"--input", "--warehouse", "--manifests", "--state-path", "--mode", "--stability-seconds",
+        "--on-duplicate", "--concurrency", "--batch-size", "--dry-run", "--log-level",
+        "--log-format", "--log-file", "--interval", "--help", "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }

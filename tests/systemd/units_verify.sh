@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# systemd-analyze verify accepts atomic-ingest@.service and
-# atomic-ingest@.timer without a single warning, and the service's exposure
-# (systemd-analyze security) stays at or below 2.0. Skipped (exit 77) where
-# systemd-analyze is missing: scripts/deps installs it.
+# systemd-analyze verify accepts atomic-ingest@.service,
+# atomic-ingest@.timer and atomic-ingest-watch@.service without a single
+# warning, and each service's exposure (systemd-analyze security) stays at
+# or below 2.0. Skipped (exit 77) where systemd-analyze is missing:
+# scripts/deps installs it.
 #
 # Arguments: the service unit generated with ExecStart= naming the built
 # binary (verify checks that the binary exists), the timer unit, the manual
-# page (verify checks Documentation=man:atomic-ingest(1) with man(1)).
+# page (verify checks Documentation=man:atomic-ingest(1) with man(1)), the
+# watch service unit generated likewise.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
-service=$1 timer=$2 man_page=$3
+service=$1 timer=$2 man_page=$3 watch=$4
 if ! command -v systemd-analyze >/dev/null; then
   echo "SKIP: systemd-analyze is not installed (Debian package systemd)"
   exit 77
 fi
 
 mkdir -p "$T/units" "$T/man/man1"
-cp -- "$service" "$timer" "$T/units/"
+cp -- "$service" "$timer" "$watch" "$T/units/"
 cp -- "$man_page" "$T/man/man1/"
 export MANPATH=$T/man
 man_check=()
@@ -27,13 +29,15 @@ command -v man >/dev/null || man_check=(--man=no)
 RC=0
 systemd-analyze verify "${man_check[@]}" \
   "$T/units/atomic-ingest@test.service" "$T/units/atomic-ingest@test.timer" \
+  "$T/units/atomic-ingest-watch@test.service" \
   >"$OUT" 2>"$ERR" || RC=$?
 assert_rc 0 "systemd-analyze verify"
 assert_eq "" "$(cat "$OUT" "$ERR")" "systemd-analyze verify output"
 
 # --threshold counts in tenths: 20 is an exposure of 2.0.
-RC=0
-systemd-analyze security --offline=true --threshold=20 \
-  "$T/units/atomic-ingest@test.service" >"$OUT" 2>"$ERR" || RC=$?
-grep -F 'Overall exposure level' "$OUT" || true
-assert_rc 0 "systemd-analyze security --threshold=20 (exposure above 2.0?)"
+for unit in atomic-ingest@test.service atomic-ingest-watch@test.service; do
+  RC=0
+  systemd-analyze security --offline=true --threshold=20 "$T/units/$unit" >"$OUT" 2>"$ERR" || RC=$?
+  echo "$unit: $(grep -F 'Overall exposure level' "$OUT" || true)"
+  assert_rc 0 "systemd-analyze security --threshold=20 of $unit (exposure above 2.0?)"
+done
