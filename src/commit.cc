@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "fs_util.h"
+#include "hooks.h"
 #include "name_escape.h"
 #include "sidecar.h"
 #include "warehouse.h"
@@ -245,6 +246,9 @@ void Committer::ReportDryRun(const std::vector<Planned>& plan) {
     switch (p.action) {
       case Action::kIngest:
         std::printf("ingest %s -> %s\n", Printable(source).c_str(), Printable(dest).c_str());
+        if (HooksEnabled(*ctx_->options)) {
+          std::printf("hook %s: would run\n", Printable(dest).c_str());
+        }
         ++stats_->files_ingested;
         stats_->bytes_ingested += in.size;
         break;
@@ -442,6 +446,8 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
       rec.size = in.size;
       rec.ingested_at_ns = now_ns;
       writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
+      // --exec: the hook is queued with the content record, atomically.
+      if (HooksEnabled(*ctx_->options)) writes.push_back(PendingHookWrite(p.id, in, rec, now_ns));
     }
   }
   if (!writes.empty()) {

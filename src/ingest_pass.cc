@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "fs_util.h"
+#include "hooks.h"
 #include "manifest.h"
 #include "name_escape.h"
 #include "pipeline.h"
@@ -281,7 +282,7 @@ class Scan {
 }  // namespace
 
 Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore* state,
-                     PassStats* stats) {
+                     PassStats* stats, HookRunner* hooks) {
   PassContext ctx;
   ctx.options = &options;
   ctx.env = env;
@@ -335,7 +336,11 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
   stats->deferred += scan.deferred();
   stats->skipped += scan.skipped();
   stats->failed += scan.failed();
-  return s.ok() ? finish : s;
+  // Hooks of this pass's commits and of earlier runs, whether or not the
+  // pass stopped early: what committed is ingested either way.
+  Status ran_hooks = RunHooksAfterPass(options, state, clock, hooks, stats);
+  if (!s.ok()) return s;
+  return finish.ok() ? ran_hooks : finish;
 }
 
 }  // namespace ingest

@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "env.h"
+#include "hooks.h"
 #include "options.h"
 #include "pass_context.h"
 #include "state_store.h"
@@ -13,7 +14,10 @@ namespace ingest {
 // state lock. Files that fail alone are counted in `stats`; an error
 // returned means the pass stopped early (a root is unusable, a durability
 // barrier or the state failed).
+//
+// With --exec, the pass then runs the queued post-ingest hooks (hooks.h)
+// with `hooks`, or with the --exec command when it is null.
 Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore* state,
-                     PassStats* stats);
+                     PassStats* stats, HookRunner* hooks = nullptr);
 
 }  // namespace ingest

@@ -46,6 +46,10 @@ struct PassStats {
   uint64_t skipped = 0;
   uint64_t recovered = 0;
   uint64_t queue_depth_peak = 0;
+  // --exec hooks that exited 0 (their records are gone), and runs that
+  // failed (their records stay for the next run).
+  uint64_t hooks_completed = 0;
+  uint64_t hooks_failed = 0;
 };
 
 }  // namespace ingest
