@@ -48,8 +48,8 @@ struct SubprocessResult {
 };
 
 // Starts spec.argv[0] in a new process group, with stdin, stdout and stderr
-// on pipes (every other descriptor of this process is close-on-exec, so the
-// child inherits none), the signal mask empty and every signal at its
+// on pipes (every descriptor this process opens is close-on-exec, so the
+// child inherits none of them), the signal mask empty and every signal at its
 // default action, and the current directory unchanged. Waits for it to
 // exit, feeding stdin and collecting output meanwhile. Blocks the calling
 // thread only: SIGPIPE is blocked in this thread while it writes, and no
