@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "split_command.h"
+
 namespace ingest {
 
 namespace po = boost::program_options;
@@ -21,10 +23,12 @@ namespace {
 constexpr int64_t kMaxStabilitySeconds = 7 * 24 * 3600;
 constexpr int kMaxConcurrency = 256;
 constexpr int kMaxBatchSize = 100000;
+constexpr int64_t kMaxExecTimeout = 24 * 3600;
 
 struct Flags {
   po::options_description paths{"Paths"};
   po::options_description behaviour{"Behaviour"};
+  po::options_description hooks{"Hooks"};
   po::options_description logging{"Logging"};
   po::options_description verify{"verify"};
   po::options_description general{"General"};
@@ -49,6 +53,9 @@ struct Flags {
         ("max-files", po::value<int64_t>()->default_value(0), "stop after this many complete files; the next run resumes the listing there (0: no limit)")
         ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)")
         ("interval", po::value<int64_t>()->default_value(300), "watch: seconds between full passes when nothing else starts one");
+    hooks.add_options()
+        ("exec", po::value<std::string>(), "run CMD (no shell; quotes group words) once per ingested file, the manifest line on stdin")
+        ("exec-timeout", po::value<int64_t>()->default_value(300), "seconds before a hook is terminated and counted as failed");
     logging.add_options()
         ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
         ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)")
@@ -61,8 +68,8 @@ struct Flags {
         ("config", po::value<std::string>(), "read flags from FILE (key = value; the command line wins)")
         ("help,h", po::bool_switch(), "show this help")
         ("version", po::bool_switch(), "show the version");
-    all.add(paths).add(behaviour).add(logging).add(verify).add(general);
-    in_config.add(paths).add(behaviour).add(logging);
+    all.add(paths).add(behaviour).add(hooks).add(logging).add(verify).add(general);
+    in_config.add(paths).add(behaviour).add(hooks).add(logging);
   }
   // clang-format on
 };
@@ -262,6 +269,21 @@ bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, C
   if (o.max_seconds < 0 || o.max_seconds > kMaxStabilitySeconds) {
     *err = "--max-seconds must be between 0 and " + std::to_string(kMaxStabilitySeconds) +
            ", not " + std::to_string(o.max_seconds);
+    return false;
+  }
+  // An empty value, as in a config file's "exec =", means no hook.
+  if (vm.count("exec") && !vm["exec"].as<std::string>().empty()) {
+    const std::string cmd = vm["exec"].as<std::string>();
+    std::string why;
+    if (!SplitCommand(cmd, &o.exec_argv, &why)) {
+      *err = "--exec '" + cmd + "': " + why;
+      return false;
+    }
+  }
+  o.exec_timeout_seconds = vm["exec-timeout"].as<int64_t>();
+  if (o.exec_timeout_seconds < 1 || o.exec_timeout_seconds > kMaxExecTimeout) {
+    *err = "--exec-timeout must be between 1 and " + std::to_string(kMaxExecTimeout) + ", not " +
+           std::to_string(o.exec_timeout_seconds);
     return false;
   }
   o.log_level = vm["log-level"].as<std::string>();

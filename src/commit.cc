@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "fs_util.h"
+#include "hooks.h"
 #include "name_escape.h"
 #include "parallel_for.h"
 #include "sidecar.h"
@@ -252,6 +253,9 @@ void Committer::ReportDryRun(const std::vector<Planned>& plan) {
     switch (p.action) {
       case Action::kIngest:
         std::printf("ingest %s -> %s\n", Printable(source).c_str(), Printable(dest).c_str());
+        if (HooksEnabled(*ctx_->options)) {
+          std::printf("hook %s: would run\n", Printable(dest).c_str());
+        }
         ++stats_->files_ingested;
         stats_->bytes_ingested += in.size;
         break;
@@ -462,6 +466,8 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
       rec.size = in.size;
       rec.ingested_at_ns = now_ns;
       writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
+      // --exec: the hook is queued with the content record, atomically.
+      if (HooksEnabled(*ctx_->options)) writes.push_back(PendingHookWrite(p.id, in, rec, now_ns));
     }
   }
   if (!writes.empty()) {

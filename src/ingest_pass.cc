@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "fs_util.h"
+#include "hooks.h"
 #include "manifest.h"
 #include "name_escape.h"
 #include "pipeline.h"
@@ -297,7 +298,7 @@ class Scan {
 }  // namespace
 
 Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore* state,
-                     PassStats* stats, const std::atomic<bool>* stop) {
+                     PassStats* stats, const std::atomic<bool>* stop, HookRunner* hooks) {
   PassContext ctx;
   ctx.stop = stop;
   ctx.options = &options;
@@ -354,7 +355,15 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
   stats->failed += scan.failed();
   stats->next_ready_ns = scan.next_ready_ns();
   stats->cut_short = scan.cut();
-  return s.ok() ? finish : s;
+  // Hooks of this pass's commits and of earlier runs, whether or not the
+  // pass stopped early: what committed is ingested either way. A stop
+  // request leaves them for the next pass, so that it ends promptly.
+  Status ran_hooks;
+  if (stop == nullptr || !stop->load()) {
+    ran_hooks = RunHooksAfterPass(options, state, clock, hooks, stats);
+  }
+  if (!s.ok()) return s;
+  return finish.ok() ? ran_hooks : finish;
 }
 
 }  // namespace ingest

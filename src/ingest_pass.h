@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "env.h"
+#include "hooks.h"
 #include "options.h"
 #include "pass_context.h"
 #include "state_store.h"
@@ -17,7 +18,12 @@ namespace ingest {
 // barrier or the state failed). Once `*stop` (if given) becomes true, the
 // scan submits nothing more and the pass ends after committing what it
 // submitted, with stats->cut_short set.
+//
+// With --exec, the pass then runs the queued post-ingest hooks (hooks.h)
+// with `hooks`, or with the --exec command when it is null; not after a
+// stop request, which leaves them queued for the next pass.
 Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore* state,
-                     PassStats* stats, const std::atomic<bool>* stop = nullptr);
+                     PassStats* stats, const std::atomic<bool>* stop = nullptr,
+                     HookRunner* hooks = nullptr);
 
 }  // namespace ingest

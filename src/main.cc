@@ -76,13 +76,13 @@ bool ManifestsHoldRecords(const std::string& root) {
 }
 
 std::string SummaryJson(const PassStats& st, double seconds) {
-  char buf[512];
+  char buf[768];
   std::snprintf(
       buf, sizeof buf,
       "{\"files_ingested\":%llu,\"bytes_ingested\":%llu,\"duplicates\":%llu,"
       "\"deferred\":%llu,\"failed\":%llu,\"skipped\":%llu,\"recovered\":%llu,"
       "\"files_per_sec\":%.1f,\"bytes_per_sec\":%.0f,\"queue_depth\":%llu,"
-      "\"duration\":%.3f}",
+      "\"hooks_completed\":%llu,\"hooks_failed\":%llu,\"duration\":%.3f}",
       static_cast<unsigned long long>(st.files_ingested),
       static_cast<unsigned long long>(st.bytes_ingested),
       static_cast<unsigned long long>(st.duplicates), static_cast<unsigned long long>(st.deferred),
@@ -90,7 +90,9 @@ std::string SummaryJson(const PassStats& st, double seconds) {
       static_cast<unsigned long long>(st.recovered),
       seconds > 0 ? static_cast<double>(st.files_ingested) / seconds : 0.0,
       seconds > 0 ? static_cast<double>(st.bytes_ingested) / seconds : 0.0,
-      static_cast<unsigned long long>(st.queue_depth_peak), seconds);
+      static_cast<unsigned long long>(st.queue_depth_peak),
+      static_cast<unsigned long long>(st.hooks_completed),
+      static_cast<unsigned long long>(st.hooks_failed), seconds);
   return buf;
 }
 
@@ -171,7 +173,12 @@ int RunPass(const Options& o) {
     return kExitFailed;
   }
   const PassOutcome pass = RunOnePass(o, state.store.get(), /*stop=*/nullptr);
-  return !pass.status.ok() || pass.stats.failed > 0 || pass.metrics_failed ? kExitFailed : kExitOk;
+  // A failed hook fails the run too, so a timer or cron notices; the file
+  // itself stays ingested and the hook runs again next run.
+  return !pass.status.ok() || pass.stats.failed > 0 || pass.stats.hooks_failed > 0 ||
+                 pass.metrics_failed
+             ? kExitFailed
+             : kExitOk;
 }
 
 int WatchCommand(const Options& o) {
@@ -269,7 +276,8 @@ void PrintHelp() {
       "  0   the pass is done (also when there was nothing to do);\n"
       "      watch: stopped by SIGTERM or SIGINT\n"
       "  1   some files failed; they stay in staging and are retried next run\n"
-      "      (verify: a problem was found; watch: --input went away)\n"
+      "      or an --exec hook failed (it runs again next run);\n"
+      "      verify: a problem was found; watch: --input went away\n"
       "  2   usage or configuration error\n"
       "  75  another run holds the lock on --state-path\n");
 }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ingest {
 
@@ -28,6 +29,10 @@ struct Options {
   // Also scan subdirectories of the input (same mount, never through a
   // symlink).
   bool recursive = false;
+  // --exec: the post-ingest hook's argv, split once from the flag's text
+  // (empty: no hooks), and its time limit.
+  std::vector<std::string> exec_argv;
+  int64_t exec_timeout_seconds = 300;
   // Where to write Prometheus metrics after each pass ("" for none).
   std::string metrics_file;
   // watch: seconds between full passes when no change and no stability

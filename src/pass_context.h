@@ -57,6 +57,10 @@ struct PassStats {
   // The listing stopped early (--max-files, --max-seconds or a stop
   // request); the next pass resumes it.
   bool cut_short = false;
+  // --exec hooks that exited 0 (their records are gone), and runs that
+  // failed (their records stay for the next run).
+  uint64_t hooks_completed = 0;
+  uint64_t hooks_failed = 0;
 };
 
 }  // namespace ingest

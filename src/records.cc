@@ -28,6 +28,7 @@ bool CheckVersion(Decoder* d) {
 namespace keys {
 std::string Content(std::string_view sha256) { return std::string(kContent) + std::string(sha256); }
 std::string Intent(std::string_view id) { return std::string(kIntent) + std::string(id); }
+std::string Hook(std::string_view id) { return std::string(kHook) + std::string(id); }
 std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino) {
   return std::string(kSnapshot) + DevIno(dir_dev, dir_ino) + "/";
 }
@@ -115,6 +116,29 @@ bool DecodeIntent(std::string_view in, Intent* i) {
          d.GetString(&i->dest_name) && d.GetString(&i->manifest_path) &&
          d.GetString(&i->manifest_line) && d.GetString(&i->sidecar_name) &&
          d.GetString(&i->snapshot_key) && d.done();
+}
+
+std::string EncodeHookRecord(const HookRecord& h) {
+  Encoder e = Begin();
+  e.PutString(h.path);
+  e.PutString(h.sha256);
+  e.PutString(h.source);
+  e.PutString(h.manifest);
+  e.PutString(h.manifest_line);
+  e.PutVarint(h.size);
+  e.PutSigned(h.committed_at_ns);
+  e.PutVarint(h.attempts);
+  e.PutString(h.last_error);
+  e.PutSigned(h.last_attempt_ns);
+  return e.Release();
+}
+
+bool DecodeHookRecord(std::string_view in, HookRecord* h) {
+  Decoder d(in);
+  return CheckVersion(&d) && d.GetString(&h->path) && d.GetString(&h->sha256) &&
+         d.GetString(&h->source) && d.GetString(&h->manifest) && d.GetString(&h->manifest_line) &&
+         d.GetVarint(&h->size) && d.GetSigned(&h->committed_at_ns) && d.GetVarint(&h->attempts) &&
+         d.GetString(&h->last_error) && d.GetSigned(&h->last_attempt_ns) && d.done();
 }
 
 }  // namespace ingest

@@ -9,6 +9,10 @@ namespace ingest {
 // The state's key space. Every record starts with a format version byte.
 //   c/<sha256>                    ContentRecord: the first ingest of a content
 //   i/<id>                        Intent: a commit that has not finished
+//   h/<id>                        HookRecord: an --exec hook still to run for
+//                                 an ingested file; <id> is its commit's
+//                                 intent id (commit time, then plan order),
+//                                 so hooks run in the order files committed
 //   s/<dir dev>:<dir ino>/<pos><name>
 //                                 Snapshot: when a file's tuple was first seen;
 //                                 <pos> is the entry's listing offset as 8
@@ -19,11 +23,13 @@ namespace ingest {
 namespace keys {
 inline constexpr std::string_view kContent = "c/";
 inline constexpr std::string_view kIntent = "i/";
+inline constexpr std::string_view kHook = "h/";
 inline constexpr std::string_view kSnapshot = "s/";
 inline constexpr std::string_view kLastPass = "m/last_pass";
 
 std::string Content(std::string_view sha256);
 std::string Intent(std::string_view id);
+std::string Hook(std::string_view id);
 std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino);  // prefix of Snapshot()
 std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, int64_t pos, std::string_view name);
 std::string Cursor(uint64_t dir_dev, uint64_t dir_ino);
@@ -85,11 +91,29 @@ struct Intent {
   bool cross_fs() const { return !tmp_name.empty(); }
 };
 
+// A post-ingest hook (--exec) that has not succeeded yet. Written in the
+// same synced state write as the content record of its file, and deleted
+// once the hook exits 0: its absence is the record that the hook completed.
+struct HookRecord {
+  std::string path;  // warehouse path
+  std::string sha256;
+  std::string source;         // original staging path
+  std::string manifest;       // manifest file that holds the record
+  std::string manifest_line;  // the exact manifest line, newline included
+  uint64_t size = 0;
+  int64_t committed_at_ns = 0;
+  uint64_t attempts = 0;  // failed runs so far
+  std::string last_error;
+  int64_t last_attempt_ns = 0;
+};
+
 std::string EncodeContentRecord(const ContentRecord& r);
 bool DecodeContentRecord(std::string_view in, ContentRecord* r);
 std::string EncodeSnapshot(const Snapshot& s);
 bool DecodeSnapshot(std::string_view in, Snapshot* s);
 std::string EncodeIntent(const Intent& i);
 bool DecodeIntent(std::string_view in, Intent* i);
+std::string EncodeHookRecord(const HookRecord& h);
+bool DecodeHookRecord(std::string_view in, HookRecord* h);
 
 }  // namespace ingest

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fs_util.h"
+#include "hooks.h"
 #include "records.h"
 #include "scanner.h"
 #include "warehouse.h"
@@ -96,11 +97,18 @@ class IntentRecovery {
       // A commit whose content record is already written was counted by the
       // pass that wrote it.
       std::string existing;
-      if (ctx_->state->Get(keys::Content(in.sha256), &existing).IsNotFound()) {
+      Status got = ctx_->state->Get(keys::Content(in.sha256), &existing);
+      if (!got.ok() && !got.IsNotFound()) return got;
+      const bool first_commit = got.IsNotFound();
+      if (first_commit) {
         ++stats_->files_ingested;
         stats_->bytes_ingested += in.size;
       }
       writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
+      // --exec: queued here unless the commit's own C write already did.
+      if (first_commit && HooksEnabled(*ctx_->options)) {
+        writes.push_back(PendingHookWrite(id, in, rec, rec.ingested_at_ns));
+      }
     } else {
       ++stats_->duplicates;
     }

@@ -94,6 +94,58 @@ TEST_F(CommandLineTest, EveryFlagIsParsed) {
   EXPECT_EQ(o.log_format, "json");
 }
 
+TEST_F(CommandLineTest, ExecIsSplitIntoArgvOnce) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(
+      Args({"--exec", "/usr/local/bin/hook --tag 'a b' \"$HOME\"", "--exec-timeout", "7"}),
+      kNeedAllRoots, &cl, &err))
+      << err;
+  EXPECT_EQ(cl.options.exec_argv,
+            std::vector<std::string>({"/usr/local/bin/hook", "--tag", "a b", "$HOME"}));
+  EXPECT_EQ(cl.options.exec_timeout_seconds, 7);
+}
+
+TEST_F(CommandLineTest, NoExecMeansNoHooks) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args(), kNeedAllRoots, &cl, &err)) << err;
+  EXPECT_TRUE(cl.options.exec_argv.empty());
+  EXPECT_EQ(cl.options.exec_timeout_seconds, 300);
+}
+
+TEST_F(CommandLineTest, BadExecIsRejected) {
+  ExpectRejected(Args({"--exec", "hook 'unbalanced"}), "--exec");
+  ExpectRejected(Args({"--exec", "hook \"unbalanced"}), "--exec");
+  ExpectRejected(Args({"--exec", "''"}), "--exec");
+  ExpectRejected(Args({"--exec", "   "}), "--exec");
+  ExpectRejected(Args({"--exec", "hook \\"}), "--exec");
+}
+
+TEST_F(CommandLineTest, EmptyExecMeansNoHooks) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args({"--exec", ""}), kNeedAllRoots, &cl, &err)) << err;
+  EXPECT_TRUE(cl.options.exec_argv.empty());
+}
+
+TEST_F(CommandLineTest, ExecTimeoutOutOfRangeIsRejected) {
+  ExpectRejected(Args({"--exec", "hook", "--exec-timeout", "0"}), "--exec-timeout");
+  ExpectRejected(Args({"--exec", "hook", "--exec-timeout", "-5"}), "--exec-timeout");
+  ExpectRejected(Args({"--exec", "hook", "--exec-timeout", "86401"}), "--exec-timeout");
+  ExpectRejected(Args({"--exec", "hook", "--exec-timeout", "soon"}), "--exec-timeout");
+}
+
+TEST_F(CommandLineTest, ExecComesFromTheConfigFile) {
+  const std::string conf = Path("hook.conf");
+  std::ofstream(conf) << "exec = /usr/bin/hook --name \"x y\"\nexec-timeout = 12\n";
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args({"--config", conf}), kNeedAllRoots, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.exec_argv, std::vector<std::string>({"/usr/bin/hook", "--name", "x y"}));
+  EXPECT_EQ(cl.options.exec_timeout_seconds, 12);
+}
+
 TEST_F(CommandLineTest, OnDuplicateDeleteIsParsed) {
   CommandLine cl;
   std::string err;
@@ -354,8 +406,8 @@ TEST(FlagsHelpTest, ListsEveryFlag) {
   const std::string help = FlagsHelp();
   for (const char* flag :
        {"--input", "--warehouse", "--manifests", "--state-path", "--mode", "--stability-seconds",
-        "--on-duplicate", "--concurrency", "--batch-size", "--dry-run", "--log-level",
-        "--log-format", "--log-file", "--interval", "--help", "--version"}) {
+        "--on-duplicate", "--concurrency", "--batch-size", "--dry-run", "--exec", "--exec-timeout",
+        "--log-level", "--log-format", "--log-file", "--interval", "--help", "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }

@@ -8,6 +8,11 @@
 // at any instant are checked; then a recovery pass runs, itself crashed at
 // every operation j, and finally clean passes drain staging and the full
 // invariants are checked.
+//
+// The workload runs with --exec; its hooks are run by CountingHookRunner,
+// whose every run is an operation of the FaultEnv (so a crash can fall
+// between a hook's success and the deletion of its record) and which
+// remembers the contents whose hook completed, as the outside world would.
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -20,11 +25,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
 
 #include "fault_env.h"
+#include "hooks.h"
 #include "ingest_pass.h"
 #include "manifest.h"
 #include "mem_state_store.h"
@@ -60,6 +67,26 @@ void WriteFile(const fs::path& p, const std::string& content) {
   out << content;
 }
 
+// Runs no program: a hook's run is one FaultEnv operation, and a run that
+// happened is remembered in `completed` (sha256s).
+class CountingHookRunner final : public HookRunner {
+ public:
+  CountingHookRunner(FaultEnv* env, std::set<std::string>* completed)
+      : env_(env), completed_(completed) {}
+  Status Run(const HookRecord& rec) override {
+    Status s;
+    if (!env_->BeforeOp("run hook", &s)) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    completed_->insert(rec.sha256);
+    return Status::OK();
+  }
+
+ private:
+  FaultEnv* env_;
+  std::mutex mu_;
+  std::set<std::string>* completed_;
+};
+
 class CrashHarness {
  public:
   explicit CrashHarness(const Scenario& sc) : sc_(sc) {
@@ -80,6 +107,7 @@ class CrashHarness {
     options_.concurrency = 1;
     options_.batch_size = 2;
     options_.recursive = true;
+    options_.exec_argv = {"hook"};
   }
   ~CrashHarness() { fs::remove_all(base_); }
 
@@ -93,6 +121,7 @@ class CrashHarness {
     fs::create_directories(scratch_);
     state_ = std::make_unique<MemStateStore>();
     clock_ = std::make_unique<ManualClock>(kStart);
+    hooks_completed_.clear();
     Stage("c.csv", "c,old\n1,2\n");
     ASSERT_TRUE(Pass(nullptr).ok());
     Stage("a.csv", "alpha\n");
@@ -114,9 +143,10 @@ class CrashHarness {
       env = clean.get();
     }
     FaultStateStore store(state_.get(), env);
+    CountingHookRunner hooks(env, &hooks_completed_);
     PassStats stats;
     clock_->Advance(kNanosPerSecond);
-    Status s = RunIngestPass(options_, env, clock_.get(), &store, &stats);
+    Status s = RunIngestPass(options_, env, clock_.get(), &store, &stats, /*stop=*/nullptr, &hooks);
     if (stats_out != nullptr) *stats_out = stats;
     return s;
   }
@@ -151,6 +181,35 @@ class CrashHarness {
     for (const auto& [sha, n] : in_manifests) {
       EXPECT_EQ(n, 1) << where << ": content " << sha << " has " << n << " manifest records";
     }
+    // Once a content counts as ingested, its hook is queued or has run; and
+    // no hook ever ran for a content that is not ingested.
+    std::set<std::string> contents = StateShas(keys::kContent);
+    std::set<std::string> queued = StateShas(keys::kHook);
+    for (const std::string& sha : contents) {
+      EXPECT_TRUE(queued.count(sha) || hooks_completed_.count(sha))
+          << where << ": content " << sha << " has neither a queued nor a completed hook";
+    }
+    for (const std::string& sha : hooks_completed_) {
+      EXPECT_TRUE(contents.count(sha))
+          << where << ": a hook ran for content " << sha << " that is not ingested";
+    }
+  }
+
+  // The sha256s of the content records (kContent) or of the queued hooks
+  // (kHook) in the state.
+  std::set<std::string> StateShas(std::string_view prefix) {
+    std::set<std::string> out;
+    (void)state_->Scan(prefix, [&](std::string_view key, std::string_view value) {
+      HookRecord h;
+      if (prefix == keys::kHook) {
+        EXPECT_TRUE(DecodeHookRecord(value, &h)) << "undecodable hook record";
+        out.insert(h.sha256);
+      } else {
+        out.insert(std::string(key.substr(prefix.size())));
+      }
+      return true;
+    });
+    return out;
   }
 
   // What must hold once recovery and clean passes have drained staging.
@@ -197,6 +256,9 @@ class CrashHarness {
       return true;
     });
     EXPECT_EQ(intents, 0) << where << ": open intents remain";
+    // Every hook ran (at least once), and none is left queued.
+    EXPECT_EQ(StateShas(keys::kHook), std::set<std::string>()) << where << ": hooks left queued";
+    EXPECT_EQ(hooks_completed_, StateShas(keys::kContent)) << where;
   }
 
   // Every file under the tree (path, content hash), to show a pass changed
@@ -299,6 +361,8 @@ class CrashHarness {
   std::vector<std::pair<std::string, std::string>> staged_;  // every file ever staged
   std::set<std::string> expected_;
   bool upstream_data_lost_ = false;
+  // Contents whose hook completed, over every run since Setup().
+  std::set<std::string> hooks_completed_;
 };
 
 // Runs the workload up to a crash after operation k (with power loss when
@@ -383,7 +447,8 @@ void EnumerateFailures(const Scenario& sc, int err) {
     Status s = h.Pass(env.get(), &stats);
     const std::string at = std::string(sc.name) + " " + std::strerror(err) + " at op " +
                            std::to_string(k) + " (" + env->last_op() + ")";
-    EXPECT_TRUE(!s.ok() || stats.failed > 0) << at << ": the failure went unreported";
+    EXPECT_TRUE(!s.ok() || stats.failed > 0 || stats.hooks_failed > 0)
+        << at << ": the failure went unreported";
     const std::string op = env->last_op();
     const bool sync = op.rfind("fsync", 0) == 0 || op.rfind("fdatasync", 0) == 0 ||
                       op.rfind("syncfs", 0) == 0 || op == "state write (sync)";

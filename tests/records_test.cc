@@ -51,6 +51,34 @@ Intent SampleIntent() {
   return i;
 }
 
+HookRecord SampleHook() {
+  HookRecord h;
+  h.path = "/warehouse/ingest_date=2024-01-02/" + kBinaryName;
+  h.sha256 = kSha;
+  h.source = "/staging/" + kBinaryName;
+  h.manifest = "/manifests/2024/01/02/03/manifest.jsonl";
+  h.manifest_line = "{\"path\":\"x\"}\n";
+  h.size = kU64Max;
+  h.committed_at_ns = kI64Min;
+  h.attempts = kU64Max;
+  h.last_error = "'hook' exit status 3";
+  h.last_attempt_ns = kI64Max;
+  return h;
+}
+
+void ExpectSameHook(const HookRecord& a, const HookRecord& b) {
+  EXPECT_EQ(a.path, b.path);
+  EXPECT_EQ(a.sha256, b.sha256);
+  EXPECT_EQ(a.source, b.source);
+  EXPECT_EQ(a.manifest, b.manifest);
+  EXPECT_EQ(a.manifest_line, b.manifest_line);
+  EXPECT_EQ(a.size, b.size);
+  EXPECT_EQ(a.committed_at_ns, b.committed_at_ns);
+  EXPECT_EQ(a.attempts, b.attempts);
+  EXPECT_EQ(a.last_error, b.last_error);
+  EXPECT_EQ(a.last_attempt_ns, b.last_attempt_ns);
+}
+
 void ExpectSameIntent(const Intent& a, const Intent& b) {
   EXPECT_EQ(a.action, b.action);
   EXPECT_EQ(a.sha256, b.sha256);
@@ -74,6 +102,7 @@ void ExpectSameIntent(const Intent& a, const Intent& b) {
 TEST(RecordsTest, KeysHaveTheirPrefixes) {
   EXPECT_EQ(keys::Content(kSha), "c/" + kSha);
   EXPECT_EQ(keys::Intent("42"), "i/42");
+  EXPECT_EQ(keys::Hook("42"), "h/42");
   EXPECT_EQ(keys::SnapshotDir(7, 9), "s/7:9/");
   EXPECT_EQ(keys::Snapshot(7, 9, 0, "a.csv"), std::string("s/7:9/\x80\0\0\0\0\0\0\0a.csv", 19));
   EXPECT_EQ(keys::Cursor(kU64Max, 0), "m/cursor/18446744073709551615:0");
@@ -136,6 +165,27 @@ TEST(RecordsTest, IntentRoundTripsAllFieldsAndActions) {
   }
 }
 
+TEST(RecordsTest, HookRecordRoundTripsAllFields) {
+  const HookRecord in = SampleHook();
+  HookRecord out;
+  ASSERT_TRUE(DecodeHookRecord(EncodeHookRecord(in), &out));
+  ExpectSameHook(out, in);
+}
+
+TEST(RecordsTest, HookRecordWithEmptyFieldsRoundTrips) {
+  const HookRecord in;
+  HookRecord out = SampleHook();
+  ASSERT_TRUE(DecodeHookRecord(EncodeHookRecord(in), &out));
+  ExpectSameHook(out, in);
+}
+
+TEST(RecordsTest, HookKeysSortInCommitOrder) {
+  // Hook keys carry the intent id: commit time in 16 hex digits, then the
+  // position in the plan.
+  EXPECT_LT(keys::Hook("0000000000000009-000001"), keys::Hook("000000000000000a-000000"));
+  EXPECT_LT(keys::Hook("000000000000000a-000000"), keys::Hook("000000000000000a-000001"));
+}
+
 TEST(RecordsTest, IntentWithEmptyFieldsRoundTrips) {
   Intent in;
   in.action = IntentAction::kDelete;
@@ -173,23 +223,32 @@ TEST(RecordsTest, IntentRejectsTruncationAndTrailingBytes) {
   ExpectPrefixesAndTrailingBytesRejected<Intent>(EncodeIntent(SampleIntent()), &DecodeIntent);
 }
 
+TEST(RecordsTest, HookRecordRejectsTruncationAndTrailingBytes) {
+  ExpectPrefixesAndTrailingBytesRejected<HookRecord>(EncodeHookRecord(SampleHook()),
+                                                     &DecodeHookRecord);
+}
+
 TEST(RecordsTest, WrongVersionIsRejected) {
   for (uint64_t version : {uint64_t{0}, uint64_t{2}, uint64_t{255}}) {
     std::string content = EncodeContentRecord(SampleContent());
     std::string snapshot = EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6, ""});
     std::string intent = EncodeIntent(SampleIntent());
+    std::string hook = EncodeHookRecord(SampleHook());
     Encoder v;
     v.PutVarint(version);
     // Version 1 is one byte; replace it with the other version.
     content = v.data() + content.substr(1);
     snapshot = v.data() + snapshot.substr(1);
     intent = v.data() + intent.substr(1);
+    hook = v.data() + hook.substr(1);
     ContentRecord c;
     Snapshot s;
     Intent i;
+    HookRecord h;
     EXPECT_FALSE(DecodeContentRecord(content, &c)) << version;
     EXPECT_FALSE(DecodeSnapshot(snapshot, &s)) << version;
     EXPECT_FALSE(DecodeIntent(intent, &i)) << version;
+    EXPECT_FALSE(DecodeHookRecord(hook, &h)) << version;
   }
 }
 
@@ -197,6 +256,7 @@ TEST(RecordsTest, EncodingStartsWithVersionOne) {
   EXPECT_EQ(EncodeContentRecord(SampleContent())[0], '\x01');
   EXPECT_EQ(EncodeSnapshot(Snapshot{})[0], '\x01');
   EXPECT_EQ(EncodeIntent(Intent{})[0], '\x01');
+  EXPECT_EQ(EncodeHookRecord(HookRecord{})[0], '\x01');
 }
 
 TEST(RecordsTest, IntentWithUnknownActionIsRejected) {
@@ -218,6 +278,10 @@ TEST(RecordsTest, OneRecordTypeDoesNotDecodeAsAnother) {
   EXPECT_FALSE(DecodeSnapshot(EncodeContentRecord(SampleContent()), &s));
   ContentRecord c;
   EXPECT_FALSE(DecodeContentRecord(EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6, kSha}), &c));
+  // A hook record begins like a content record (strings) but is longer.
+  HookRecord h;
+  EXPECT_FALSE(DecodeHookRecord(EncodeContentRecord(SampleContent()), &h));
+  EXPECT_FALSE(DecodeContentRecord(EncodeHookRecord(SampleHook()), &c));
 }
 
 }  // namespace

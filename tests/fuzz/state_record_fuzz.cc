@@ -38,5 +38,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RoundTrip<ingest::Intent>(in, ingest::DecodeIntent, ingest::EncodeIntent);
   RoundTrip<ingest::Snapshot>(in, ingest::DecodeSnapshot, ingest::EncodeSnapshot);
   RoundTrip<ingest::ContentRecord>(in, ingest::DecodeContentRecord, ingest::EncodeContentRecord);
+  RoundTrip<ingest::HookRecord>(in, ingest::DecodeHookRecord, ingest::EncodeHookRecord);
   return 0;
 }
