@@ -65,6 +65,10 @@ Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std
   if (!s.ok()) return s;
   std::unordered_set<std::string>& taken = taken_[dest_rel];
   const std::string& original = p.candidate.name;
+  if (p.preview.name_free && p.preview.dest_rel == dest_rel && taken.insert(original).second) {
+    *name = original;
+    return Status::OK();
+  }
   for (const std::string& candidate :
        {original, CollisionName(original, p.sha256, 12), CollisionName(original, p.sha256, 64)}) {
     if (taken.count(candidate)) continue;
@@ -79,6 +83,57 @@ Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std
   }
   return Status::IOError("no free name for " + p.candidate.dir->file.Child(original) + " in " +
                          JoinPath(ctx_->warehouse.path(), dest_rel));
+}
+
+void Committer::Preview(Prepared* p) const {
+  if (p->outcome != Prepared::Outcome::kReady || ctx_->options->dry_run) return;
+  CommitPreview& v = p->preview;
+  // Read before the lookup: a batch that commits meanwhile counts as after.
+  v.generation = generation_.load(std::memory_order_acquire);
+  std::string value;
+  Status s = ctx_->state->Get(keys::Content(p->sha256), &value);
+  ContentRecord rec;
+  if (s.ok() && DecodeContentRecord(value, &rec)) {
+    v.duplicate_of = rec.path;
+  } else if (!s.IsNotFound()) {
+    return;  // the committer looks again and reports it
+  }
+  v.done = true;
+  if (!v.duplicate_of.empty()) return;
+  v.dest_rel = PartitionDir(UtcTime(ctx_->clock->NowNs()));
+  FileStat st;
+  v.name_free =
+      ctx_->env->StatAt(ctx_->warehouse, JoinPath(v.dest_rel, p->candidate.name), &st).IsNotFound();
+}
+
+Status Committer::FindContent(const Prepared& p, std::string* duplicate_of) {
+  duplicate_of->clear();
+  const CommitPreview& v = p.preview;
+  const uint64_t since = generation_.load(std::memory_order_relaxed) - v.generation;
+  if (v.done && since <= recent_.size()) {
+    if (!v.duplicate_of.empty()) {
+      *duplicate_of = v.duplicate_of;
+      return Status::OK();
+    }
+    // The lookup may have missed what the last `since` batches ingested.
+    for (auto it = recent_.end() - static_cast<std::ptrdiff_t>(since); it != recent_.end(); ++it) {
+      if (auto found = it->find(p.sha256); found != it->end()) {
+        *duplicate_of = found->second;
+        return Status::OK();
+      }
+    }
+    return Status::OK();
+  }
+  std::string value;
+  Status s = ctx_->state->Get(keys::Content(p.sha256), &value);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  ContentRecord rec;
+  if (!DecodeContentRecord(value, &rec)) {
+    return Status::Corruption("state: undecodable content record for " + p.sha256);
+  }
+  *duplicate_of = rec.path;
+  return Status::OK();
 }
 
 Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan) {
@@ -100,17 +155,10 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
     }
     Planned pl;
     pl.file = &p;
-    std::string value;
-    Status s = ctx_->state->Get(keys::Content(p.sha256), &value);
-    if (s.ok()) {
-      ContentRecord rec;
-      if (!DecodeContentRecord(value, &rec)) {
-        return Status::Corruption("state: undecodable content record for " + p.sha256);
-      }
-      pl.duplicate_of = rec.path;
-    } else if (!s.IsNotFound()) {
-      return s;
-    } else if (auto it = batch_content.find(p.sha256); it != batch_content.end()) {
+    Status s = FindContent(p, &pl.duplicate_of);
+    if (!s.ok()) return s;
+    auto it = batch_content.find(p.sha256);
+    if (pl.duplicate_of.empty() && it != batch_content.end()) {
       pl.original = it->second;
       const Intent& first = (*plan)[pl.original].intent;
       pl.duplicate_of = JoinPath(ctx_->warehouse.path(), JoinPath(first.dest_dir, first.dest_name));
@@ -212,6 +260,14 @@ void Committer::Move(Planned* p) {
     return;
   } else {
     s = env->Rename(src, in.src_name, *dest, in.dest_name);
+  }
+  if (s.err() == EEXIST) {
+    // The name was free when a worker looked, and a file of an earlier
+    // batch took it since; the next pass picks another.
+    p->failed = true;
+    ++stats_->deferred;
+    spdlog::debug("{}; retried next pass", s.ToString());
+    return;
   }
   if (!s.ok()) {
     Fail(p, s);
@@ -473,6 +529,16 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
   if (!writes.empty()) {
     s = state->Apply(writes, /*sync=*/true);
     if (!s.ok()) return s;
+    // What previews stamped with an older generation may have missed.
+    std::unordered_map<std::string, std::string> ingested;
+    for (const Planned& p : plan) {
+      if (p.failed || p.action != Action::kIngest || !p.moved) continue;
+      ingested[p.intent.sha256] =
+          JoinPath(ctx_->warehouse.path(), JoinPath(p.intent.dest_dir, p.intent.dest_name));
+    }
+    recent_.push_back(std::move(ingested));
+    if (recent_.size() > kRecentBatches) recent_.pop_front();
+    generation_.fetch_add(1, std::memory_order_release);
   }
 
   for (const Planned& p : plan) {

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <atomic>
+#include <deque>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -31,6 +34,14 @@ class Committer {
   // and the pass must stop.
   Status CommitBatch(std::vector<Prepared>* batch);
 
+  // Thread-safe; for workers, on a file they prepared, so that the
+  // committer's serial path does less: looks the content up in the index
+  // and checks that the file's name is free in today's partition.
+  // CommitBatch trusts the lookup only while it still knows every content
+  // committed since, and a name taken meanwhile makes the file wait for the
+  // next pass (the rename never replaces).
+  void Preview(Prepared* p) const;
+
  private:
   enum class Action { kIngest, kQuarantine, kDelete, kKeep };
   struct Planned {
@@ -50,6 +61,8 @@ class Committer {
   };
 
   Status Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan);
+  // The first ingest of `p`'s content before this batch ("" if none).
+  Status FindContent(const Prepared& p, std::string* duplicate_of);
   // Picks a free name in `dest_rel` for `p`, honouring names already taken
   // by this batch.
   Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name);
@@ -69,6 +82,12 @@ class Committer {
   const size_t unlink_threads_;
   uint64_t next_id_ = 0;
   std::map<std::string, File> dest_dirs_;
+  // Batches committed; Preview stamps its lookups with it.
+  std::atomic<uint64_t> generation_{0};
+  // sha256 -> warehouse path of what the most recent batches ingested,
+  // newest last: the contents a preview may have missed.
+  static constexpr size_t kRecentBatches = 8;
+  std::deque<std::unordered_map<std::string, std::string>> recent_;
   // Names this batch has assigned, per destination directory.
   std::map<std::string, std::unordered_set<std::string>> taken_;
   bool dirs_created_ = false;

@@ -79,6 +79,7 @@ void Pipeline::WorkerLoop() {
     ctx_->progress.queued.fetch_sub(1, std::memory_order_relaxed);
     Prepared p;
     preparer.Prepare(*c, &p);
+    committer_.Preview(&p);
     if (!done_.Push(std::move(p))) break;
   }
   if (--live_workers_ == 0) done_.Close();

@@ -28,6 +28,20 @@ struct Candidate {
   int64_t pos = 0;           // listing offset, for its snapshot record
 };
 
+// What a worker looked up for the committer ahead of its batch
+// (Committer::Preview): hints, which the committer checks against what
+// committed since.
+struct CommitPreview {
+  bool done = false;
+  // Batches the committer had committed before the lookup.
+  uint64_t generation = 0;
+  // Warehouse path of the first ingest of this content, if it was known.
+  std::string duplicate_of;
+  // The partition looked in, and whether the file's name was free there.
+  std::string dest_rel;
+  bool name_free = false;
+};
+
 // The outcome of hashing (and, across filesystems, copying) one candidate.
 struct Prepared {
   enum class Outcome {
@@ -44,6 +58,7 @@ struct Prepared {
   std::string tmp_name;
   uint64_t tmp_dev = 0;
   uint64_t tmp_ino = 0;
+  CommitPreview preview;
 };
 
 // Hashes candidates, and copies them into the warehouse's temp directory
