@@ -34,11 +34,16 @@ std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino) {
 }
 std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, int64_t pos, std::string_view name) {
   std::string key = SnapshotDir(dir_dev, dir_ino);
+  AppendSnapshotSuffix(pos, name, &key);
+  return key;
+}
+void AppendSnapshotSuffix(int64_t pos, std::string_view name, std::string* key) {
   // Flipping the sign bit makes signed offsets sort as unsigned bytes.
   const uint64_t u = static_cast<uint64_t>(pos) ^ (uint64_t{1} << 63);
-  for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((u >> shift) & 0xff);
-  key.append(name);
-  return key;
+  char be[8];
+  for (int i = 0; i < 8; ++i) be[i] = static_cast<char>((u >> (56 - 8 * i)) & 0xff);
+  key->append(be, sizeof be);
+  key->append(name);
 }
 std::string Cursor(uint64_t dir_dev, uint64_t dir_ino) {
   return "m/cursor/" + DevIno(dir_dev, dir_ino);

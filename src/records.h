@@ -32,6 +32,8 @@ std::string Intent(std::string_view id);
 std::string Hook(std::string_view id);
 std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino);  // prefix of Snapshot()
 std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, int64_t pos, std::string_view name);
+// Appends what follows SnapshotDir() in a Snapshot() key.
+void AppendSnapshotSuffix(int64_t pos, std::string_view name, std::string* key);
 std::string Cursor(uint64_t dir_dev, uint64_t dir_ino);
 }  // namespace keys
 

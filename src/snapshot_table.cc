@@ -9,14 +9,12 @@ constexpr size_t kFlushEvery = 1024;
 }  // namespace
 
 SnapshotTable::SnapshotTable(StateStore* store, uint64_t dir_dev, uint64_t dir_ino, bool writable)
-    : store_(store),
-      prefix_(keys::SnapshotDir(dir_dev, dir_ino)),
-      dir_dev_(dir_dev),
-      dir_ino_(dir_ino),
-      writable_(writable) {}
+    : store_(store), prefix_(keys::SnapshotDir(dir_dev, dir_ino)), writable_(writable) {}
 
 std::string SnapshotTable::Key(int64_t pos, std::string_view name) const {
-  return keys::Snapshot(dir_dev_, dir_ino_, pos, name);
+  std::string key = prefix_;
+  keys::AppendSnapshotSuffix(pos, name, &key);
+  return key;
 }
 
 void SnapshotTable::Begin(int64_t start) {
@@ -34,7 +32,11 @@ void SnapshotTable::Prune(std::string_view key) {
 
 Status SnapshotTable::Find(int64_t pos, std::string_view name, std::optional<Snapshot>* out) {
   out->reset();
-  const std::string key = Key(pos, name);
+  // Built in place of the previous key's buffer: this runs once per entry
+  // of every listing.
+  std::string& key = next_key_;
+  key.assign(prefix_);
+  keys::AppendSnapshotSuffix(pos, name, &key);
   if (key <= last_key_) {
     // Out of order (or a repeat): look it up directly, and stop pruning for
     // this pass, since skipped keys may yet be listed.
@@ -44,21 +46,25 @@ Status SnapshotTable::Find(int64_t pos, std::string_view name, std::optional<Sna
     // Sweep forward; what lies between the previous entry and this one was
     // not listed.
     while (it_->Valid() && it_->key() < key) {
-      if (it_->key().substr(0, prefix_.size()) != prefix_) break;
+      if (!it_->key().starts_with(prefix_)) break;
       Prune(it_->key());
       it_->Next();
     }
   } else {
     it_->Seek(key);
   }
-  last_key_ = key;
-  if (!it_->status().ok()) return it_->status();
-  if (it_->Valid() && it_->key() == key) {
+  last_key_.swap(key);
+  // An iterator that failed is no longer valid, so only then is the status
+  // worth asking for.
+  if (!it_->Valid()) {
+    Status s = it_->status();
+    if (!s.ok()) return s;
+  } else if (it_->key() == last_key_) {
     Snapshot s;
     if (DecodeSnapshot(it_->value(), &s)) {
       *out = std::move(s);
     } else {
-      Prune(key);  // an undecodable hint is dropped, never trusted
+      Prune(last_key_);  // an undecodable hint is dropped, never trusted
     }
     it_->Next();
   }
@@ -72,7 +78,7 @@ void SnapshotTable::Put(int64_t pos, std::string_view name, const Snapshot& s) {
 
 Status SnapshotTable::End() {
   if (ordered_) {
-    for (; it_->Valid() && it_->key().substr(0, prefix_.size()) == prefix_; it_->Next()) {
+    for (; it_->Valid() && it_->key().starts_with(prefix_); it_->Next()) {
       Prune(it_->key());
     }
     if (!it_->status().ok()) return it_->status();

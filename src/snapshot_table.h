@@ -43,10 +43,10 @@ class SnapshotTable {
 
   StateStore* store_;
   const std::string prefix_;
-  const uint64_t dir_dev_, dir_ino_;
   const bool writable_;
   std::unique_ptr<StateIterator> it_;
   std::string last_key_;
+  std::string next_key_;  // Find's buffer, reused
   // The listing has come in key order from its start, so keys the sweep
   // skips were not listed.
   bool ordered_ = true;
