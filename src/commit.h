@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "failure_log.h"
 #include "pass_context.h"
 #include "prepare.h"
 #include "records.h"
@@ -27,7 +28,8 @@ class Committer {
 
   // Files that fail alone are counted, logged and left in staging. An error
   // returned means a barrier or the state failed: the batch did not commit
-  // and the pass must stop.
+  // and the pass must stop. Afterwards, whatever the outcome, the failure
+  // records of the batch's files (failure_log.h) are written.
   Status CommitBatch(std::vector<Prepared>* batch);
 
  private:
@@ -48,6 +50,8 @@ class Committer {
     const File& source_dir() const { return file->candidate.dir->file; }
   };
 
+  // The protocol's steps, B1 to C.
+  Status CommitSteps(std::vector<Prepared>* batch);
   Status Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan);
   // Picks a free name in `dest_rel` for `p`, honouring names already taken
   // by this batch.
@@ -66,6 +70,8 @@ class Committer {
   // Names this batch has assigned, per destination directory.
   std::map<std::string, std::vector<std::string>> taken_;
   bool dirs_created_ = false;
+  // Hints for status and explain; never part of the steps above.
+  FailureLog failures_;
 };
 
 }  // namespace ingest

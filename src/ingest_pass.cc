@@ -10,6 +10,7 @@
 
 #include "codec.h"
 #include "entry_decider.h"
+#include "failure_log.h"
 #include "fs_util.h"
 #include "manifest.h"
 #include "name_escape.h"
@@ -53,8 +54,8 @@ class Scan {
   Scan(PassContext* ctx, Pipeline* pipeline)
       : ctx_(ctx),
         pipeline_(pipeline),
-        decider_(ctx->env, *ctx->options, ctx->clock, ctx->input, ctx->input_st, &ctx->unresolved) {
-  }
+        decider_(ctx->env, *ctx->options, ctx->clock, ctx->input, ctx->input_st, &ctx->unresolved),
+        failures_(ctx->state, !ctx->options->dry_run) {}
 
   Status Run() {
     Status s = decider_.Init();
@@ -111,6 +112,7 @@ class Scan {
         cut_ = true;
         s = SaveCursor(e.pos);
         if (s.ok()) s = table.Flush();
+        failures_.Flush();
         return s;
       }
       ctx_->progress.listed.fetch_add(1, std::memory_order_relaxed);
@@ -124,6 +126,9 @@ class Scan {
     }
     s = table.End();
     if (s.ok()) s = ClearCursor();
+    // Failure records are hints, apart from the listing's own writes.
+    if (s.ok()) failures_.Prune(env, *dir);
+    failures_.Flush();
     return s;
   }
 
@@ -175,6 +180,7 @@ class Scan {
       case EntryVerdict::kFailed:
         ++failed_;
         spdlog::error("{}", d.error.ToString());
+        failures_.Record(*dir_, e.name, nullptr, d.error, ctx_->clock->NowNs());
         return Status::OK();
       case EntryVerdict::kUnresolved:
         ++failed_;
@@ -235,6 +241,7 @@ class Scan {
   PassContext* ctx_;
   Pipeline* pipeline_;
   EntryDecider decider_;
+  FailureLog failures_;
   // The directory being listed, its snapshots and its cursor.
   std::shared_ptr<const StagingDir> dir_;
   SnapshotTable* table_ = nullptr;
