@@ -61,7 +61,10 @@ Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<Sta
 
 // Opens a private copy of the database in `dir`, for a dry run: LevelDB
 // rewrites its log and manifest whenever it opens, and a dry run must leave
-// the state as it found it. The copy is removed when the store is destroyed.
+// the state as it found it. It needs no lock: another process may have the
+// database open. Table files are
+// hard-linked where possible, so the copy costs about the size of the logs,
+// not of the database. The copy is removed when the store is destroyed.
 // NotFound when there is no database yet.
 Status OpenLevelDbSnapshot(const std::string& dir, std::unique_ptr<StateStore>* store);
 
