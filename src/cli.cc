@@ -27,6 +27,7 @@ struct Flags {
   po::options_description behaviour{"Behaviour"};
   po::options_description logging{"Logging"};
   po::options_description verify{"verify"};
+  po::options_description report{"status"};
   po::options_description general{"General"};
   po::options_description all;
   po::options_description in_config;  // what a --config file may set
@@ -55,11 +56,14 @@ struct Flags {
     verify.add_options()
         ("since", po::value<std::string>(), "verify: first ingest date to check (YYYY-MM-DD)")
         ("until", po::value<std::string>(), "verify: last ingest date to check (YYYY-MM-DD)");
+    report.add_options()
+        ("json", po::bool_switch(), "status: print one JSON document instead of text")
+        ("limit", po::value<int64_t>()->default_value(20), "status: files listed per group (0: all)");
     general.add_options()
         ("config", po::value<std::string>(), "read flags from FILE (key = value; the command line wins)")
         ("help,h", po::bool_switch(), "show this help")
         ("version", po::bool_switch(), "show the version");
-    all.add(paths).add(behaviour).add(logging).add(verify).add(general);
+    all.add(paths).add(behaviour).add(logging).add(verify).add(report).add(general);
     in_config.add(paths).add(behaviour).add(logging);
   }
   // clang-format on
@@ -247,6 +251,12 @@ bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, C
       *err = std::string("--") + flag + " must be a date YYYY-MM-DD, not '" + *dest + "'";
       return false;
     }
+  }
+  o.json = vm["json"].as<bool>();
+  o.limit = vm["limit"].as<int64_t>();
+  if (o.limit < 0) {
+    *err = "--limit must be 0 or more, not " + std::to_string(o.limit);
+    return false;
   }
   o.progress_tty = ::isatty(STDERR_FILENO) == 1;
   o.log_format = vm["log-format"].as<std::string>();

@@ -21,6 +21,7 @@
 #include "rebuild_state.h"
 #include "records.h"
 #include "state_store.h"
+#include "status_report.h"
 #include "verify.h"
 #include "version.h"
 
@@ -183,6 +184,38 @@ int VerifyCommand(const Options& o) {
   return problems == 0 ? kExitOk : kExitFailed;
 }
 
+// Opens the state for reading, without its lock, so that it works while a
+// pass or `watch` holds it: a private copy (state_store.h), or an empty
+// store when there is no database yet (*exists false).
+Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state, bool* exists) {
+  Status s = OpenLevelDbSnapshot(JoinPath(o.state_path, kStateDbName), state);
+  *exists = s.ok();
+  if (s.IsNotFound()) {
+    *state = std::make_unique<MemStateStore>();
+    return Status::OK();
+  }
+  return s;
+}
+
+void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+int StatusCommand(const Options& o) {
+  std::unique_ptr<StateStore> state;
+  bool exists = false;
+  Status s = OpenStateForReading(o, &state, &exists);
+  StatusReport report;
+  if (s.ok()) {
+    s = GatherStatus(o, Env::Default(), Clock::Real(), state.get(),
+                     JoinPath(o.state_path, kStateDbName), exists, &report);
+  }
+  if (!s.ok()) {
+    spdlog::error("status: {}", s.ToString());
+    return kExitFailed;
+  }
+  Print(o.json ? StatusJson(report) : StatusText(report));
+  return kExitOk;
+}
+
 const Command kCommands[] = {
     {"run", "one ingest pass over --input (the default)", kNeedAllRoots, RunPass},
     {"rebuild-state", "rebuild the content index in --state-path from --manifests",
@@ -191,6 +224,10 @@ const Command kCommands[] = {
      "re-hash the warehouse files the manifests list (--since/--until); report missing, "
      "corrupted and unlisted files",
      kNeedManifests | kNeedWarehouse, VerifyCommand},
+    {"status",
+     "files in --input by why they wait, or ready; the last pass; the state's size "
+     "(--json, --limit; needs no lock)",
+     kNeedInput | kNeedState, StatusCommand},
 };
 
 void PrintHelp() {
@@ -205,7 +242,8 @@ void PrintHelp() {
       "Exit codes:\n"
       "  0   the pass is done (also when there was nothing to do)\n"
       "  1   some files failed; they stay in staging and are retried next run\n"
-      "      (verify: a problem was found)\n"
+      "      (verify: a problem was found; status: staging or the state cannot\n"
+      "      be read)\n"
       "  2   usage or configuration error\n"
       "  75  another run holds the lock on --state-path\n");
 }

@@ -33,6 +33,10 @@ struct Options {
   // verify: inclusive bounds on the ingest date, "YYYY-MM-DD" or empty.
   std::string since;
   std::string until;
+  // status: one JSON document instead of text.
+  bool json = false;
+  // status: files listed per group (0: all).
+  int64_t limit = 20;
   // Draw a live progress line (stderr is a terminal).
   bool progress_tty = false;
   std::string log_level = "info";

@@ -308,11 +308,38 @@ TEST_F(CommandLineTest, VersionNeedsNoOtherFlags) {
   EXPECT_FALSE(cl.help);
 }
 
+TEST_F(CommandLineTest, StatusFlagsDefaultAndParse) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args(), kNeedInput | kNeedState, &cl, &err)) << err;
+  EXPECT_FALSE(cl.options.json);
+  EXPECT_EQ(cl.options.limit, 20);
+  ASSERT_TRUE(
+      ParseCommandLine(Args({"--json", "--limit", "0"}), kNeedInput | kNeedState, &cl, &err))
+      << err;
+  EXPECT_TRUE(cl.options.json);
+  EXPECT_EQ(cl.options.limit, 0);
+}
+
+TEST_F(CommandLineTest, NegativeLimitIsRejected) {
+  ExpectRejected(Args({"--limit", "-1"}), "--limit");
+}
+
+TEST_F(CommandLineTest, StatusNeedsOnlyInputAndState) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine({"--input", Path("input"), "--state-path", Path("state")},
+                               kNeedInput | kNeedState, &cl, &err))
+      << err;
+  ExpectRejected({"--input", Path("input")}, "--state-path", kNeedInput | kNeedState);
+}
+
 TEST(FlagsHelpTest, ListsEveryFlag) {
   const std::string help = FlagsHelp();
-  for (const char* flag : {"--input", "--warehouse", "--manifests", "--state-path", "--mode",
-                           "--stability-seconds", "--on-duplicate", "--concurrency", "--batch-size",
-                           "--dry-run", "--log-level", "--log-format", "--help", "--version"}) {
+  for (const char* flag :
+       {"--input", "--warehouse", "--manifests", "--state-path", "--mode", "--stability-seconds",
+        "--on-duplicate", "--concurrency", "--batch-size", "--dry-run", "--log-level",
+        "--log-format", "--json", "--limit", "--help", "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }
