@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "env.h"
+#include "explain.h"
 #include "fs_util.h"
 #include "ingest_pass.h"
 #include "logging.h"
@@ -216,6 +217,21 @@ int StatusCommand(const Options& o) {
   return kExitOk;
 }
 
+int ExplainCommand(const Options& o) {
+  std::unique_ptr<StateStore> state;
+  bool exists = false;
+  Status s = OpenStateForReading(o, &state, &exists);
+  std::string text;
+  bool known = false;
+  if (s.ok()) s = Explain(o, Env::Default(), Clock::Real(), state.get(), &text, &known);
+  Print(text);
+  if (!s.ok()) {
+    spdlog::error("explain: {}", s.ToString());
+    return kExitFailed;
+  }
+  return known ? kExitOk : kExitFailed;
+}
+
 const Command kCommands[] = {
     {"run", "one ingest pass over --input (the default)", kNeedAllRoots, RunPass},
     {"rebuild-state", "rebuild the content index in --state-path from --manifests",
@@ -228,11 +244,14 @@ const Command kCommands[] = {
      "files in --input by why they wait, or ready; the last pass; the state's size "
      "(--json, --limit; needs no lock)",
      kNeedInput | kNeedState, StatusCommand},
+    {"explain", "explain PATH: why that file was or was not ingested, or where it went",
+     kNeedInput | kNeedManifests | kNeedState | kNeedPath, ExplainCommand},
 };
 
 void PrintHelp() {
   std::printf(
-      "Usage: atomic-ingest [COMMAND] [FLAGS]\n\n"
+      "Usage: atomic-ingest [COMMAND] [FLAGS]\n"
+      "       atomic-ingest explain PATH [FLAGS]\n\n"
       "Moves complete files from a staging directory into a date-partitioned\n"
       "warehouse, exactly once, with a JSON Lines manifest record for each.\n\n"
       "Commands:\n");
@@ -243,7 +262,7 @@ void PrintHelp() {
       "  0   the pass is done (also when there was nothing to do)\n"
       "  1   some files failed; they stay in staging and are retried next run\n"
       "      (verify: a problem was found; status: staging or the state cannot\n"
-      "      be read)\n"
+      "      be read; explain: PATH is unknown, or cannot be read)\n"
       "  2   usage or configuration error\n"
       "  75  another run holds the lock on --state-path\n");
 }

@@ -35,8 +35,12 @@ struct Options {
   std::string until;
   // status: one JSON document instead of text.
   bool json = false;
-  // status: files listed per group (0: all).
+  // status: files listed per group; explain: records listed for a file
+  // that left staging (0: all).
   int64_t limit = 20;
+  // explain: the file to explain; absolute and lexically normal, with
+  // symlinks resolved in its directory but not in its last component.
+  std::string path;
   // Draw a live progress line (stderr is a terminal).
   bool progress_tty = false;
   std::string log_level = "info";

@@ -334,6 +334,37 @@ TEST_F(CommandLineTest, StatusNeedsOnlyInputAndState) {
   ExpectRejected({"--input", Path("input")}, "--state-path", kNeedInput | kNeedState);
 }
 
+TEST_F(CommandLineTest, ExplainTakesOnePath) {
+  const unsigned needs = kNeedInput | kNeedManifests | kNeedState | kNeedPath;
+  CommandLine cl;
+  std::string err;
+  std::vector<std::string> args = Args({Path("input/./a.csv")});
+  ASSERT_TRUE(ParseCommandLine(args, needs, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.path, Path("input/a.csv"));
+  // The operand may come first, before the flags.
+  args = Args();
+  args.insert(args.begin(), Path("input/b.csv"));
+  ASSERT_TRUE(ParseCommandLine(args, needs, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.path, Path("input/b.csv"));
+  ExpectRejected(Args(), "PATH", needs);
+  ExpectRejected(Args({Path("a"), Path("b")}), "PATH", needs);
+}
+
+TEST_F(CommandLineTest, ExplainPathResolvesItsDirectoryButNotItsName) {
+  fs::create_directory_symlink(Path("input"), Path("staging-link"));
+  fs::create_symlink("a.csv", Path("input/link.csv"));
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args({Path("staging-link/link.csv")}),
+                               kNeedInput | kNeedManifests | kNeedState | kNeedPath, &cl, &err))
+      << err;
+  EXPECT_EQ(cl.options.path, Path("input/link.csv"));
+}
+
+TEST_F(CommandLineTest, OperandIsRejectedByOtherCommands) {
+  ExpectRejected(Args({"stray"}), "stray");
+}
+
 TEST(FlagsHelpTest, ListsEveryFlag) {
   const std::string help = FlagsHelp();
   for (const char* flag :

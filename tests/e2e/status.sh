@@ -207,6 +207,9 @@ note "usage errors"
 run_status --limit -1
 assert_rc 2 "--limit -1"
 assert_contains "$ERR" "--limit"
+run_status extra
+assert_rc 2 "an argument status does not take"
+assert_contains "$ERR" "unexpected argument 'extra'"
 RC=0
 "$ATOMIC_INGEST" status --input "$IN" >"$OUT" 2>"$ERR" || RC=$?
 assert_rc 2 "status without --state-path"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # systemd-timers/example.conf sets every key a --config file may hold (every
 # flag of --help but --config, --help, --version, the verify bounds --since
-# and --until, and the status flags --json and --limit), and the binary accepts
-# it: a dry run with the four paths overridden on the command line exits 0.
+# and --until, and the status and explain flags --json and --limit), and the
+# binary accepts it: a dry run with the four paths overridden on the command
+# line exits 0.
 #
 # Argument: the example configuration.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
