@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fs_util.h"
 #include "split_command.h"
 
 namespace ingest {
@@ -31,8 +32,12 @@ struct Flags {
   po::options_description hooks{"Hooks"};
   po::options_description logging{"Logging"};
   po::options_description verify{"verify"};
+  po::options_description report{"status and explain"};
   po::options_description general{"General"};
+  po::options_description operand;  // explain's PATH, not listed
   po::options_description all;
+  po::options_description accepted;  // `all` and the operand
+  po::positional_options_description positional;
   po::options_description in_config;  // what a --config file may set
 
   // clang-format off
@@ -64,11 +69,18 @@ struct Flags {
     verify.add_options()
         ("since", po::value<std::string>(), "verify: first ingest date to check (YYYY-MM-DD)")
         ("until", po::value<std::string>(), "verify: last ingest date to check (YYYY-MM-DD)");
+    report.add_options()
+        ("json", po::bool_switch(), "status: print one JSON document instead of text")
+        ("limit", po::value<int64_t>()->default_value(20), "status: files listed per group; explain: records listed (0: all)");
+    operand.add_options()
+        ("path", po::value<std::vector<std::string>>(), "explain: the file to explain");
+    positional.add("path", -1);
     general.add_options()
         ("config", po::value<std::string>(), "read flags from FILE (key = value; the command line wins)")
         ("help,h", po::bool_switch(), "show this help")
         ("version", po::bool_switch(), "show the version");
-    all.add(paths).add(behaviour).add(hooks).add(logging).add(verify).add(general);
+    all.add(paths).add(behaviour).add(hooks).add(logging).add(verify).add(report).add(general);
+    accepted.add(all).add(operand);
     in_config.add(paths).add(behaviour).add(hooks).add(logging);
   }
   // clang-format on
@@ -90,6 +102,17 @@ std::string Normalize(const std::string& path) {
   std::string out = p.string();
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   return out;
+}
+
+// Like Normalize, but the last component is kept as it is, so that a
+// symlink names itself and not its target.
+std::string NormalizeOperand(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec).lexically_normal();
+  if (ec) return path;
+  std::string name = p.filename().string();
+  if (name.empty()) return Normalize(p.string());  // "/" or a trailing slash
+  return JoinPath(Normalize(p.parent_path().string()), name);
 }
 
 bool Inside(const std::string& inner, const std::string& outer) {
@@ -161,7 +184,9 @@ bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, C
   Flags flags;
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(flags.all).run(), vm);
+    po::store(
+        po::command_line_parser(args).options(flags.accepted).positional(flags.positional).run(),
+        vm);
     if (vm.count("config")) {
       // Stored after the command line, so the command line wins.
       const std::string path = vm["config"].as<std::string>();
@@ -315,6 +340,26 @@ bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, C
       *err = std::string("--") + flag + " must be a date YYYY-MM-DD, not '" + *dest + "'";
       return false;
     }
+  }
+  o.json = vm["json"].as<bool>();
+  o.limit = vm["limit"].as<int64_t>();
+  if (o.limit < 0) {
+    *err = "--limit must be 0 or more, not " + std::to_string(o.limit);
+    return false;
+  }
+  const std::vector<std::string> operands =
+      vm.count("path") ? vm["path"].as<std::vector<std::string>>() : std::vector<std::string>();
+  if (!(required & kNeedPath) && !operands.empty()) {
+    *err = "unexpected argument '" + operands[0] + "' (only explain takes a PATH)";
+    return false;
+  }
+  if (required & kNeedPath) {
+    if (operands.size() != 1 || operands[0].empty()) {
+      *err = operands.empty() ? "explain needs a PATH"
+                              : "explain takes one PATH, not " + std::to_string(operands.size());
+      return false;
+    }
+    o.path = NormalizeOperand(operands[0]);
   }
   o.progress_tty = ::isatty(STDERR_FILENO) == 1;
   o.log_format = vm["log-format"].as<std::string>();

@@ -15,19 +15,21 @@ struct CommandLine {
   Options options;
 };
 
-// The root directories a command requires.
+// The root directories a command requires, and whether it takes a PATH
+// operand (no other command accepts one).
 enum RootFlags : unsigned {
   kNeedInput = 1,
   kNeedWarehouse = 2,
   kNeedManifests = 4,
   kNeedState = 8,
   kNeedAllRoots = 15,
+  kNeedPath = 16,
 };
 
 // Parses and validates argv[1..] (after the subcommand, if any). On error
 // returns false with one sentence in *err that names the flag and the
-// cause. `required` (RootFlags) names the roots the command needs; roots
-// given but not required are still checked.
+// cause. `required` (RootFlags) names the roots the command needs, and
+// whether it takes a PATH; roots given but not required are still checked.
 bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, CommandLine* out,
                       std::string* err);
 

@@ -33,7 +33,8 @@ Committer::Committer(PassContext* ctx, PassStats* stats)
       stats_(stats),
       // One thread (the committer's) keeps a pass with --concurrency 1 in
       // one deterministic order of operations.
-      unlink_threads_(ctx->options->concurrency > 1 ? kUnlinkThreads : 1) {}
+      unlink_threads_(ctx->options->concurrency > 1 ? kUnlinkThreads : 1),
+      failures_(ctx->state, !ctx->options->dry_run) {}
 
 Status Committer::DestDir(const std::string& rel, File** dir) {
   auto it = dest_dirs_.find(rel);
@@ -151,6 +152,7 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
     if (p.outcome == Prepared::Outcome::kFailed) {
       ++stats_->failed;
       spdlog::error("{}", p.error.ToString());
+      failures_.Record(*p.candidate.dir, p.candidate.name, &p.candidate.st, p.error, now_ns);
       continue;
     }
     Planned pl;
@@ -229,6 +231,8 @@ void Committer::Fail(Planned* p, const Status& s) {
   p->failed = true;
   ++stats_->failed;
   spdlog::error("{}", s.ToString());
+  const Candidate& c = p->file->candidate;
+  failures_.Record(*c.dir, c.name, &c.st, s, ctx_->clock->NowNs());
 }
 
 Status Committer::Barrier(bool staging, bool warehouse) {
@@ -335,6 +339,14 @@ void Committer::ReportDryRun(const std::vector<Planned>& plan) {
 }
 
 Status Committer::CommitBatch(std::vector<Prepared>* batch) {
+  Status s = CommitSteps(batch);
+  // Only now, after the steps' own writes, so a hint never sits between
+  // them.
+  failures_.Flush();
+  return s;
+}
+
+Status Committer::CommitSteps(std::vector<Prepared>* batch) {
   Env* env = ctx_->env;
   StateStore* state = ctx_->state;
   const int64_t now_ns = ctx_->clock->NowNs();
@@ -543,6 +555,7 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
 
   for (const Planned& p : plan) {
     if (p.failed) continue;
+    failures_.Clear(*p.file->candidate.dir, p.file->candidate.name);
     const std::string source = p.source_dir().Child(p.intent.src_name);
     if (p.action == Action::kIngest) {
       ++stats_->files_ingested;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "failure_log.h"
 #include "pass_context.h"
 #include "prepare.h"
 #include "records.h"
@@ -31,7 +32,8 @@ class Committer {
 
   // Files that fail alone are counted, logged and left in staging. An error
   // returned means a barrier or the state failed: the batch did not commit
-  // and the pass must stop.
+  // and the pass must stop. Afterwards, whatever the outcome, the failure
+  // records of the batch's files (failure_log.h) are written.
   Status CommitBatch(std::vector<Prepared>* batch);
 
   // Thread-safe; for workers, on a file they prepared, so that the
@@ -60,6 +62,8 @@ class Committer {
     const File& source_dir() const { return file->candidate.dir->file; }
   };
 
+  // The protocol's steps, B1 to C.
+  Status CommitSteps(std::vector<Prepared>* batch);
   Status Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan);
   // The first ingest of `p`'s content before this batch ("" if none).
   Status FindContent(const Prepared& p, std::string* duplicate_of);
@@ -91,6 +95,8 @@ class Committer {
   // Names this batch has assigned, per destination directory.
   std::map<std::string, std::unordered_set<std::string>> taken_;
   bool dirs_created_ = false;
+  // Hints for status and explain; never part of the steps above.
+  FailureLog failures_;
 };
 
 }  // namespace ingest

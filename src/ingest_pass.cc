@@ -1,6 +1,5 @@
 #include "ingest_pass.h"
 
-#include <dirent.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,6 +9,8 @@
 #include <memory>
 
 #include "codec.h"
+#include "entry_decider.h"
+#include "failure_log.h"
 #include "fs_util.h"
 #include "hooks.h"
 #include "manifest.h"
@@ -18,9 +19,7 @@
 #include "records.h"
 #include "recovery.h"
 #include "scanner.h"
-#include "sidecar.h"
 #include "snapshot_table.h"
-#include "stability.h"
 #include "state_check.h"
 #include "warehouse.h"
 
@@ -53,10 +52,14 @@ Status OpenRoot(Env* env, const Options& options, const std::string& path, File*
 // snapshot table and cursor. Runs on the caller's thread.
 class Scan {
  public:
-  Scan(PassContext* ctx, Pipeline* pipeline) : ctx_(ctx), pipeline_(pipeline) {}
+  Scan(PassContext* ctx, Pipeline* pipeline)
+      : ctx_(ctx),
+        pipeline_(pipeline),
+        decider_(ctx->env, *ctx->options, ctx->clock, ctx->input, ctx->input_st, &ctx->unresolved),
+        failures_(ctx->state, !ctx->options->dry_run) {}
 
   Status Run() {
-    Status s = ctx_->env->IsNetworkFs(ctx_->input, &network_fs_);
+    Status s = decider_.Init();
     if (!s.ok()) return s;
     started_ns_ = ctx_->clock->NowNs();
     std::deque<std::string> pending{""};
@@ -69,7 +72,7 @@ class Scan {
       if (s.ok()) s = ctx_->env->Stat(dir->file, &dir->st);
       if (s.IsNotFound()) continue;  // removed since it was listed
       if (!s.ok()) return s;
-      if (!rel.empty() && !SameMount(*dir)) {
+      if (!rel.empty() && !decider_.OnInputMount(*dir)) {
         spdlog::warn("not descending into {}: another filesystem or mount", dir->file.path());
         continue;
       }
@@ -86,14 +89,6 @@ class Scan {
   bool cut() const { return cut_; }
 
  private:
-  // A subdirectory on another mount would need copies, not renames; like
-  // `find -xdev`, the scan stays on the input's mount.
-  bool SameMount(const StagingDir& dir) {
-    uint64_t a = 0, b = 0;
-    return dir.st.dev == ctx_->input_st.dev && ctx_->env->MountId(ctx_->input, &a).ok() &&
-           ctx_->env->MountId(dir.file, &b).ok() && a == b;
-  }
-
   Status ScanDir(std::shared_ptr<StagingDir> dir, std::deque<std::string>* pending) {
     Env* env = ctx_->env;
     dir_ = dir;
@@ -120,6 +115,7 @@ class Scan {
         cut_ = true;
         s = SaveCursor(e.pos);
         if (s.ok()) s = table.Flush();
+        failures_.Flush();
         return s;
       }
       ctx_->progress.listed.fetch_add(1, std::memory_order_relaxed);
@@ -133,6 +129,9 @@ class Scan {
     }
     s = table.End();
     if (s.ok()) s = ClearCursor();
+    // Failure records are hints, apart from the listing's own writes.
+    if (s.ok()) failures_.Prune(env, *dir);
+    failures_.Flush();
     return s;
   }
 
@@ -169,60 +168,35 @@ class Scan {
     return ctx_->state->Apply({{cursor_key_, std::nullopt}}, /*sync=*/false);
   }
 
+  // Acts on what the decider (entry_decider.h) made of one entry.
   Status Consider(const DirEntry& e, std::deque<std::string>* pending) {
-    const std::string name(e.name);
-    const File& dir = dir_->file;
-    const NameFilter f = ClassifyName(name);
-    if (f != NameFilter::kCandidate) return Skip(name, NameFilterText(f));
-    const bool recursive = ctx_->options->recursive;
-    if (e.type == DT_DIR && recursive) return Descend(name, pending);
-    if (e.type != DT_REG && e.type != DT_UNKNOWN) return Skip(name, "not a regular file");
-
-    FileStat st;
-    Status s = ctx_->env->StatAt(dir, name, &st);
-    if (s.IsNotFound()) return Status::OK();  // gone since the listing
-    if (!s.ok()) {
-      ++failed_;
-      spdlog::error("{}", s.ToString());
-      return Status::OK();
-    }
-    if (st.IsDirectory() && recursive) return Descend(name, pending);
-    if (!st.IsRegular()) return Skip(name, "not a regular file");
-    if (ctx_->unresolved.count({st.dev, st.ino})) {
-      ++failed_;
-      return Skip(name, "its earlier commit could not be finished (see the recovery error)");
-    }
-
-    std::optional<Snapshot> previous;
-    s = table_->Find(e.pos, name, &previous);
+    EntryDecision d;
+    Status s = decider_.Decide(dir_->file, e, table_, &d);
     if (!s.ok()) return s;
-    // ctime is left out here: renaming or unlinking another hard link of a
-    // kept file changes it, and that is no change of content.
-    if (previous && !previous->kept_sha256.empty() && previous->dev == st.dev &&
-        previous->ino == st.ino && previous->size == st.size && previous->mtime_ns == st.mtime_ns) {
-      return Skip(name, "kept duplicate");
+    switch (d.verdict) {
+      case EntryVerdict::kGone:
+        return Status::OK();
+      case EntryVerdict::kSkip:
+        return Skip(e.name, d.reason);
+      case EntryVerdict::kDescend:
+        return Descend(e.name, pending);
+      case EntryVerdict::kFailed:
+        ++failed_;
+        spdlog::error("{}", d.error.ToString());
+        failures_.Record(*dir_, e.name, nullptr, d.error, ctx_->clock->NowNs());
+        return Status::OK();
+      case EntryVerdict::kUnresolved:
+        ++failed_;
+        return Skip(e.name, d.reason);
+      case EntryVerdict::kWaitSidecar:
+        return Defer(e.name, 0, d.reason);
+      case EntryVerdict::kWaitStable:
+        NoteReadyAt(d.judged_at_ns + d.stability.wait_ns);
+        return Defer(e.name, d.stability.wait_ns, d.reason);
+      case EntryVerdict::kReady:
+        break;
     }
-
-    Candidate c{dir_, name, st, false, e.pos};
-    if (ctx_->options->mode == Mode::kSidecar) {
-      FileStat ok;
-      Status has = ctx_->env->StatAt(dir, name + std::string(kSidecarSuffix), &ok);
-      if (!has.ok() || !ok.IsRegular()) return Defer(name, 0, "waiting for .ok");
-      c.has_sidecar = true;
-    } else {
-      StabilityInput in;
-      in.st = st;
-      in.previous = previous ? &*previous : nullptr;
-      in.now_ns = ctx_->clock->NowNs();
-      in.window_ns = ctx_->options->stability_seconds * kNanosPerSecond;
-      in.network_fs = network_fs_;
-      const StabilityVerdict v = DecideStability(in);
-      if (v.store_snapshot) table_->Put(e.pos, name, v.snapshot);
-      if (!v.complete) {
-        NoteReadyAt(in.now_ns + v.wait_ns);
-        return Defer(name, v.wait_ns, "not yet stable");
-      }
-    }
+    Candidate c{dir_, std::string(e.name), d.st, d.has_sidecar, e.pos};
     ++submitted_;
     if (!pipeline_->Submit(std::move(c))) stopped_ = true;
     return Status::OK();
@@ -231,12 +205,12 @@ class Scan {
   // A subdirectory is listed after this one; never through a symlink
   // (DirScanner's entries are lstat'ed, and each component opens with
   // O_NOFOLLOW).
-  Status Descend(const std::string& name, std::deque<std::string>* pending) {
+  Status Descend(std::string_view name, std::deque<std::string>* pending) {
     pending->push_back(JoinPath(dir_->rel, name));
     return Status::OK();
   }
 
-  Status Skip(const std::string& name, const char* why) {
+  Status Skip(std::string_view name, const char* why) {
     ++skipped_;
     if (ctx_->options->dry_run) {
       std::printf("skip %s: %s\n", Printable(dir_->file.Child(name)).c_str(), why);
@@ -246,7 +220,7 @@ class Scan {
     return Status::OK();
   }
 
-  Status Defer(const std::string& name, int64_t wait_ns, const char* why) {
+  Status Defer(std::string_view name, int64_t wait_ns, const char* why) {
     ++deferred_;
     if (!ctx_->options->dry_run && !spdlog::should_log(spdlog::level::debug)) {
       return Status::OK();
@@ -280,12 +254,13 @@ class Scan {
 
   PassContext* ctx_;
   Pipeline* pipeline_;
+  EntryDecider decider_;
+  FailureLog failures_;
   // The directory being listed, its snapshots and its cursor.
   std::shared_ptr<const StagingDir> dir_;
   SnapshotTable* table_ = nullptr;
   std::string cursor_key_;
   int64_t started_ns_ = 0;
-  bool network_fs_ = false;
   bool stopped_ = false;
   bool cut_ = false;  // --max-files or --max-seconds ended the pass
   int64_t submitted_ = 0;

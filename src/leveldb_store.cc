@@ -1,4 +1,5 @@
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 #include <stdlib.h>
@@ -6,6 +7,8 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "state_store.h"
 
@@ -118,9 +121,34 @@ class LevelDbStore final : public StateStore {
   std::string remove_on_close_;
 };
 
+// The Env of a private copy, whose table files are hard links to the
+// original's. LevelDB opens a new file with O_TRUNC; were the name a link
+// (a table the original was still writing when the copy was taken, whose
+// number the copy's manifest has not yet handed out), that would truncate
+// the original's file. Removing the name first gives every file the copy
+// writes an inode of its own.
+class PrivateCopyEnv final : public leveldb::EnvWrapper {
+ public:
+  PrivateCopyEnv() : leveldb::EnvWrapper(leveldb::Env::Default()) {}
+  leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override {
+    (void)target()->RemoveFile(f);
+    return target()->NewWritableFile(f, r);
+  }
+  leveldb::Status NewAppendableFile(const std::string& f, leveldb::WritableFile** r) override {
+    (void)target()->RemoveFile(f);
+    return target()->NewWritableFile(f, r);
+  }
+};
+
+leveldb::Env* PrivateCopyEnvInstance() {
+  static PrivateCopyEnv* env = new PrivateCopyEnv;  // lives as long as the process
+  return env;
+}
+
 Status OpenLevelDb(const std::string& dir, bool create, const std::string& remove_on_close,
                    std::unique_ptr<StateStore>* store) {
   leveldb::Options options;
+  if (!remove_on_close.empty()) options.env = PrivateCopyEnvInstance();
   options.create_if_missing = create;
   options.paranoid_checks = true;
   // Most content lookups are for new content, which is absent: a Bloom
@@ -148,6 +176,69 @@ Status OpenLevelDb(const std::string& dir, bool create, const std::string& remov
   return Status::OK();
 }
 
+// A copy of a database that another process may be writing to can catch
+// it between a compaction's new tables and its manifest; a fresh copy then
+// opens.
+constexpr int kSnapshotAttempts = 5;
+
+// Links or copies `from` to `to`; a file that has gone is no error (the
+// manifest copied after it decides whether it was needed).
+Status LinkOrCopy(const std::filesystem::path& from, const std::filesystem::path& to, bool link) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (link) {
+    fs::create_hard_link(from, to, ec);
+    if (!ec) return Status::OK();
+  }
+  // Across filesystems, or a file of another user (protected_hardlinks).
+  fs::copy_file(from, to, ec);
+  if (ec && fs::exists(from)) {
+    return Status::IOError("cannot copy " + from.string() + ": " + ec.message());
+  }
+  return Status::OK();
+}
+
+// Makes `copy` a private copy of the database in `dir`, cheaply: table
+// files never change once written, so they are hard-linked where the
+// filesystem allows; the logs, the manifest and CURRENT, which LevelDB
+// appends to or replaces, are copied (a log caught mid-append reads as a
+// torn tail, which LevelDB drops). Tables and logs come first, then the
+// manifest that CURRENT names: a compaction that finished in between
+// leaves a manifest naming tables the copy lacks, LevelDB refuses to open
+// it, and the caller takes a fresh copy. At worst a copy misses writes made
+// while it was taken.
+Status CopyDatabase(const std::string& dir, const std::filesystem::path& copy) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directory(copy, ec);
+  if (ec) return Status::IOError("cannot create " + copy.string() + ": " + ec.message());
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    const std::string ext = p.extension().string();
+    Status s;
+    if (ext == ".ldb" || ext == ".sst") {
+      s = LinkOrCopy(p, copy / p.filename(), /*link=*/true);
+    } else if (ext == ".log") {
+      s = LinkOrCopy(p, copy / p.filename(), /*link=*/false);
+    }
+    if (!s.ok()) return s;
+  }
+  if (ec) return Status::IOError("cannot list state database " + dir + ": " + ec.message());
+  std::ifstream current_in(fs::path(dir) / "CURRENT", std::ios::binary);
+  std::string current;
+  std::getline(current_in, current);
+  if (current.rfind("MANIFEST-", 0) != 0 || current.find('/') != std::string::npos) {
+    return Status::Corruption("state database " + dir + ": CURRENT names no manifest");
+  }
+  fs::copy_file(fs::path(dir) / current, copy / current, ec);
+  if (ec) return Status::IOError("cannot copy " + current + " of " + dir + ": " + ec.message());
+  std::ofstream current_out(copy / "CURRENT", std::ios::binary | std::ios::trunc);
+  current_out << current << "\n";
+  current_out.close();
+  if (!current_out) return Status::IOError("cannot write " + (copy / "CURRENT").string());
+  return Status::OK();
+}
+
 }  // namespace
 
 Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<StateStore>* store) {
@@ -162,28 +253,28 @@ Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<Sta
 Status OpenLevelDbSnapshot(const std::string& dir, std::unique_ptr<StateStore>* store) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    return Status::NotFound("no state database in " + dir);
+  const fs::file_status current = fs::status(fs::path(dir) / "CURRENT", ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return Status::IOError("cannot read state database " + dir + ": " + ec.message());
   }
-  std::string tmpl = (fs::temp_directory_path(ec) / "atomic-ingest-dry-run.XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    return Status::FromErrno("cannot create a directory for a copy of " + dir, errno);
-  }
-  const fs::path copy = fs::path(tmpl) / "db";
-  fs::copy(dir, copy, fs::copy_options::recursive, ec);
-  if (ec) {
-    fs::remove_all(tmpl, ec);
-    return Status::IOError("cannot copy state database " + dir + ": " + ec.message());
-  }
-  Status s = OpenLevelDb(copy.string(), false, tmpl, store);
-  if (!s.ok()) {
+  if (!fs::exists(current)) return Status::NotFound("no state database in " + dir);
+  Status s;
+  for (int attempt = 0; attempt < kSnapshotAttempts; ++attempt) {
+    std::string tmpl = (fs::temp_directory_path(ec) / "atomic-ingest-snapshot.XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      return Status::FromErrno("cannot create a directory for a copy of " + dir, errno);
+    }
+    const fs::path copy = fs::path(tmpl) / "db";
+    s = CopyDatabase(dir, copy);
+    if (s.ok()) s = OpenLevelDb(copy.string(), false, tmpl, store);
+    if (s.ok()) return s;
     fs::remove_all(tmpl, ec);
     // Name the database the operator knows, not the private copy.
     std::string msg = s.message();
     for (size_t i; (i = msg.find(copy.string())) != std::string::npos;) {
       msg.replace(i, copy.string().size(), dir);
     }
-    return s.IsCorruption() ? Status::Corruption(msg) : Status::IOError(msg);
+    s = s.IsCorruption() ? Status::Corruption(msg) : Status::IOError(msg);
   }
   return s;
 }

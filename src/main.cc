@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "env.h"
+#include "explain.h"
 #include "fs_util.h"
 #include "ingest_pass.h"
 #include "logging.h"
@@ -24,6 +25,7 @@
 #include "records.h"
 #include "signal_fd.h"
 #include "state_store.h"
+#include "status_report.h"
 #include "verify.h"
 #include "version.h"
 #include "watch.h"
@@ -249,6 +251,53 @@ int VerifyCommand(const Options& o) {
   return problems == 0 ? kExitOk : kExitFailed;
 }
 
+// Opens the state for reading, without its lock, so that it works while a
+// pass or `watch` holds it: a private copy (state_store.h), or an empty
+// store when there is no database yet (*exists false).
+Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state, bool* exists) {
+  Status s = OpenLevelDbSnapshot(JoinPath(o.state_path, kStateDbName), state);
+  *exists = s.ok();
+  if (s.IsNotFound()) {
+    *state = std::make_unique<MemStateStore>();
+    return Status::OK();
+  }
+  return s;
+}
+
+void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+int StatusCommand(const Options& o) {
+  std::unique_ptr<StateStore> state;
+  bool exists = false;
+  Status s = OpenStateForReading(o, &state, &exists);
+  StatusReport report;
+  if (s.ok()) {
+    s = GatherStatus(o, Env::Default(), Clock::Real(), state.get(),
+                     JoinPath(o.state_path, kStateDbName), exists, &report);
+  }
+  if (!s.ok()) {
+    spdlog::error("status: {}", s.ToString());
+    return kExitFailed;
+  }
+  Print(o.json ? StatusJson(report) : StatusText(report));
+  return kExitOk;
+}
+
+int ExplainCommand(const Options& o) {
+  std::unique_ptr<StateStore> state;
+  bool exists = false;
+  Status s = OpenStateForReading(o, &state, &exists);
+  std::string text;
+  bool known = false;
+  if (s.ok()) s = Explain(o, Env::Default(), Clock::Real(), state.get(), &text, &known);
+  Print(text);
+  if (!s.ok()) {
+    spdlog::error("explain: {}", s.ToString());
+    return kExitFailed;
+  }
+  return known ? kExitOk : kExitFailed;
+}
+
 const Command kCommands[] = {
     {"run", "one ingest pass over --input (the default)", kNeedAllRoots, RunPass},
     {"watch",
@@ -261,11 +310,18 @@ const Command kCommands[] = {
      "re-hash the warehouse files the manifests list (--since/--until); report missing, "
      "corrupted and unlisted files",
      kNeedManifests | kNeedWarehouse, VerifyCommand},
+    {"status",
+     "files in --input by why they wait, or ready; the last pass; the state's size "
+     "(--json, --limit; needs no lock)",
+     kNeedInput | kNeedState, StatusCommand},
+    {"explain", "explain PATH: why that file was or was not ingested, or where it went",
+     kNeedInput | kNeedManifests | kNeedState | kNeedPath, ExplainCommand},
 };
 
 void PrintHelp() {
   std::printf(
-      "Usage: atomic-ingest [COMMAND] [FLAGS]\n\n"
+      "Usage: atomic-ingest [COMMAND] [FLAGS]\n"
+      "       atomic-ingest explain PATH [FLAGS]\n\n"
       "Moves complete files from a staging directory into a date-partitioned\n"
       "warehouse, exactly once, with a JSON Lines manifest record for each.\n\n"
       "Commands:\n");
@@ -277,7 +333,9 @@ void PrintHelp() {
       "      watch: stopped by SIGTERM or SIGINT\n"
       "  1   some files failed; they stay in staging and are retried next run\n"
       "      or an --exec hook failed (it runs again next run);\n"
-      "      verify: a problem was found; watch: --input went away\n"
+      "      verify: a problem was found; watch: --input went away;\n"
+      "      status: staging or the state cannot be read;\n"
+      "      explain: PATH is unknown, or cannot be read\n"
       "  2   usage or configuration error\n"
       "  75  another run holds the lock on --state-path\n");
 }

@@ -41,6 +41,14 @@ struct Options {
   // verify: inclusive bounds on the ingest date, "YYYY-MM-DD" or empty.
   std::string since;
   std::string until;
+  // status: one JSON document instead of text.
+  bool json = false;
+  // status: files listed per group; explain: records listed for a file
+  // that left staging (0: all).
+  int64_t limit = 20;
+  // explain: the file to explain; absolute and lexically normal, with
+  // symlinks resolved in its directory but not in its last component.
+  std::string path;
   // Draw a live progress line (stderr is a terminal).
   bool progress_tty = false;
   std::string log_level = "info";

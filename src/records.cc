@@ -48,6 +48,12 @@ void AppendSnapshotSuffix(int64_t pos, std::string_view name, std::string* key) 
 std::string Cursor(uint64_t dir_dev, uint64_t dir_ino) {
   return "m/cursor/" + DevIno(dir_dev, dir_ino);
 }
+std::string FailureDir(uint64_t dir_dev, uint64_t dir_ino) {
+  return std::string(kFailure) + DevIno(dir_dev, dir_ino) + "/";
+}
+std::string Failure(uint64_t dir_dev, uint64_t dir_ino, std::string_view name) {
+  return FailureDir(dir_dev, dir_ino) + std::string(name);
+}
 }  // namespace keys
 
 std::string EncodeContentRecord(const ContentRecord& r) {
@@ -84,6 +90,24 @@ bool DecodeSnapshot(std::string_view in, Snapshot* s) {
   return CheckVersion(&d) && d.GetVarint(&s->dev) && d.GetVarint(&s->ino) &&
          d.GetVarint(&s->size) && d.GetSigned(&s->mtime_ns) && d.GetSigned(&s->ctime_ns) &&
          d.GetSigned(&s->first_seen_ns) && d.GetString(&s->kept_sha256) && d.done();
+}
+
+std::string EncodeFailureRecord(const FailureRecord& r) {
+  Encoder e = Begin();
+  e.PutString(r.path);
+  e.PutString(r.error);
+  e.PutSigned(r.at_ns);
+  e.PutVarint(r.attempts);
+  e.PutVarint(r.dev);
+  e.PutVarint(r.ino);
+  return e.Release();
+}
+
+bool DecodeFailureRecord(std::string_view in, FailureRecord* r) {
+  Decoder d(in);
+  return CheckVersion(&d) && d.GetString(&r->path) && d.GetString(&r->error) &&
+         d.GetSigned(&r->at_ns) && d.GetVarint(&r->attempts) && d.GetVarint(&r->dev) &&
+         d.GetVarint(&r->ino) && d.done();
 }
 
 std::string EncodeIntent(const Intent& i) {

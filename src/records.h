@@ -18,6 +18,10 @@ namespace ingest {
 //                                 <pos> is the entry's listing offset as 8
 //                                 big-endian bytes, so the records of a
 //                                 directory sort in the order it is listed
+//   f/<dir dev>:<dir ino>/<name>  FailureRecord: the last failure of a staged
+//                                 file, a hint for `status` and `explain`;
+//                                 written unsynced, outside any commit, and
+//                                 removed when the file commits or leaves
 //   m/cursor/<dir dev>:<dir ino>  where a cut-short listing resumes
 //   m/last_pass                   the last pass's summary (JSON)
 namespace keys {
@@ -25,6 +29,7 @@ inline constexpr std::string_view kContent = "c/";
 inline constexpr std::string_view kIntent = "i/";
 inline constexpr std::string_view kHook = "h/";
 inline constexpr std::string_view kSnapshot = "s/";
+inline constexpr std::string_view kFailure = "f/";
 inline constexpr std::string_view kLastPass = "m/last_pass";
 
 std::string Content(std::string_view sha256);
@@ -35,6 +40,8 @@ std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, int64_t pos, std::strin
 // Appends what follows SnapshotDir() in a Snapshot() key.
 void AppendSnapshotSuffix(int64_t pos, std::string_view name, std::string* key);
 std::string Cursor(uint64_t dir_dev, uint64_t dir_ino);
+std::string FailureDir(uint64_t dir_dev, uint64_t dir_ino);  // prefix of Failure()
+std::string Failure(uint64_t dir_dev, uint64_t dir_ino, std::string_view name);
 }  // namespace keys
 
 struct ContentRecord {
@@ -57,6 +64,18 @@ struct Snapshot {
   // Set for a duplicate left in staging (--on-duplicate keep): while the
   // tuple holds, the file is known and never hashed again.
   std::string kept_sha256;
+};
+
+// Why a staged file failed the last time a pass tried it, and how often in
+// a row it has failed.
+struct FailureRecord {
+  std::string path;   // the staged path
+  std::string error;  // the logged error
+  int64_t at_ns = 0;  // when it last failed
+  uint64_t attempts = 0;
+  // The file's identity when it failed; 0 when it could not be examined.
+  uint64_t dev = 0;
+  uint64_t ino = 0;
 };
 
 enum class IntentAction : uint8_t { kIngest = 1, kQuarantine = 2, kDelete = 3 };
@@ -113,6 +132,8 @@ std::string EncodeContentRecord(const ContentRecord& r);
 bool DecodeContentRecord(std::string_view in, ContentRecord* r);
 std::string EncodeSnapshot(const Snapshot& s);
 bool DecodeSnapshot(std::string_view in, Snapshot* s);
+std::string EncodeFailureRecord(const FailureRecord& r);
+bool DecodeFailureRecord(std::string_view in, FailureRecord* r);
 std::string EncodeIntent(const Intent& i);
 bool DecodeIntent(std::string_view in, Intent* i);
 std::string EncodeHookRecord(const HookRecord& h);

@@ -59,9 +59,12 @@ class StateStore {
 // is an error that names `dir`.
 Status OpenLevelDbStore(const std::string& dir, bool create, std::unique_ptr<StateStore>* store);
 
-// Opens a private copy of the database in `dir`, for a dry run: LevelDB
-// rewrites its log and manifest whenever it opens, and a dry run must leave
-// the state as it found it. The copy is removed when the store is destroyed.
+// Opens a private copy of the database in `dir`, for a dry run, `status`
+// and `explain`: LevelDB rewrites its log and manifest whenever it opens,
+// and these must leave the state as they found it. It needs no lock, so it
+// works while another run has the database open. Table files are
+// hard-linked where possible, so the copy costs about the size of the logs,
+// not of the database. The copy is removed when the store is destroyed.
 // NotFound when there is no database yet.
 Status OpenLevelDbSnapshot(const std::string& dir, std::unique_ptr<StateStore>* store);
 

@@ -402,12 +402,72 @@ TEST_F(CommandLineTest, BadLogFilesAreRejected) {
   ExpectRejected(Args({"--log-file", Path("manifests/ingest.log")}), "--log-file");
 }
 
+TEST_F(CommandLineTest, StatusFlagsDefaultAndParse) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args(), kNeedInput | kNeedState, &cl, &err)) << err;
+  EXPECT_FALSE(cl.options.json);
+  EXPECT_EQ(cl.options.limit, 20);
+  ASSERT_TRUE(
+      ParseCommandLine(Args({"--json", "--limit", "0"}), kNeedInput | kNeedState, &cl, &err))
+      << err;
+  EXPECT_TRUE(cl.options.json);
+  EXPECT_EQ(cl.options.limit, 0);
+}
+
+TEST_F(CommandLineTest, NegativeLimitIsRejected) {
+  ExpectRejected(Args({"--limit", "-1"}), "--limit");
+}
+
+TEST_F(CommandLineTest, StatusNeedsOnlyInputAndState) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine({"--input", Path("input"), "--state-path", Path("state")},
+                               kNeedInput | kNeedState, &cl, &err))
+      << err;
+  ExpectRejected({"--input", Path("input")}, "--state-path", kNeedInput | kNeedState);
+}
+
+TEST_F(CommandLineTest, ExplainTakesOnePath) {
+  const unsigned needs = kNeedInput | kNeedManifests | kNeedState | kNeedPath;
+  CommandLine cl;
+  std::string err;
+  std::vector<std::string> args = Args({Path("input/./a.csv")});
+  ASSERT_TRUE(ParseCommandLine(args, needs, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.path, Path("input/a.csv"));
+  // The operand may come first, before the flags.
+  args = Args();
+  args.insert(args.begin(), Path("input/b.csv"));
+  ASSERT_TRUE(ParseCommandLine(args, needs, &cl, &err)) << err;
+  EXPECT_EQ(cl.options.path, Path("input/b.csv"));
+  ExpectRejected(Args(), "PATH", needs);
+  ExpectRejected(Args({Path("a"), Path("b")}), "PATH", needs);
+}
+
+TEST_F(CommandLineTest, ExplainPathResolvesItsDirectoryButNotItsName) {
+  fs::create_directory_symlink(Path("input"), Path("staging-link"));
+  fs::create_symlink("a.csv", Path("input/link.csv"));
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args({Path("staging-link/link.csv")}),
+                               kNeedInput | kNeedManifests | kNeedState | kNeedPath, &cl, &err))
+      << err;
+  EXPECT_EQ(cl.options.path, Path("input/link.csv"));
+}
+
+TEST_F(CommandLineTest, OperandIsRejectedByOtherCommands) {
+  ExpectRejected(Args({"stray"}), "stray");
+}
+
 TEST(FlagsHelpTest, ListsEveryFlag) {
   const std::string help = FlagsHelp();
-  for (const char* flag :
-       {"--input", "--warehouse", "--manifests", "--state-path", "--mode", "--stability-seconds",
-        "--on-duplicate", "--concurrency", "--batch-size", "--dry-run", "--exec", "--exec-timeout",
-        "--log-level", "--log-format", "--log-file", "--interval", "--help", "--version"}) {
+  for (const char* flag : {"--input",        "--warehouse",   "--manifests",
+                           "--state-path",   "--mode",        "--stability-seconds",
+                           "--on-duplicate", "--concurrency", "--batch-size",
+                           "--dry-run",      "--exec",        "--exec-timeout",
+                           "--log-level",    "--log-format",  "--log-file",
+                           "--interval",     "--json",        "--limit",
+                           "--help",         "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }

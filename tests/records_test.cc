@@ -29,6 +29,17 @@ ContentRecord SampleContent() {
   return r;
 }
 
+FailureRecord SampleFailure() {
+  FailureRecord r;
+  r.path = "/staging/" + kBinaryName;
+  r.error = "checksum mismatch for /staging/x: x.ok says " + kSha + ", content is " + kSha;
+  r.at_ns = kI64Min;
+  r.attempts = kU64Max;
+  r.dev = 7;
+  r.ino = kU64Max;
+  return r;
+}
+
 Intent SampleIntent() {
   Intent i;
   i.action = IntentAction::kQuarantine;
@@ -107,6 +118,18 @@ TEST(RecordsTest, KeysHaveTheirPrefixes) {
   EXPECT_EQ(keys::Snapshot(7, 9, 0, "a.csv"), std::string("s/7:9/\x80\0\0\0\0\0\0\0a.csv", 19));
   EXPECT_EQ(keys::Cursor(kU64Max, 0), "m/cursor/18446744073709551615:0");
   EXPECT_EQ(keys::kLastPass, "m/last_pass");
+  EXPECT_EQ(keys::FailureDir(7, 9), "f/7:9/");
+  EXPECT_EQ(keys::Failure(7, 9, "a.csv"), "f/7:9/a.csv");
+}
+
+TEST(RecordsTest, FailureKeyStartsWithItsDirectoryPrefix) {
+  const std::string key = keys::Failure(1, 2, kBinaryName);
+  const std::string dir = keys::FailureDir(1, 2);
+  ASSERT_EQ(key.substr(0, dir.size()), dir);
+  EXPECT_EQ(key.substr(dir.size()), kBinaryName);
+  EXPECT_NE(keys::Failure(1, 23, "x").substr(0, dir.size()), dir);
+  // Failure records sort apart from every other kind.
+  EXPECT_EQ(key.substr(0, 2), keys::kFailure);
 }
 
 TEST(RecordsTest, SnapshotKeyStartsWithItsDirectoryPrefix) {
@@ -151,6 +174,30 @@ TEST(RecordsTest, SnapshotRoundTripsAllFields) {
   EXPECT_EQ(out.mtime_ns, in.mtime_ns);
   EXPECT_EQ(out.ctime_ns, in.ctime_ns);
   EXPECT_EQ(out.first_seen_ns, in.first_seen_ns);
+}
+
+TEST(RecordsTest, FailureRecordRoundTripsAllFields) {
+  const FailureRecord in = SampleFailure();
+  FailureRecord out;
+  ASSERT_TRUE(DecodeFailureRecord(EncodeFailureRecord(in), &out));
+  EXPECT_EQ(out.path, in.path);
+  EXPECT_EQ(out.error, in.error);
+  EXPECT_EQ(out.at_ns, in.at_ns);
+  EXPECT_EQ(out.attempts, in.attempts);
+  EXPECT_EQ(out.dev, in.dev);
+  EXPECT_EQ(out.ino, in.ino);
+}
+
+TEST(RecordsTest, FailureRecordWithEmptyFieldsRoundTrips) {
+  const FailureRecord in;
+  FailureRecord out = SampleFailure();
+  ASSERT_TRUE(DecodeFailureRecord(EncodeFailureRecord(in), &out));
+  EXPECT_EQ(out.path, "");
+  EXPECT_EQ(out.error, "");
+  EXPECT_EQ(out.at_ns, 0);
+  EXPECT_EQ(out.attempts, 0u);
+  EXPECT_EQ(out.dev, 0u);
+  EXPECT_EQ(out.ino, 0u);
 }
 
 TEST(RecordsTest, IntentRoundTripsAllFieldsAndActions) {
@@ -219,6 +266,11 @@ TEST(RecordsTest, SnapshotRejectsTruncationAndTrailingBytes) {
       EncodeSnapshot(Snapshot{1, 2, 3, kI64Min, 5, 6, kSha}), &DecodeSnapshot);
 }
 
+TEST(RecordsTest, FailureRecordRejectsTruncationAndTrailingBytes) {
+  ExpectPrefixesAndTrailingBytesRejected<FailureRecord>(EncodeFailureRecord(SampleFailure()),
+                                                        &DecodeFailureRecord);
+}
+
 TEST(RecordsTest, IntentRejectsTruncationAndTrailingBytes) {
   ExpectPrefixesAndTrailingBytesRejected<Intent>(EncodeIntent(SampleIntent()), &DecodeIntent);
 }
@@ -234,6 +286,7 @@ TEST(RecordsTest, WrongVersionIsRejected) {
     std::string snapshot = EncodeSnapshot(Snapshot{1, 2, 3, 4, 5, 6, ""});
     std::string intent = EncodeIntent(SampleIntent());
     std::string hook = EncodeHookRecord(SampleHook());
+    std::string failure = EncodeFailureRecord(SampleFailure());
     Encoder v;
     v.PutVarint(version);
     // Version 1 is one byte; replace it with the other version.
@@ -241,6 +294,7 @@ TEST(RecordsTest, WrongVersionIsRejected) {
     snapshot = v.data() + snapshot.substr(1);
     intent = v.data() + intent.substr(1);
     hook = v.data() + hook.substr(1);
+    failure = v.data() + failure.substr(1);
     ContentRecord c;
     Snapshot s;
     Intent i;
@@ -249,6 +303,8 @@ TEST(RecordsTest, WrongVersionIsRejected) {
     EXPECT_FALSE(DecodeSnapshot(snapshot, &s)) << version;
     EXPECT_FALSE(DecodeIntent(intent, &i)) << version;
     EXPECT_FALSE(DecodeHookRecord(hook, &h)) << version;
+    FailureRecord f;
+    EXPECT_FALSE(DecodeFailureRecord(failure, &f)) << version;
   }
 }
 
@@ -257,6 +313,7 @@ TEST(RecordsTest, EncodingStartsWithVersionOne) {
   EXPECT_EQ(EncodeSnapshot(Snapshot{})[0], '\x01');
   EXPECT_EQ(EncodeIntent(Intent{})[0], '\x01');
   EXPECT_EQ(EncodeHookRecord(HookRecord{})[0], '\x01');
+  EXPECT_EQ(EncodeFailureRecord(FailureRecord{})[0], '\x01');
 }
 
 TEST(RecordsTest, IntentWithUnknownActionIsRejected) {

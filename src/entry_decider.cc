@@ -1,0 +1,118 @@
+#include "entry_decider.h"
+
+#include <dirent.h>
+
+#include <string>
+
+#include "sidecar.h"
+
+namespace ingest {
+
+EntryDecider::EntryDecider(Env* env, const Options& options, Clock* clock, const File& input,
+                           const FileStat& input_st,
+                           const std::set<std::pair<uint64_t, uint64_t>>* unresolved)
+    : env_(env),
+      options_(options),
+      clock_(clock),
+      input_(input),
+      input_st_(input_st),
+      unresolved_(unresolved) {}
+
+Status EntryDecider::Init() { return env_->IsNetworkFs(input_, &network_fs_); }
+
+bool EntryDecider::OnInputMount(const StagingDir& dir) {
+  uint64_t a = 0, b = 0;
+  return dir.st.dev == input_st_.dev && env_->MountId(input_, &a).ok() &&
+         env_->MountId(dir.file, &b).ok() && a == b;
+}
+
+Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* table,
+                            EntryDecision* out) {
+  *out = EntryDecision();
+  const std::string name(e.name);
+  out->filter = ClassifyName(name);
+  if (out->filter != NameFilter::kCandidate) {
+    out->verdict = EntryVerdict::kSkip;
+    out->reason = NameFilterText(out->filter);
+    return Status::OK();
+  }
+  const bool recursive = options_.recursive;
+  if (e.type == DT_DIR && recursive) {
+    out->verdict = EntryVerdict::kDescend;
+    return Status::OK();
+  }
+  if (e.type != DT_REG && e.type != DT_UNKNOWN) {
+    out->verdict = EntryVerdict::kSkip;
+    out->reason = "not a regular file";
+    return Status::OK();
+  }
+
+  FileStat& st = out->st;
+  Status s = env_->StatAt(dir, name, &st);
+  if (s.IsNotFound()) {
+    out->verdict = EntryVerdict::kGone;
+    return Status::OK();
+  }
+  if (!s.ok()) {
+    out->verdict = EntryVerdict::kFailed;
+    out->error = s;
+    return Status::OK();
+  }
+  out->examined = true;
+  if (st.IsDirectory() && recursive) {
+    out->verdict = EntryVerdict::kDescend;
+    return Status::OK();
+  }
+  if (!st.IsRegular()) {
+    out->verdict = EntryVerdict::kSkip;
+    out->reason = "not a regular file";
+    return Status::OK();
+  }
+  if (unresolved_ != nullptr && unresolved_->count({st.dev, st.ino})) {
+    out->verdict = EntryVerdict::kUnresolved;
+    out->reason = "its earlier commit could not be finished (see the recovery error)";
+    return Status::OK();
+  }
+
+  s = table->Find(e.pos, name, &out->previous);
+  if (!s.ok()) return s;
+  const std::optional<Snapshot>& previous = out->previous;
+  // ctime is left out here: renaming or unlinking another hard link of a
+  // kept file changes it, and that is no change of content.
+  if (previous && !previous->kept_sha256.empty() && previous->dev == st.dev &&
+      previous->ino == st.ino && previous->size == st.size && previous->mtime_ns == st.mtime_ns) {
+    out->verdict = EntryVerdict::kSkip;
+    out->reason = "kept duplicate";
+    return Status::OK();
+  }
+
+  if (options_.mode == Mode::kSidecar) {
+    FileStat ok;
+    Status has = env_->StatAt(dir, name + std::string(kSidecarSuffix), &ok);
+    if (!has.ok() || !ok.IsRegular()) {
+      out->verdict = EntryVerdict::kWaitSidecar;
+      out->reason = "waiting for .ok";
+      return Status::OK();
+    }
+    out->has_sidecar = true;
+  } else {
+    StabilityInput in;
+    in.st = st;
+    in.previous = previous ? &*previous : nullptr;
+    in.now_ns = clock_->NowNs();
+    in.window_ns = options_.stability_seconds * kNanosPerSecond;
+    in.network_fs = network_fs_;
+    out->stability = DecideStability(in);
+    out->judged_at_ns = in.now_ns;
+    if (out->stability.store_snapshot) table->Put(e.pos, name, out->stability.snapshot);
+    if (!out->stability.complete) {
+      out->verdict = EntryVerdict::kWaitStable;
+      out->reason = "not yet stable";
+      return Status::OK();
+    }
+  }
+  out->verdict = EntryVerdict::kReady;
+  return Status::OK();
+}
+
+}  // namespace ingest

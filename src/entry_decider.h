@@ -1,0 +1,90 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "clock.h"
+#include "env.h"
+#include "options.h"
+#include "prepare.h"
+#include "records.h"
+#include "scanner.h"
+#include "snapshot_table.h"
+#include "stability.h"
+
+namespace ingest {
+
+// What becomes of one listed entry of a staging directory.
+enum class EntryVerdict {
+  kGone,         // removed since it was listed
+  kSkip,         // never a candidate; `reason` says why
+  kDescend,      // a subdirectory to list (--recursive)
+  kFailed,       // could not be examined; see `error`
+  kUnresolved,   // its earlier commit is still open; left alone this pass
+  kWaitSidecar,  // sidecar mode: no "<name>.ok" yet
+  kWaitStable,   // stability mode: not stable yet; see `stability.wait_ns`
+  kReady,        // complete: to be hashed and committed
+};
+
+struct EntryDecision {
+  EntryVerdict verdict = EntryVerdict::kGone;
+  // kSkip, kUnresolved and the waits: the words a log line uses.
+  const char* reason = "";
+  // kSkip by name: which filter.
+  NameFilter filter = NameFilter::kCandidate;
+  Status error;  // kFailed
+  // From fstatat, once the entry was examined (not for name filters).
+  FileStat st;
+  bool examined = false;
+  // The stability snapshot an earlier pass recorded, if any.
+  std::optional<Snapshot> previous;
+  // Stability mode, once the file was judged: the verdict, with its
+  // evidence and wait.
+  StabilityVerdict stability;
+  int64_t judged_at_ns = 0;  // the clock's time of that verdict
+  bool has_sidecar = false;  // kReady in sidecar mode
+};
+
+// The one place that decides what a pass does with a staging entry: the
+// name filters, the file type, an open commit, a kept duplicate, the
+// sidecar and the stability window. The pass, `status` and `explain` all
+// ask it, so they never disagree. Not thread-safe.
+class EntryDecider {
+ public:
+  // `input` (with its identity `input_st`) is the staging root; it, and
+  // `unresolved` (may be null: nothing is unresolved), must outlive the
+  // decider. `unresolved` holds the (dev, ino) of staged files whose open
+  // commit recovery could not finish.
+  EntryDecider(Env* env, const Options& options, Clock* clock, const File& input,
+               const FileStat& input_st, const std::set<std::pair<uint64_t, uint64_t>>* unresolved);
+
+  // Learns whether staging is on a network filesystem, where timestamps
+  // are not evidence. Call once, before Decide.
+  Status Init();
+
+  // Decides about entry `e` of `dir`, whose snapshots `table` holds (it
+  // must have been begun at or before e.pos). A new stability snapshot is
+  // put into `table`, which ignores it when read-only. An error returned
+  // is the state's: the listing must stop.
+  Status Decide(const File& dir, const DirEntry& e, SnapshotTable* table, EntryDecision* out);
+
+  // Whether a subdirectory about to be listed is on the input's mount:
+  // like `find -xdev`, the scan never leaves it, since another mount would
+  // need copies, not renames.
+  bool OnInputMount(const StagingDir& dir);
+
+  bool network_fs() const { return network_fs_; }
+
+ private:
+  Env* env_;
+  const Options& options_;
+  Clock* clock_;
+  const File& input_;
+  const FileStat& input_st_;
+  const std::set<std::pair<uint64_t, uint64_t>>* unresolved_;
+  bool network_fs_ = false;
+};
+
+}  // namespace ingest

@@ -1,0 +1,506 @@
+#include "explain.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "entry_decider.h"
+#include "failure_log.h"
+#include "fs_util.h"
+#include "manifest.h"
+#include "name_escape.h"
+#include "prepare.h"
+#include "records.h"
+#include "scanner.h"
+#include "sidecar.h"
+#include "snapshot_table.h"
+
+namespace ingest {
+
+namespace {
+
+std::string Seconds(int64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ns) / kNanosPerSecond);
+  return buf;
+}
+
+std::string Time(int64_t ns) { return UtcTime(ns).Rfc3339(); }
+
+const char* FileType(uint32_t mode) {
+  if (S_ISLNK(mode)) return "a symbolic link (never followed)";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  return "not a regular file";
+}
+
+// Directories below a manifest root, sorted, so manifests are read in time
+// order.
+Status SubDirs(Env* env, const File& dir, std::vector<std::string>* out) {
+  out->clear();
+  DirScanner scanner(env, &dir, 64 * 1024);
+  for (;;) {
+    DirEntry e;
+    bool done = false;
+    Status s = scanner.Next(&e, &done);
+    if (!s.ok()) return s;
+    if (done) break;
+    std::string name(e.name);
+    FileStat st;
+    if (env->StatAt(dir, name, &st).ok() && st.IsDirectory()) out->push_back(std::move(name));
+  }
+  std::sort(out->begin(), out->end());
+  return Status::OK();
+}
+
+class Explainer {
+ public:
+  Explainer(const Options& o, Env* env, Clock* clock, StateStore* state, std::string* out)
+      : o_(o), env_(env), clock_(clock), state_(state), out_(out) {}
+
+  Status Run(bool* known) {
+    *known = true;
+    const std::string& path = o_.path;
+    if (path == o_.input) {
+      Say("the --input directory itself; the files in it are the candidates");
+      return Status::OK();
+    }
+    const bool inside = path.size() > o_.input.size() &&
+                        path.compare(0, o_.input.size(), o_.input) == 0 &&
+                        (o_.input == "/" || path[o_.input.size()] == '/');
+    if (!inside) return Outside(known);
+
+    Status s = env_->OpenDir(o_.input, &input_);
+    if (s.ok()) s = env_->Stat(input_, &input_st_);
+    if (!s.ok()) return s;
+    decider_ = std::make_unique<EntryDecider>(env_, o_, clock_, input_, input_st_, nullptr);
+    s = decider_->Init();
+    if (!s.ok()) return s;
+
+    // Down the directories between --input and the file, as the scan goes.
+    std::vector<std::string> parts;
+    const std::string rel = path.substr(o_.input == "/" ? 1 : o_.input.size() + 1);
+    for (size_t start = 0, slash; start <= rel.size(); start = slash + 1) {
+      slash = rel.find('/', start);
+      if (slash == std::string::npos) slash = rel.size();
+      parts.push_back(rel.substr(start, slash - start));
+    }
+    auto dir = std::make_shared<StagingDir>();
+    s = env_->OpenDir(o_.input, &dir->file);
+    if (s.ok()) s = env_->Stat(dir->file, &dir->st);
+    if (!s.ok()) return s;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      const std::string sub = JoinPath(dir->rel, parts[i]);
+      DirEntry e;
+      bool listed = false;
+      s = FindEntry(dir->file, parts[i], &e, &listed);
+      if (!s.ok()) return s;
+      if (!listed) return Gone(nullptr, known);
+      if (!o_.recursive) {
+        Say("inside " + Printable(JoinPath(o_.input, sub)) +
+            ", a subdirectory of --input; subdirectories are listed only with --recursive");
+        return Status::OK();
+      }
+      EntryDecision d;
+      s = Decide(*dir, e, &d);
+      if (!s.ok()) return s;
+      if (d.verdict == EntryVerdict::kGone) return Gone(nullptr, known);
+      if (d.verdict == EntryVerdict::kFailed) return d.error;
+      if (d.verdict != EntryVerdict::kDescend) {
+        if (d.examined && !d.st.IsDirectory()) return Gone(nullptr, known);  // not a directory
+        Say("inside " + Printable(JoinPath(o_.input, sub)) +
+            ", which the scan never enters: " + d.reason);
+        return Status::OK();
+      }
+      auto next = std::make_shared<StagingDir>();
+      next->rel = sub;
+      s = env_->OpenDirAt(dir->file, parts[i], &next->file);
+      if (s.ok()) s = env_->Stat(next->file, &next->st);
+      if (s.IsNotFound()) return Gone(nullptr, known);
+      if (!s.ok()) return s;
+      if (!decider_->OnInputMount(*next)) {
+        Say("inside " + Printable(next->file.path()) +
+            ", on another filesystem or mount, which the scan never enters");
+        return Status::OK();
+      }
+      dir = std::move(next);
+    }
+    return Entry(dir, parts.back(), known);
+  }
+
+ private:
+  void Say(const std::string& what) { *out_ += Printable(o_.path) + ": " + what + "\n"; }
+  void Detail(const std::string& key, const std::string& value) {
+    *out_ += "  " + key + ": " + value + "\n";
+  }
+
+  // Lists `dir` until `name` comes up: the decision needs the entry's type
+  // and listing offset. `dir` must be freshly opened: each directory on the
+  // way is listed once.
+  Status FindEntry(const File& dir, const std::string& name, DirEntry* out, bool* listed) {
+    *listed = false;
+    DirScanner scanner(env_, &dir);
+    for (;;) {
+      DirEntry e;
+      bool done = false;
+      Status s = scanner.Next(&e, &done);
+      if (!s.ok() || done) return s;
+      if (e.name == name) {
+        *out = e;
+        entry_name_ = name;
+        out->name = entry_name_;
+        *listed = true;
+        return Status::OK();
+      }
+    }
+  }
+
+  Status Decide(const StagingDir& dir, const DirEntry& e, EntryDecision* d) {
+    SnapshotTable table(state_, dir.st.dev, dir.st.ino, /*writable=*/false);
+    table.Begin(e.pos);
+    return decider_->Decide(dir.file, e, &table, d);
+  }
+
+  Status Entry(std::shared_ptr<StagingDir> dir, const std::string& name, bool* known) {
+    DirEntry e;
+    bool listed = false;
+    Status s = FindEntry(dir->file, name, &e, &listed);
+    if (!s.ok()) return s;
+    if (!listed) return Gone(dir.get(), known);
+    EntryDecision d;
+    s = Decide(*dir, e, &d);
+    if (!s.ok()) return s;
+    std::optional<FailureRecord> failure;
+    s = FailureLog::Find(state_, dir->st.dev, dir->st.ino, name, &failure);
+    if (!s.ok()) return s;
+    if (failure && d.examined && !FailureLog::Describes(*failure, d.st)) failure.reset();
+    switch (d.verdict) {
+      case EntryVerdict::kGone:
+        return Gone(dir.get(), known);
+      case EntryVerdict::kSkip:
+        s = Skipped(*dir, name, d);
+        break;
+      case EntryVerdict::kDescend:
+        Say("a directory; the scan lists its files (--recursive)");
+        break;
+      case EntryVerdict::kFailed:
+        Say("cannot be examined: " + Printable(d.error.ToString()));
+        break;
+      case EntryVerdict::kUnresolved:
+        Say(d.reason);
+        break;
+      case EntryVerdict::kWaitSidecar:
+        Say("waiting for its sidecar " + Printable(name + std::string(kSidecarSuffix)) +
+            " (--mode sidecar)");
+        break;
+      case EntryVerdict::kWaitStable:
+        Say("not yet stable: " + Seconds(d.stability.wait_ns) + " to go");
+        Stability(d);
+        break;
+      case EntryVerdict::kReady:
+        s = Ready(dir, name, e, d);
+        break;
+    }
+    if (!s.ok()) return s;
+    if (failure) {
+      Detail("last failure", Printable(failure->error));
+      Detail("failed at", Time(failure->at_ns) + " (" + std::to_string(failure->attempts) +
+                              (failure->attempts == 1 ? " attempt)" : " attempts in a row)"));
+    }
+    return Status::OK();
+  }
+
+  Status Skipped(const StagingDir& dir, const std::string& name, const EntryDecision& d) {
+    switch (d.filter) {
+      case NameFilter::kHidden:
+        Say("never ingested: a hidden name (it starts with '.')");
+        return Status::OK();
+      case NameFilter::kTempSuffix:
+        Say("never ingested: a temporary name (.tmp, .part or .swp); it is taken once renamed");
+        return Status::OK();
+      case NameFilter::kSidecar:
+        Say("never ingested: the .ok sidecar of " +
+            Printable(dir.file.Child(name.substr(0, name.size() - kSidecarSuffix.size()))) +
+            "; it is removed once that file is committed");
+        return Status::OK();
+      case NameFilter::kCandidate:
+        break;
+    }
+    if (d.previous && !d.previous->kept_sha256.empty() && d.examined && d.st.IsRegular()) {
+      Say("a duplicate kept in staging (--on-duplicate keep); never hashed again while unchanged");
+      Detail("sha256", d.previous->kept_sha256);
+      Detail("kept since", Time(d.previous->first_seen_ns));
+      return Content(d.previous->kept_sha256, "duplicate of");
+    }
+    FileStat st = d.st;
+    if (!d.examined) {
+      Status s = env_->StatAt(dir.file, name, &st);
+      if (!s.ok()) return s;
+    }
+    if (S_ISDIR(st.mode)) {
+      Say("a directory; the files in it are ingested only with --recursive");
+    } else {
+      Say(std::string("never ingested: ") + FileType(st.mode) + "; only regular files are");
+    }
+    return Status::OK();
+  }
+
+  void Stability(const EntryDecision& d) {
+    const int64_t now = clock_->NowNs();
+    const FileStat& st = d.st;
+    Detail("window", std::to_string(o_.stability_seconds) + " s (--stability-seconds)");
+    if (d.previous && !d.stability.store_snapshot) {
+      Detail("first seen by a pass", Time(d.previous->first_seen_ns) + ", " +
+                                         Seconds(now - d.previous->first_seen_ns) +
+                                         " ago, with this size, mtime and ctime");
+    } else if (d.previous) {
+      Detail("first seen by a pass", "changed since a pass saw it at " +
+                                         Time(d.previous->first_seen_ns) +
+                                         "; the window starts again at the next pass");
+    } else {
+      Detail("first seen by a pass", "not yet; the next pass records it");
+    }
+    Detail("size", std::to_string(st.size) + " bytes");
+    Detail("mtime", Time(st.mtime_ns));
+    Detail("ctime", Time(st.ctime_ns));
+    if (decider_->network_fs()) {
+      Detail("timestamps", "not evidence on a network filesystem; only a pass's sighting counts");
+    } else {
+      const int64_t newest = std::max(st.mtime_ns, st.ctime_ns);
+      Detail("timestamps",
+             newest > now ? "in the future, so no evidence"
+                          : "the newer of mtime and ctime is " + Seconds(now - newest) + " old");
+    }
+  }
+
+  // What showed a file complete in stability mode.
+  std::string Evidence(const EntryDecision& d) {
+    const int64_t now = clock_->NowNs();
+    if (std::string_view(d.stability.evidence) == "observed") {
+      return "a pass saw it with this size, mtime and ctime at " +
+             Time(d.stability.snapshot.first_seen_ns) + ", " +
+             Seconds(now - d.stability.snapshot.first_seen_ns) + " ago";
+    }
+    return "its mtime and ctime are " + Seconds(now - std::max(d.st.mtime_ns, d.st.ctime_ns)) +
+           " old; the window is " + std::to_string(o_.stability_seconds) + " s";
+  }
+
+  Status Ready(const std::shared_ptr<StagingDir>& dir, const std::string& name, const DirEntry& e,
+               const EntryDecision& d) {
+    // Hashed as a pass would, writing nothing (no temp copy).
+    Preparer preparer(env_, nullptr, /*keep_owner=*/false);
+    Candidate c{dir, name, d.st, d.has_sidecar, e.pos};
+    Prepared p;
+    preparer.Prepare(c, &p);
+    const std::string complete =
+        o_.mode == Mode::kSidecar
+            ? "complete (its sidecar " + Printable(name + std::string(kSidecarSuffix)) + " exists)"
+            : "complete (" + Evidence(d) + ")";
+    if (p.outcome == Prepared::Outcome::kChanged) {
+      Say(complete + ", but it changed while being read; it gets another look next pass");
+      return Status::OK();
+    }
+    if (p.outcome == Prepared::Outcome::kFailed) {
+      const bool mismatch = d.has_sidecar && p.error.IsCorruption();
+      Say(complete + (mismatch ? ", but its sidecar does not match: " : ", but it fails: ") +
+          Printable(p.error.ToString()));
+      return Status::OK();
+    }
+    std::string value;
+    Status s = state_->Get(keys::Content(p.sha256), &value);
+    if (s.IsNotFound()) {
+      Say(complete + "; the next pass ingests it");
+      Detail("sha256", p.sha256);
+      return Status::OK();
+    }
+    if (!s.ok()) return s;
+    const char* fate = o_.on_duplicate == OnDuplicate::kQuarantine ? "quarantines it"
+                       : o_.on_duplicate == OnDuplicate::kDelete   ? "deletes it"
+                                                                   : "keeps it in staging";
+    Say(complete + ", and a duplicate: the next pass " + fate + " (--on-duplicate)");
+    Detail("sha256", p.sha256);
+    return Content(p.sha256, "duplicate of");
+  }
+
+  // The first ingest of a content, from the content index.
+  Status Content(const std::string& sha256, const std::string& relation) {
+    std::string value;
+    Status s = state_->Get(keys::Content(sha256), &value);
+    if (s.IsNotFound()) {
+      Detail(relation, "no record of that content in the state");
+      return Status::OK();
+    }
+    ContentRecord r;
+    if (!s.ok()) return s;
+    if (!DecodeContentRecord(value, &r)) {
+      return Status::Corruption("state: undecodable content record for " + sha256);
+    }
+    Detail(relation, Printable(r.path));
+    Detail("first ingested from", Printable(r.source));
+    Detail("manifest", Printable(r.manifest));
+    Detail("ingested at", Time(r.ingested_at_ns));
+    return Status::OK();
+  }
+
+  Status Outside(bool* known) {
+    File root;
+    FileStat st;
+    Status s = env_->OpenDir("/", &root);
+    if (!s.ok()) return s;
+    s = env_->StatAt(root, o_.path.substr(1), &st);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    const bool exists = s.ok();
+    if (exists) Say("outside --input " + Printable(o_.input) + "; never ingested from there");
+    bool found = false;
+    s = Records(&found);
+    if (!s.ok()) return s;
+    if (!exists && !found) {
+      Say("no such file, and no record names it");
+      *known = false;
+    }
+    return Status::OK();
+  }
+
+  // No longer in staging (or never was): its last failure, if one is
+  // still recorded, and the records that name it.
+  Status Gone(const StagingDir* dir, bool* known) {
+    bool found = false;
+    Status s = Records(&found);
+    if (!s.ok()) return s;
+    if (!found) {
+      Say("not in staging, and no record names it");
+      *known = false;
+    }
+    if (dir != nullptr) {
+      std::optional<FailureRecord> failure;
+      s = FailureLog::Find(state_, dir->st.dev, dir->st.ino, o_.path.substr(o_.path.rfind('/') + 1),
+                           &failure);
+      if (!s.ok()) return s;
+      if (failure) {
+        Detail("last failure", Printable(failure->error));
+        Detail("failed at", Time(failure->at_ns));
+      }
+    }
+    return Status::OK();
+  }
+
+  // The records whose source or warehouse path is PATH: the content index,
+  // or when it names none, the manifests (the source of truth; a state
+  // rebuilt or lost knows less). At most --limit of them are shown.
+  Status Records(bool* found) {
+    uint64_t matches = 0;
+    const std::string& path = o_.path;
+    auto show = [&](const std::string& source, const std::string& dest, const std::string& sha,
+                    const std::string& where, const std::string& when) {
+      if (o_.limit != 0 && matches >= static_cast<uint64_t>(o_.limit)) {
+        ++matches;
+        return;
+      }
+      ++matches;
+      if (source == path) {
+        Say("ingested as " + Printable(dest));
+      } else {
+        Say("in the warehouse; ingested from " + Printable(source));
+      }
+      Detail("sha256", sha);
+      Detail("manifest", Printable(where));
+      Detail("ingested at", when);
+    };
+    Status s = state_->Scan(keys::kContent, [&](std::string_view key, std::string_view value) {
+      ContentRecord r;
+      if (DecodeContentRecord(value, &r) && (r.source == path || r.path == path)) {
+        show(r.source, r.path, std::string(key.substr(keys::kContent.size())), r.manifest,
+             Time(r.ingested_at_ns));
+      }
+      return true;
+    });
+    if (!s.ok()) return s;
+    if (matches == 0 && !o_.manifests.empty()) {
+      File root;
+      s = env_->OpenDir(o_.manifests, &root);
+      if (s.ok()) {
+        s = WalkManifests(
+            root, 0, [&](const std::string& manifest, uint64_t line_no, std::string_view line) {
+              ManifestRecord r;
+              if (ParseManifestLine(line, &r) && (r.source == path || r.path == path)) {
+                show(r.source, r.path, r.sha256, manifest + ":" + std::to_string(line_no),
+                     r.ingested_at);
+              }
+            });
+      }
+      if (!s.ok() && !s.IsNotFound()) return s;
+    }
+    if (o_.limit != 0 && matches > static_cast<uint64_t>(o_.limit)) {
+      Say("... and " + std::to_string(matches - o_.limit) + " more records (--limit)");
+    }
+    *found = matches > 0;
+    return Status::OK();
+  }
+
+  using LineFn = std::function<void(const std::string&, uint64_t, std::string_view)>;
+
+  // Every complete line of <root>/YYYY/MM/DD/HH/manifest.jsonl.
+  Status WalkManifests(const File& dir, int depth, const LineFn& fn) {
+    if (depth == 4) return ReadManifest(dir, fn);
+    std::vector<std::string> names;
+    Status s = SubDirs(env_, dir, &names);
+    if (!s.ok()) return s;
+    for (const std::string& name : names) {
+      File sub;
+      s = env_->OpenDirAt(dir, name, &sub);
+      if (s.ok()) s = WalkManifests(sub, depth + 1, fn);
+      if (!s.ok() && !s.IsNotFound()) return s;
+    }
+    return Status::OK();
+  }
+
+  Status ReadManifest(const File& dir, const LineFn& fn) {
+    File f;
+    Status s = env_->OpenAt(dir, std::string(kManifestFileName), O_RDONLY, 0, &f);
+    if (s.IsNotFound()) return Status::OK();
+    if (!s.ok()) return s;
+    std::string pending;
+    std::vector<char> buf(1 << 16);
+    uint64_t line_no = 0;
+    for (;;) {
+      size_t got = 0;
+      s = env_->Read(f, buf.data(), buf.size(), &got);
+      if (!s.ok()) return s;
+      if (got == 0) return Status::OK();  // a torn last line is no record
+      pending.append(buf.data(), got);
+      size_t start = 0;
+      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+        fn(f.path(), ++line_no, std::string_view(pending).substr(start, nl - start));
+      }
+      pending.erase(0, start);
+    }
+  }
+
+  const Options& o_;
+  Env* env_;
+  Clock* clock_;
+  StateStore* state_;
+  std::string* out_;
+  File input_;
+  FileStat input_st_;
+  std::unique_ptr<EntryDecider> decider_;
+  std::string entry_name_;  // backs the name of the last entry found
+};
+
+}  // namespace
+
+Status Explain(const Options& options, Env* env, Clock* clock, StateStore* state, std::string* out,
+               bool* known) {
+  Explainer explainer(options, env, clock, state, out);
+  return explainer.Run(known);
+}
+
+}  // namespace ingest

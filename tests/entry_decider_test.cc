@@ -1,0 +1,327 @@
+#include "entry_decider.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "clock.h"
+#include "mem_state_store.h"
+#include "records.h"
+#include "snapshot_table.h"
+
+namespace ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kSec = kNanosPerSecond;
+
+// The real filesystem, except that stat of `failing_name` fails with EIO
+// and the filesystem can claim to be a network one.
+class TestEnv final : public Env {
+ public:
+  std::string failing_name;
+  bool network = false;
+
+  Status OpenDir(const std::string& path, File* dir) override { return real_->OpenDir(path, dir); }
+  Status OpenDirAt(const File& parent, const std::string& name, File* dir) override {
+    return real_->OpenDirAt(parent, name, dir);
+  }
+  Status MkdirAt(const File& parent, const std::string& name, mode_t mode) override {
+    return real_->MkdirAt(parent, name, mode);
+  }
+  Status ReadDir(const File& dir, char* buf, size_t cap, size_t* len) override {
+    return real_->ReadDir(dir, buf, cap, len);
+  }
+  Status SeekDir(const File& dir, int64_t offset) override { return real_->SeekDir(dir, offset); }
+  Status StatAt(const File& dir, const std::string& name, FileStat* st) override {
+    if (name == failing_name) return Status::FromErrno("cannot stat " + dir.Child(name), EIO);
+    return real_->StatAt(dir, name, st);
+  }
+  Status Stat(const File& file, FileStat* st) override { return real_->Stat(file, st); }
+  Status MountId(const File& file, uint64_t* id) override { return real_->MountId(file, id); }
+  Status IsNetworkFs(const File&, bool* network) override {
+    *network = this->network;
+    return Status::OK();
+  }
+  Status OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
+                File* file) override {
+    return real_->OpenAt(dir, name, flags, mode, file);
+  }
+  Status Read(const File& file, char* buf, size_t n, size_t* got) override {
+    return real_->Read(file, buf, n, got);
+  }
+  Status ReadAt(const File& file, uint64_t offset, char* buf, size_t n, size_t* got) override {
+    return real_->ReadAt(file, offset, buf, n, got);
+  }
+  Status Write(const File& file, std::string_view data) override {
+    return real_->Write(file, data);
+  }
+  Status Truncate(const File& file, uint64_t size) override { return real_->Truncate(file, size); }
+  Status Sync(const File& file) override { return real_->Sync(file); }
+  Status DataSync(const File& file) override { return real_->DataSync(file); }
+  Status SyncFs(const File& f) override { return real_->SyncFs(f); }
+  Status SetMode(const File& file, mode_t mode) override { return real_->SetMode(file, mode); }
+  Status SetOwner(const File& file, uid_t uid, gid_t gid) override {
+    return real_->SetOwner(file, uid, gid);
+  }
+  Status SetMtime(const File& file, int64_t mtime_ns) override {
+    return real_->SetMtime(file, mtime_ns);
+  }
+  Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
+                const std::string& to) override {
+    return real_->Rename(from_dir, from, to_dir, to);
+  }
+  Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) override {
+    return real_->ReplaceFile(dir, from, to);
+  }
+  Status Unlink(const File& dir, const std::string& name) override {
+    return real_->Unlink(dir, name);
+  }
+  Status LockFile(const File& file) override { return real_->LockFile(file); }
+
+ private:
+  Env* real_ = Env::Default();
+};
+
+class EntryDeciderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "entry_decider_test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = fs::canonical(tmpl);
+    options_.input = root_.string();
+    options_.stability_seconds = 30;
+    ASSERT_TRUE(env_.OpenDir(options_.input, &input_).ok());
+    ASSERT_TRUE(env_.Stat(input_, &input_st_).ok());
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  // Writes a file and returns its stat.
+  FileStat Write(const std::string& name, const std::string& content = "x\n") {
+    std::ofstream(root_ / name, std::ios::binary) << content;
+    FileStat st;
+    EXPECT_TRUE(env_.StatAt(input_, name, &st).ok());
+    return st;
+  }
+
+  // Decides about `name` as listed at `pos` with d_type `type`, with the
+  // clock at `now_ns`, against snapshots in `table` (a writable one of the
+  // test's state when null).
+  EntryDecision Decide(const std::string& name, uint8_t type, int64_t now_ns,
+                       SnapshotTable* table = nullptr,
+                       const std::set<std::pair<uint64_t, uint64_t>>* unresolved = nullptr) {
+    ManualClock clock(now_ns);
+    EntryDecider decider(&env_, options_, &clock, input_, input_st_, unresolved);
+    EXPECT_TRUE(decider.Init().ok());
+    SnapshotTable own(&state_, input_st_.dev, input_st_.ino, /*writable=*/true);
+    if (table == nullptr) table = &own;
+    table->Begin(0);
+    DirEntry e;
+    e.name = name;
+    e.type = type;
+    e.pos = kPos;
+    EntryDecision d;
+    Status s = decider.Decide(input_, e, table, &d);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(table->Flush().ok());
+    return d;
+  }
+
+  std::optional<Snapshot> StoredSnapshot(const std::string& name) {
+    std::string value;
+    if (!state_.Get(keys::Snapshot(input_st_.dev, input_st_.ino, kPos, name), &value).ok()) {
+      return std::nullopt;
+    }
+    Snapshot s;
+    EXPECT_TRUE(DecodeSnapshot(value, &s));
+    return s;
+  }
+
+  void PutSnapshot(const std::string& name, const Snapshot& s) {
+    ASSERT_TRUE(
+        state_
+            .Apply({{keys::Snapshot(input_st_.dev, input_st_.ino, kPos, name), EncodeSnapshot(s)}},
+                   false)
+            .ok());
+  }
+
+  static int64_t Newest(const FileStat& st) { return std::max(st.mtime_ns, st.ctime_ns); }
+
+  static constexpr int64_t kPos = 42;
+  fs::path root_;
+  TestEnv env_;
+  Options options_;
+  File input_;
+  FileStat input_st_;
+  MemStateStore state_;
+};
+
+TEST_F(EntryDeciderTest, NameFiltersSkipWithoutLookingAtTheFile) {
+  const struct {
+    const char* name;
+    NameFilter filter;
+  } cases[] = {{".hidden", NameFilter::kHidden},
+               {"a.csv.tmp", NameFilter::kTempSuffix},
+               {"a.csv.part", NameFilter::kTempSuffix},
+               {"a.swp", NameFilter::kTempSuffix},
+               {"a.csv.ok", NameFilter::kSidecar}};
+  for (const auto& c : cases) {
+    // Not even created: a filtered name is never stat'ed.
+    EntryDecision d = Decide(c.name, DT_REG, 0);
+    EXPECT_EQ(d.verdict, EntryVerdict::kSkip) << c.name;
+    EXPECT_EQ(d.filter, c.filter) << c.name;
+    EXPECT_STREQ(d.reason, NameFilterText(c.filter)) << c.name;
+    EXPECT_FALSE(d.examined) << c.name;
+  }
+}
+
+TEST_F(EntryDeciderTest, DirectoryIsSkippedUnlessRecursive) {
+  fs::create_directory(root_ / "sub");
+  for (uint8_t type : {uint8_t{DT_DIR}, uint8_t{DT_UNKNOWN}}) {
+    options_.recursive = false;
+    EntryDecision d = Decide("sub", type, 0);
+    EXPECT_EQ(d.verdict, EntryVerdict::kSkip);
+    EXPECT_STREQ(d.reason, "not a regular file");
+    options_.recursive = true;
+    EXPECT_EQ(Decide("sub", type, 0).verdict, EntryVerdict::kDescend);
+  }
+}
+
+TEST_F(EntryDeciderTest, SymlinkAndFifoAreSkipped) {
+  Write("target.csv");
+  fs::create_symlink("target.csv", root_ / "link.csv");
+  ASSERT_EQ(::mkfifo((root_ / "fifo.csv").c_str(), 0600), 0);
+  EXPECT_EQ(Decide("link.csv", DT_LNK, 0).verdict, EntryVerdict::kSkip);
+  EXPECT_EQ(Decide("fifo.csv", DT_FIFO, 0).verdict, EntryVerdict::kSkip);
+  // Filesystems without d_type: the stat decides, never following the link.
+  EntryDecision d = Decide("link.csv", DT_UNKNOWN, 0);
+  EXPECT_EQ(d.verdict, EntryVerdict::kSkip);
+  EXPECT_TRUE(d.examined);
+  EXPECT_EQ(Decide("fifo.csv", DT_UNKNOWN, 0).verdict, EntryVerdict::kSkip);
+}
+
+TEST_F(EntryDeciderTest, VanishedEntryIsGone) {
+  EXPECT_EQ(Decide("never-there.csv", DT_REG, 0).verdict, EntryVerdict::kGone);
+}
+
+TEST_F(EntryDeciderTest, StatErrorIsAFailureWithItsError) {
+  Write("bad.csv");
+  env_.failing_name = "bad.csv";
+  EntryDecision d = Decide("bad.csv", DT_REG, 0);
+  EXPECT_EQ(d.verdict, EntryVerdict::kFailed);
+  EXPECT_NE(d.error.ToString().find("bad.csv"), std::string::npos) << d.error.ToString();
+  EXPECT_FALSE(d.examined);
+  EXPECT_FALSE(StoredSnapshot("bad.csv"));
+}
+
+TEST_F(EntryDeciderTest, OpenCommitLeavesTheFileAlone) {
+  const FileStat st = Write("a.csv");
+  const std::set<std::pair<uint64_t, uint64_t>> unresolved{{st.dev, st.ino}};
+  EntryDecision d = Decide("a.csv", DT_REG, Newest(st) + 3600 * kSec, nullptr, &unresolved);
+  EXPECT_EQ(d.verdict, EntryVerdict::kUnresolved);
+}
+
+TEST_F(EntryDeciderTest, FreshFileWaitsAndItsFirstSightingIsRecorded) {
+  const FileStat st = Write("a.csv");
+  const int64_t now = Newest(st) + 10 * kSec;
+  EntryDecision d = Decide("a.csv", DT_REG, now);
+  EXPECT_EQ(d.verdict, EntryVerdict::kWaitStable);
+  EXPECT_STREQ(d.reason, "not yet stable");
+  EXPECT_EQ(d.stability.wait_ns, 20 * kSec);
+  EXPECT_FALSE(d.previous);
+  std::optional<Snapshot> stored = StoredSnapshot("a.csv");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->first_seen_ns, now);
+  EXPECT_EQ(stored->ino, st.ino);
+}
+
+TEST_F(EntryDeciderTest, ReadOnlyTableRecordsNothing) {
+  const FileStat st = Write("a.csv");
+  SnapshotTable read_only(&state_, input_st_.dev, input_st_.ino, /*writable=*/false);
+  EntryDecision d = Decide("a.csv", DT_REG, Newest(st) + kSec, &read_only);
+  EXPECT_EQ(d.verdict, EntryVerdict::kWaitStable);
+  EXPECT_FALSE(StoredSnapshot("a.csv"));
+}
+
+TEST_F(EntryDeciderTest, OldTimestampsAreReady) {
+  const FileStat st = Write("a.csv");
+  EntryDecision d = Decide("a.csv", DT_REG, Newest(st) + 31 * kSec);
+  EXPECT_EQ(d.verdict, EntryVerdict::kReady);
+  EXPECT_STREQ(d.stability.evidence, "timestamps");
+  EXPECT_EQ(d.st.ino, st.ino);
+  EXPECT_FALSE(d.has_sidecar);
+}
+
+TEST_F(EntryDeciderTest, OnANetworkFilesystemOnlyASightingCounts) {
+  env_.network = true;
+  const FileStat st = Write("a.csv");
+  const int64_t now = Newest(st) + 3600 * kSec;
+  EntryDecision d = Decide("a.csv", DT_REG, now);
+  EXPECT_EQ(d.verdict, EntryVerdict::kWaitStable);
+  EXPECT_EQ(d.stability.wait_ns, 30 * kSec);
+  // A pass that sees the same tuple a window later takes it.
+  d = Decide("a.csv", DT_REG, now + 30 * kSec);
+  EXPECT_EQ(d.verdict, EntryVerdict::kReady);
+  EXPECT_STREQ(d.stability.evidence, "observed");
+  ASSERT_TRUE(d.previous);
+  EXPECT_EQ(d.previous->first_seen_ns, now);
+}
+
+TEST_F(EntryDeciderTest, KeptDuplicateIsSkippedWhileUnchanged) {
+  const FileStat st = Write("dup.csv");
+  PutSnapshot("dup.csv",
+              Snapshot{st.dev, st.ino, st.size, st.mtime_ns, st.ctime_ns, 1, std::string(64, 'a')});
+  EntryDecision d = Decide("dup.csv", DT_REG, Newest(st) + 3600 * kSec);
+  EXPECT_EQ(d.verdict, EntryVerdict::kSkip);
+  EXPECT_STREQ(d.reason, "kept duplicate");
+  ASSERT_TRUE(d.previous);
+  EXPECT_EQ(d.previous->kept_sha256, std::string(64, 'a'));
+  // Written to: no longer the kept content, so it is judged afresh.
+  Write("dup.csv", "new content\n");
+  d = Decide("dup.csv", DT_REG, Newest(st) + 3600 * kSec);
+  EXPECT_NE(d.verdict, EntryVerdict::kSkip);
+}
+
+TEST_F(EntryDeciderTest, SidecarModeWaitsForARegularOkFile) {
+  options_.mode = Mode::kSidecar;
+  const FileStat st = Write("a.csv");
+  const int64_t now = Newest(st);  // timing plays no part
+  EntryDecision d = Decide("a.csv", DT_REG, now);
+  EXPECT_EQ(d.verdict, EntryVerdict::kWaitSidecar);
+  EXPECT_STREQ(d.reason, "waiting for .ok");
+  fs::create_directory(root_ / "a.csv.ok");
+  EXPECT_EQ(Decide("a.csv", DT_REG, now).verdict, EntryVerdict::kWaitSidecar);
+  fs::remove(root_ / "a.csv.ok");
+  Write("a.csv.ok", "");
+  d = Decide("a.csv", DT_REG, now);
+  EXPECT_EQ(d.verdict, EntryVerdict::kReady);
+  EXPECT_TRUE(d.has_sidecar);
+  EXPECT_FALSE(StoredSnapshot("a.csv"));
+}
+
+TEST_F(EntryDeciderTest, SubdirectoryOnTheInputMountIsEntered) {
+  fs::create_directory(root_ / "sub");
+  ManualClock clock(0);
+  EntryDecider decider(&env_, options_, &clock, input_, input_st_, nullptr);
+  ASSERT_TRUE(decider.Init().ok());
+  StagingDir sub;
+  ASSERT_TRUE(env_.OpenDirAt(input_, "sub", &sub.file).ok());
+  ASSERT_TRUE(env_.Stat(sub.file, &sub.st).ok());
+  EXPECT_TRUE(decider.OnInputMount(sub));
+  sub.st.dev ^= 1;  // as if on another filesystem
+  EXPECT_FALSE(decider.OnInputMount(sub));
+}
+
+}  // namespace
+}  // namespace ingest
