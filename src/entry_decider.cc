@@ -26,8 +26,14 @@ bool EntryDecider::OnInputMount(const StagingDir& dir) {
          env_->MountId(dir.file, &b).ok() && a == b;
 }
 
+bool EntryDecider::NeedsStat(const DirEntry& e) const {
+  if (ClassifyName(e.name) != NameFilter::kCandidate) return false;
+  if (e.type == DT_DIR && options_.recursive) return false;
+  return e.type == DT_REG || e.type == DT_UNKNOWN;
+}
+
 Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* table,
-                            EntryDecision* out) {
+                            EntryDecision* out, const PreStat* prestat) {
   *out = EntryDecision();
   const std::string name(e.name);
   out->filter = ClassifyName(name);
@@ -48,7 +54,13 @@ Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* t
   }
 
   FileStat& st = out->st;
-  Status s = env_->StatAt(dir, name, &st);
+  Status s;
+  if (prestat != nullptr) {
+    s = prestat->status;
+    st = prestat->st;
+  } else {
+    s = env_->StatAt(dir, name, &st);
+  }
   if (s.IsNotFound()) {
     out->verdict = EntryVerdict::kGone;
     return Status::OK();

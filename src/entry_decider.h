@@ -13,6 +13,7 @@
 #include "scanner.h"
 #include "snapshot_table.h"
 #include "stability.h"
+#include "stat_ahead.h"
 
 namespace ingest {
 
@@ -68,7 +69,14 @@ class EntryDecider {
   // must have been begun at or before e.pos). A new stability snapshot is
   // put into `table`, which ignores it when read-only. An error returned
   // is the state's: the listing must stop.
-  Status Decide(const File& dir, const DirEntry& e, SnapshotTable* table, EntryDecision* out);
+  // `prestat`, if given, is the entry's fstatat taken ahead (stat_ahead.h)
+  // for an entry that NeedsStat().
+  Status Decide(const File& dir, const DirEntry& e, SnapshotTable* table, EntryDecision* out,
+                const PreStat* prestat = nullptr);
+
+  // Whether Decide would stat entry `e`: what passes the name filters and
+  // the type from the listing.
+  bool NeedsStat(const DirEntry& e) const;
 
   // Whether a subdirectory about to be listed is on the input's mount:
   // like `find -xdev`, the scan never leaves it, since another mount would

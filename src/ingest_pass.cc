@@ -20,6 +20,7 @@
 #include "recovery.h"
 #include "scanner.h"
 #include "snapshot_table.h"
+#include "stat_ahead.h"
 #include "state_check.h"
 #include "warehouse.h"
 
@@ -97,14 +98,19 @@ class Scan {
     cursor_key_ = keys::Cursor(dir->st.dev, dir->st.ino);
     const int64_t start = ResumeAt();
     DirScanner scanner(env, &dir->file, DirScanner::kDefaultBufferSize, start);
-    table.Begin(start);
     const Options& o = *ctx_->options;
+    // With workers, stats are taken ahead on as many threads; with one, the
+    // listing keeps its single, deterministic order of operations.
+    StatAhead listing(env, &dir->file, &scanner, static_cast<size_t>(o.concurrency),
+                      [this](const DirEntry& e) { return decider_.NeedsStat(e); });
+    table.Begin(start);
     uint64_t listed = 0;
     Status s;
     for (;;) {
       DirEntry e;
+      const PreStat* prestat = nullptr;
       bool done = false;
-      s = scanner.Next(&e, &done);
+      s = listing.Next(&e, &prestat, &done);
       if (!s.ok()) return s;
       if (done) break;
       const bool out_of_files = o.max_files > 0 && submitted_ >= o.max_files;
@@ -119,7 +125,7 @@ class Scan {
         return s;
       }
       ctx_->progress.listed.fetch_add(1, std::memory_order_relaxed);
-      s = Consider(e, pending);
+      s = Consider(e, prestat, pending);
       if (!s.ok()) return s;
       // Every so often, remember where we are, so a crash resumes nearby.
       if (++listed % kCursorEvery == 0) {
@@ -169,9 +175,9 @@ class Scan {
   }
 
   // Acts on what the decider (entry_decider.h) made of one entry.
-  Status Consider(const DirEntry& e, std::deque<std::string>* pending) {
+  Status Consider(const DirEntry& e, const PreStat* prestat, std::deque<std::string>* pending) {
     EntryDecision d;
-    Status s = decider_.Decide(dir_->file, e, table_, &d);
+    Status s = decider_.Decide(dir_->file, e, table_, &d, prestat);
     if (!s.ok()) return s;
     switch (d.verdict) {
       case EntryVerdict::kGone:
