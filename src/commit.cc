@@ -460,15 +460,29 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
     std::optional<Status> source, temp, sidecar;  // empty: nothing to unlink
   };
   std::vector<Unlinked> done(plan.size());
-  auto unlink_one = [&](size_t i) {
+  auto done_with_source = [](const Planned& p) {
+    return p.moved || p.action == Action::kDelete;  // kKeep leaves the source in place
+  };
+  // The files with something to unlink: none, for a same-filesystem batch
+  // without sidecars or deleted duplicates, which then starts no thread.
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < plan.size(); ++i) {
     const Planned& p = plan[i];
     const Intent& in = p.intent;
-    if (p.failed) return;
-    const bool done_with_source =
-        p.moved || p.action == Action::kDelete;  // kKeep leaves the source in place
+    if (p.failed) continue;
+    if ((done_with_source(p) &&
+         (in.cross_fs() || p.action == Action::kDelete || !in.sidecar_name.empty())) ||
+        (in.cross_fs() && !p.moved)) {
+      todo.push_back(i);
+    }
+  }
+  auto unlink_one = [&](size_t k) {
+    const size_t i = todo[k];
+    const Planned& p = plan[i];
+    const Intent& in = p.intent;
     // A source written to since it was hashed is not what was committed:
     // it stays, and a later pass takes its new content.
-    if (done_with_source && (in.cross_fs() || p.action == Action::kDelete) &&
+    if (done_with_source(p) && (in.cross_fs() || p.action == Action::kDelete) &&
         IsUnchanged(env, p.source_dir(), in.src_name, in.src_dev, in.src_ino, in.size,
                     in.mtime_ns)) {
       done[i].source = env->Unlink(p.source_dir(), in.src_name);
@@ -476,11 +490,11 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
     // A leftover temp copy is harmless (the next pass empties the temp
     // dir), but an I/O error on the warehouse is still worth an exit 1.
     if (in.cross_fs() && !p.moved) done[i].temp = env->Unlink(ctx_->tmp_dir, in.tmp_name);
-    if (done_with_source && !in.sidecar_name.empty()) {
+    if (done_with_source(p) && !in.sidecar_name.empty()) {
       done[i].sidecar = env->Unlink(p.source_dir(), in.sidecar_name);
     }
   };
-  ParallelFor(plan.size(), unlink_threads_, unlink_one);
+  ParallelFor(todo.size(), unlink_threads_, unlink_one);
   bool unlinked = false;
   for (size_t i = 0; i < plan.size(); ++i) {
     Planned& p = plan[i];

@@ -158,9 +158,6 @@ Status OpenLevelDb(const std::string& dir, bool create, const std::string& remov
   // Keys are mostly SHA-256 hex digests and values short varints: Snappy
   // saves little there and costs CPU on every compaction and block read.
   options.compression = leveldb::kNoCompression;
-  // Fewer, larger level-0 tables mean fewer compactions during a pass; two
-  // memtables of this size stay well inside a pass's memory bound.
-  options.write_buffer_size = 8 << 20;
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, dir, &db);
   if (!s.ok()) {

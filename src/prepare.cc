@@ -13,7 +13,9 @@ namespace ingest {
 
 namespace {
 
-constexpr size_t kBufferSize = 1 << 20;
+// Reads of this size keep hashing at its speed while each worker holds
+// little memory.
+constexpr size_t kBufferSize = 256 << 10;
 constexpr size_t kMaxSidecarBytes = 64 * 1024;
 
 bool SameInode(const FileStat& a, const FileStat& b) { return a.dev == b.dev && a.ino == b.ino; }
