@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -21,16 +22,16 @@ class Clock {
   static Clock* Monotonic();
 };
 
-// A clock that only moves when told to. Thread-safe for reads after set-up.
+// A clock that only moves when told to. Thread-safe.
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(int64_t now_ns) : now_ns_(now_ns) {}
-  int64_t NowNs() override { return now_ns_; }
+  int64_t NowNs() override { return now_ns_.load(); }
   void Advance(int64_t ns) { now_ns_ += ns; }
   void Set(int64_t ns) { now_ns_ = ns; }
 
  private:
-  int64_t now_ns_;
+  std::atomic<int64_t> now_ns_;
 };
 
 // UTC calendar renderings of a time, all from one conversion.

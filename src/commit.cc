@@ -66,7 +66,14 @@ Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std
   if (!s.ok()) return s;
   std::unordered_set<std::string>& taken = taken_[dest_rel];
   const std::string& original = p.candidate.name;
-  if (p.preview.name_free && p.preview.dest_rel == dest_rel && taken.insert(original).second) {
+  // The name was free when the worker looked; it still is unless this
+  // batch or one committed since took it.
+  std::deque<RecentBatch>::const_iterator since;
+  if (p.preview.name_free && p.preview.dest_rel == dest_rel && SincePreview(p, &since) &&
+      std::none_of(
+          since, recent_.cend(),
+          [&](const RecentBatch& b) { return b.names.count(JoinPath(dest_rel, original)) > 0; }) &&
+      taken.insert(original).second) {
     *name = original;
     return Status::OK();
   }
@@ -107,18 +114,26 @@ void Committer::Preview(Prepared* p) const {
       ctx_->env->StatAt(ctx_->warehouse, JoinPath(v.dest_rel, p->candidate.name), &st).IsNotFound();
 }
 
-Status Committer::FindContent(const Prepared& p, std::string* duplicate_of) {
-  duplicate_of->clear();
+bool Committer::SincePreview(const Prepared& p,
+                             std::deque<RecentBatch>::const_iterator* first) const {
   const CommitPreview& v = p.preview;
   const uint64_t since = generation_.load(std::memory_order_relaxed) - v.generation;
-  if (v.done && since <= recent_.size()) {
-    if (!v.duplicate_of.empty()) {
-      *duplicate_of = v.duplicate_of;
+  if (!v.done || since > recent_.size()) return false;
+  *first = recent_.cend() - static_cast<std::ptrdiff_t>(since);
+  return true;
+}
+
+Status Committer::FindContent(const Prepared& p, std::string* duplicate_of) {
+  duplicate_of->clear();
+  std::deque<RecentBatch>::const_iterator since;
+  if (SincePreview(p, &since)) {
+    if (!p.preview.duplicate_of.empty()) {
+      *duplicate_of = p.preview.duplicate_of;
       return Status::OK();
     }
-    // The lookup may have missed what the last `since` batches ingested.
-    for (auto it = recent_.end() - static_cast<std::ptrdiff_t>(since); it != recent_.end(); ++it) {
-      if (auto found = it->find(p.sha256); found != it->end()) {
+    // The lookup may have missed what the batches since ingested.
+    for (auto it = since; it != recent_.cend(); ++it) {
+      if (auto found = it->ingested.find(p.sha256); found != it->ingested.end()) {
         *duplicate_of = found->second;
         return Status::OK();
       }
@@ -264,14 +279,6 @@ void Committer::Move(Planned* p) {
     return;
   } else {
     s = env->Rename(src, in.src_name, *dest, in.dest_name);
-  }
-  if (s.err() == EEXIST) {
-    // The name was free when a worker looked, and a file of an earlier
-    // batch took it since; the next pass picks another.
-    p->failed = true;
-    ++stats_->deferred;
-    spdlog::debug("{}; retried next pass", s.ToString());
-    return;
   }
   if (!s.ok()) {
     Fail(p, s);
@@ -512,6 +519,7 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
       p.cleanup_left = true;
       ++stats_->failed;
       spdlog::error("{}; the next pass removes it", r->ToString());
+      failures_.Record(*p.file->candidate.dir, p.file->candidate.name, &p.file->st, *r, now_ns);
     }
     if (d.temp && !d.temp->ok() && !d.temp->IsNotFound()) {
       ++stats_->failed;
@@ -556,20 +564,24 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
     s = state->Apply(writes, /*sync=*/true);
     if (!s.ok()) return s;
     // What previews stamped with an older generation may have missed.
-    std::unordered_map<std::string, std::string> ingested;
+    RecentBatch batch;
     for (const Planned& p : plan) {
-      if (p.failed || p.action != Action::kIngest || !p.moved) continue;
-      ingested[p.intent.sha256] =
-          JoinPath(ctx_->warehouse.path(), JoinPath(p.intent.dest_dir, p.intent.dest_name));
+      if (p.failed || !p.moved) continue;
+      const std::string dest = JoinPath(p.intent.dest_dir, p.intent.dest_name);
+      batch.names.insert(dest);
+      if (p.action == Action::kIngest) {
+        batch.ingested[p.intent.sha256] = JoinPath(ctx_->warehouse.path(), dest);
+      }
     }
-    recent_.push_back(std::move(ingested));
+    recent_.push_back(std::move(batch));
     if (recent_.size() > kRecentBatches) recent_.pop_front();
     generation_.fetch_add(1, std::memory_order_release);
   }
 
   for (const Planned& p : plan) {
     if (p.failed) continue;
-    failures_.Clear(*p.file->candidate.dir, p.file->candidate.name);
+    // Left for recovery: its failure stays on record until that is done.
+    if (!p.cleanup_left) failures_.Clear(*p.file->candidate.dir, p.file->candidate.name);
     const std::string source = p.source_dir().Child(p.intent.src_name);
     if (p.action == Action::kIngest) {
       ++stats_->files_ingested;

@@ -88,10 +88,17 @@ class Committer {
   std::map<std::string, File> dest_dirs_;
   // Batches committed; Preview stamps its lookups with it.
   std::atomic<uint64_t> generation_{0};
-  // sha256 -> warehouse path of what the most recent batches ingested,
-  // newest last: the contents a preview may have missed.
+  // What the most recent batches committed, newest last: the contents and
+  // the names a preview may have missed.
+  struct RecentBatch {
+    std::unordered_map<std::string, std::string> ingested;  // sha256 -> path
+    std::unordered_set<std::string> names;                  // "<dest dir>/<name>" moved into
+  };
   static constexpr size_t kRecentBatches = 8;
-  std::deque<std::unordered_map<std::string, std::string>> recent_;
+  std::deque<RecentBatch> recent_;
+  // The batches committed since `p`'s preview, or null when recent_ no
+  // longer reaches back that far (or there was no preview).
+  bool SincePreview(const Prepared& p, std::deque<RecentBatch>::const_iterator* first) const;
   // Names this batch has assigned, per destination directory.
   std::map<std::string, std::unordered_set<std::string>> taken_;
   bool dirs_created_ = false;

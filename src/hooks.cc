@@ -50,8 +50,11 @@ Status ReadChunk(StateStore* state, const std::string& after,
 
 class HookQueue {
  public:
-  HookQueue(StateStore* state, HookRunner* runner, Clock* clock, PassStats* stats)
-      : state_(state), runner_(runner), clock_(clock), stats_(stats) {}
+  HookQueue(StateStore* state, HookRunner* runner, Clock* clock, PassStats* stats,
+            const std::atomic<bool>* stop)
+      : state_(state), runner_(runner), clock_(clock), stats_(stats), stop_requested_(stop) {}
+
+  bool StopRequested() const { return stop_requested_ != nullptr && stop_requested_->load(); }
 
   // Runs the hooks of `chunk`, `concurrency` at a time; the caller's thread
   // is one of the workers.
@@ -60,7 +63,7 @@ class HookQueue {
     auto work = [&] {
       for (;;) {
         const size_t i = next_.fetch_add(1);
-        if (i >= chunk.size() || stop_.load()) return;
+        if (i >= chunk.size() || stop_.load() || StopRequested()) return;
         RunOne(chunk[i].first, chunk[i].second);
       }
     };
@@ -115,8 +118,9 @@ class HookQueue {
   HookRunner* runner_;
   Clock* clock_;
   PassStats* stats_;
+  const std::atomic<bool>* stop_requested_;  // the caller's, or null
   std::atomic<size_t> next_{0};
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_{false};  // the state failed
   std::mutex mu_;
   Status error_;  // guarded by mu_
 };
@@ -183,8 +187,8 @@ StateWrite PendingHookWrite(const std::string& id, const Intent& in, const Conte
 }
 
 Status RunPendingHooks(StateStore* state, HookRunner* runner, Clock* clock, int concurrency,
-                       PassStats* stats) {
-  HookQueue queue(state, runner, clock, stats);
+                       PassStats* stats, const std::atomic<bool>* stop) {
+  HookQueue queue(state, runner, clock, stats, stop);
   std::string after(keys::kHook);
   std::vector<std::pair<std::string, std::string>> chunk;
   do {
@@ -194,12 +198,12 @@ Status RunPendingHooks(StateStore* state, HookRunner* runner, Clock* clock, int 
     // A failed hook's record is rewritten under the same key; reading on
     // after the chunk's last key runs it once per pass.
     if (!chunk.empty()) after = chunk.back().first;
-  } while (chunk.size() == kChunk);
+  } while (chunk.size() == kChunk && !queue.StopRequested());
   return Status::OK();
 }
 
 Status RunHooksAfterPass(const Options& options, StateStore* state, Clock* clock,
-                         HookRunner* runner, PassStats* stats) {
+                         HookRunner* runner, PassStats* stats, const std::atomic<bool>* stop) {
   if (options.dry_run) return HooksEnabled(options) ? ReportPendingHooks(state) : Status::OK();
   if (!HooksEnabled(options)) {
     std::vector<std::pair<std::string, std::string>> chunk;
@@ -212,7 +216,7 @@ Status RunHooksAfterPass(const Options& options, StateStore* state, Clock* clock
   }
   ExecHookRunner exec(options.exec_argv, std::chrono::seconds(options.exec_timeout_seconds));
   return RunPendingHooks(state, runner != nullptr ? runner : &exec, clock, options.concurrency,
-                         stats);
+                         stats, stop);
 }
 
 }  // namespace ingest

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -62,15 +63,18 @@ StateWrite PendingHookWrite(const std::string& id, const Intent& in, const Conte
 // Runs every queued hook in commit order, up to `concurrency` at a time
 // (each waits for its own child), and counts them in `stats`. Hook failures
 // are logged and counted, not returned; an error means the state could not
-// be read or written.
+// be read or written. Once `*stop` (if given) is true, no further hook
+// starts; those in flight finish (within --exec-timeout) and the rest stay
+// queued.
 Status RunPendingHooks(StateStore* state, HookRunner* runner, Clock* clock, int concurrency,
-                       PassStats* stats);
+                       PassStats* stats, const std::atomic<bool>* stop = nullptr);
 
 // The end of a pass: with --exec, runs the queued hooks with `runner`, or
 // with an ExecHookRunner when it is null. A dry run prints what would run
 // instead. Without --exec, queued hooks of earlier runs wait, with a
 // warning.
 Status RunHooksAfterPass(const Options& options, StateStore* state, Clock* clock,
-                         HookRunner* runner, PassStats* stats);
+                         HookRunner* runner, PassStats* stats,
+                         const std::atomic<bool>* stop = nullptr);
 
 }  // namespace ingest

@@ -338,10 +338,11 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
   stats->cut_short = scan.cut();
   // Hooks of this pass's commits and of earlier runs, whether or not the
   // pass stopped early: what committed is ingested either way. A stop
-  // request leaves them for the next pass, so that it ends promptly.
+  // request leaves them (those not yet started) for the next pass, so that
+  // it ends promptly.
   Status ran_hooks;
   if (stop == nullptr || !stop->load()) {
-    ran_hooks = RunHooksAfterPass(options, state, clock, hooks, stats);
+    ran_hooks = RunHooksAfterPass(options, state, clock, hooks, stats, stop);
   }
   if (!s.ok()) return s;
   return finish.ok() ? ran_hooks : finish;

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "state_store.h"
 
@@ -180,13 +182,17 @@ constexpr int kSnapshotAttempts = 5;
 
 // Links or copies `from` to `to`; a file that has gone is no error (the
 // manifest copied after it decides whether it was needed).
-Status LinkOrCopy(const std::filesystem::path& from, const std::filesystem::path& to, bool link) {
+// Sets *copied when it copied.
+Status LinkOrCopy(const std::filesystem::path& from, const std::filesystem::path& to, bool link,
+                  bool* copied) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  *copied = false;
   if (link) {
     fs::create_hard_link(from, to, ec);
     if (!ec) return Status::OK();
   }
+  *copied = true;
   // Across filesystems, or a file of another user (protected_hardlinks).
   fs::copy_file(from, to, ec);
   if (ec && fs::exists(from)) {
@@ -203,20 +209,28 @@ Status LinkOrCopy(const std::filesystem::path& from, const std::filesystem::path
 // manifest that CURRENT names: a compaction that finished in between
 // leaves a manifest naming tables the copy lacks, LevelDB refuses to open
 // it, and the caller takes a fresh copy. At worst a copy misses writes made
-// while it was taken.
+// while it was taken. A table that had to be copied (no hard link across
+// filesystems) may have been copied while a compaction was still writing
+// it: its size is checked again after the manifest, and a table that grew
+// means a fresh copy too.
 Status CopyDatabase(const std::string& dir, const std::filesystem::path& copy) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directory(copy, ec);
   if (ec) return Status::IOError("cannot create " + copy.string() + ": " + ec.message());
+  std::vector<std::pair<fs::path, uintmax_t>> copied_tables;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     const std::string ext = p.extension().string();
     Status s;
+    bool copied = false;
     if (ext == ".ldb" || ext == ".sst") {
-      s = LinkOrCopy(p, copy / p.filename(), /*link=*/true);
+      s = LinkOrCopy(p, copy / p.filename(), /*link=*/true, &copied);
+      std::error_code size_ec;
+      const uintmax_t size = fs::file_size(copy / p.filename(), size_ec);
+      if (copied && !size_ec) copied_tables.emplace_back(p, size);
     } else if (ext == ".log") {
-      s = LinkOrCopy(p, copy / p.filename(), /*link=*/false);
+      s = LinkOrCopy(p, copy / p.filename(), /*link=*/false, &copied);
     }
     if (!s.ok()) return s;
   }
@@ -229,6 +243,14 @@ Status CopyDatabase(const std::string& dir, const std::filesystem::path& copy) {
   }
   fs::copy_file(fs::path(dir) / current, copy / current, ec);
   if (ec) return Status::IOError("cannot copy " + current + " of " + dir + ": " + ec.message());
+  for (const auto& [table, size] : copied_tables) {
+    std::error_code size_ec;
+    const uintmax_t now = fs::file_size(table, size_ec);
+    if (!size_ec && now != size) {
+      return Status::IOError("state database " + dir + ": " + table.filename().string() +
+                             " was being written while it was copied");
+    }
+  }
   std::ofstream current_out(copy / "CURRENT", std::ios::binary | std::ios::trunc);
   current_out << current << "\n";
   current_out.close();

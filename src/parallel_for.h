@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace ingest {
 // caller's among them), and returns once all calls have. With one thread,
 // or one item, the calls run in order on the caller's thread. For work that
 // waits on the disk rather than the CPU: threads are created per call.
+// `fn` must not throw.
 template <typename Fn>
 void ParallelFor(size_t n, size_t threads, const Fn& fn) {
   threads = std::min(threads, n);
@@ -25,7 +27,11 @@ void ParallelFor(size_t n, size_t threads, const Fn& fn) {
   };
   std::vector<std::thread> pool;
   pool.reserve(threads - 1);
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(loop);
+  try {
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(loop);
+  } catch (const std::system_error&) {
+    // Out of threads: the ones started and the caller's do all the work.
+  }
   loop();
   for (std::thread& t : pool) t.join();
 }

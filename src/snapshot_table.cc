@@ -5,6 +5,7 @@ namespace ingest {
 namespace {
 
 constexpr size_t kFlushEvery = 1024;
+constexpr uint64_t kStatusEvery = 256;
 
 }  // namespace
 
@@ -54,12 +55,15 @@ Status SnapshotTable::Find(int64_t pos, std::string_view name, std::optional<Sna
     it_->Seek(key);
   }
   last_key_.swap(key);
-  // An iterator that failed is no longer valid, so only then is the status
-  // worth asking for.
-  if (!it_->Valid()) {
+  // A damaged table block does not end LevelDB's iteration: it records the
+  // error and skips ahead. Asking for the status walks every level, so it
+  // is asked every so often, at the end, and where a sweep ran out; entries
+  // decided meanwhile only lack their hint.
+  if (++finds_ % kStatusEvery == 0 || !it_->Valid()) {
     Status s = it_->status();
     if (!s.ok()) return s;
-  } else if (it_->key() == last_key_) {
+  }
+  if (it_->Valid() && it_->key() == last_key_) {
     Snapshot s;
     if (DecodeSnapshot(it_->value(), &s)) {
       *out = std::move(s);
@@ -81,8 +85,9 @@ Status SnapshotTable::End() {
     for (; it_->Valid() && it_->key().starts_with(prefix_); it_->Next()) {
       Prune(it_->key());
     }
-    if (!it_->status().ok()) return it_->status();
   }
+  Status s = it_->status();
+  if (!s.ok()) return s;
   return Flush();
 }
 

@@ -47,6 +47,7 @@ class SnapshotTable {
   std::unique_ptr<StateIterator> it_;
   std::string last_key_;
   std::string next_key_;  // Find's buffer, reused
+  uint64_t finds_ = 0;
   // The listing has come in key order from its start, so keys the sweep
   // skips were not listed.
   bool ordered_ = true;

@@ -8,7 +8,11 @@ namespace ingest {
 
 StatAhead::StatAhead(Env* env, const File* dir, DirScanner* scanner, size_t threads,
                      std::function<bool(const DirEntry&)> wanted)
-    : env_(env), dir_(dir), scanner_(scanner), threads_(threads), wanted_(std::move(wanted)) {}
+    : env_(env),
+      dir_(dir),
+      scanner_(scanner),
+      threads_(std::min(threads, kMaxThreads)),
+      wanted_(std::move(wanted)) {}
 
 Status StatAhead::Fill() {
   chunk_.clear();

@@ -16,16 +16,20 @@ struct PreStat {
   FileStat st;
 };
 
-// Lists a directory like DirScanner, but reads entries a chunk at a time
-// and stats the ones `wanted` selects on several threads while the caller
-// is still deciding about earlier ones. Listing a large, unchanged staging
-// directory is one fstatat per entry, which is mostly path lookup in the
-// kernel: on N cores it takes about 1/N of the time. With one thread it is
-// DirScanner, entry by entry, and takes no stat ahead, so the order of
-// operations stays what it was. Not thread-safe itself.
+// Lists a directory like DirScanner, but a chunk of entries at a time, and
+// takes the fstatat of those `wanted` selects on several threads at once
+// before handing the entries out in order. Listing a large, unchanged
+// staging directory is one fstatat per entry, mostly path lookup in the
+// kernel, which N cores do in about 1/N of the time. A stat is then up to a
+// chunk older than the decision made with it; that is safe because a file
+// is checked against its scanned identity again when it is opened. With one
+// thread it is DirScanner, entry by entry, and takes no stat ahead, so the
+// order of operations stays what it was. Not thread-safe itself.
 class StatAhead {
  public:
   static constexpr size_t kChunk = 1024;
+  // More threads than this only wait on each other in the kernel.
+  static constexpr size_t kMaxThreads = 8;
 
   // `scanner` and `dir` must outlive this object.
   StatAhead(Env* env, const File* dir, DirScanner* scanner, size_t threads,

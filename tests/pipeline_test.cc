@@ -184,6 +184,33 @@ TEST_F(PipelineTest, ConcurrentWorkersIngestEachContentOnceAndQuarantineDuplicat
   ExpectEachContentIngestedOnce(staged);
 }
 
+TEST_F(PipelineTest, OneNameInManyDirectoriesIsIngestedWholeInOnePass) {
+  // --recursive: the same name in 40 directories, different contents, in
+  // batches of 3 committed while workers look ahead. Each later file must
+  // get a collision name in this same pass, never wait or clash.
+  options_.recursive = true;
+  std::map<std::string, int> staged;
+  for (int i = 0; i < 40; ++i) {
+    const fs::path dir = base_ / "in" / ("host" + std::to_string(i));
+    fs::create_directories(dir);
+    WriteFile(dir / "app.log", Content(i));
+    ++staged[Content(i)];
+  }
+  PassStats stats;
+  Status s = Pass(&stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(stats.files_ingested, 40u);
+  EXPECT_EQ(stats.deferred, 0u);
+  EXPECT_EQ(stats.failed, 0u);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_FALSE(fs::exists(base_ / "in" / ("host" + std::to_string(i)) / "app.log")) << i;
+  }
+  const std::map<std::string, int> ingested = Ingested();
+  EXPECT_EQ(ingested.size(), staged.size());
+  for (const auto& [content, n] : ingested) EXPECT_EQ(n, 1) << content.substr(0, 12);
+  EXPECT_EQ(ManifestRecords().size(), 40u);
+}
+
 TEST_F(PipelineTest, ResentContentIsQuarantinedByLaterConcurrentPasses) {
   StageFiles();
   PassStats stats;
