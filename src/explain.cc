@@ -42,25 +42,6 @@ const char* FileType(uint32_t mode) {
   return "not a regular file";
 }
 
-// Directories below a manifest root, sorted, so manifests are read in time
-// order.
-Status SubDirs(Env* env, const File& dir, std::vector<std::string>* out) {
-  out->clear();
-  DirScanner scanner(env, &dir, 64 * 1024);
-  for (;;) {
-    DirEntry e;
-    bool done = false;
-    Status s = scanner.Next(&e, &done);
-    if (!s.ok()) return s;
-    if (done) break;
-    std::string name(e.name);
-    FileStat st;
-    if (env->StatAt(dir, name, &st).ok() && st.IsDirectory()) out->push_back(std::move(name));
-  }
-  std::sort(out->begin(), out->end());
-  return Status::OK();
-}
-
 class Explainer {
  public:
   Explainer(const Options& o, Env* env, Clock* clock, StateStore* state, std::string* out)
@@ -451,7 +432,7 @@ class Explainer {
   Status WalkManifests(const File& dir, int depth, const LineFn& fn) {
     if (depth == 4) return ReadManifest(dir, fn);
     std::vector<std::string> names;
-    Status s = SubDirs(env_, dir, &names);
+    Status s = ListSubdirectories(env_, dir, &names);
     if (!s.ok()) return s;
     for (const std::string& name : names) {
       File sub;

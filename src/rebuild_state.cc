@@ -23,25 +23,6 @@ namespace {
 
 constexpr size_t kWriteBatch = 1000;
 
-// Names of the entries of `dir` that are directories, sorted, so manifests
-// are read in time order.
-Status SubDirs(Env* env, const File& dir, std::vector<std::string>* out) {
-  out->clear();
-  DirScanner scanner(env, &dir, 64 * 1024);
-  for (;;) {
-    DirEntry e;
-    bool done = false;
-    Status s = scanner.Next(&e, &done);
-    if (!s.ok()) return s;
-    if (done) break;
-    std::string name(e.name);
-    FileStat st;
-    if (env->StatAt(dir, name, &st).ok() && st.IsDirectory()) out->push_back(name);
-  }
-  std::sort(out->begin(), out->end());
-  return Status::OK();
-}
-
 int64_t ParseRfc3339(const std::string& s) {
   struct tm tm = {};
   int micros = 0;
@@ -63,7 +44,7 @@ class Rebuilder {
   Status Walk(const File& dir, int depth) {
     if (depth == 4) return ReadManifest(dir);
     std::vector<std::string> names;
-    Status s = SubDirs(env_, dir, &names);
+    Status s = ListSubdirectories(env_, dir, &names);
     if (!s.ok()) return s;
     for (const std::string& name : names) {
       File sub;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -83,6 +84,23 @@ const char* NameFilterText(NameFilter f) {
       return ".ok sidecar";
   }
   return "?";
+}
+
+Status ListSubdirectories(Env* env, const File& dir, std::vector<std::string>* out) {
+  out->clear();
+  DirScanner scanner(env, &dir, 64 * 1024);
+  for (;;) {
+    DirEntry e;
+    bool done = false;
+    Status s = scanner.Next(&e, &done);
+    if (!s.ok()) return s;
+    if (done) break;
+    std::string name(e.name);
+    FileStat st;
+    if (env->StatAt(dir, name, &st).ok() && st.IsDirectory()) out->push_back(std::move(name));
+  }
+  std::sort(out->begin(), out->end());
+  return Status::OK();
 }
 
 }  // namespace ingest

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +40,10 @@ class DirScanner {
   int64_t offset_ = 0;  // listing offset of the next entry
   bool eof_ = false;
 };
+
+// The names of the directories in `dir`, sorted (manifest trees are read
+// in time order this way).
+Status ListSubdirectories(Env* env, const File& dir, std::vector<std::string>* out);
 
 // Why a name is never a candidate.
 enum class NameFilter { kCandidate, kHidden, kTempSuffix, kSidecar };

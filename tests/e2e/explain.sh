@@ -142,20 +142,7 @@ assert_matches "$OUT" "^  manifest: $first_manifest:[0-9]+$"
 mv "$T/db.aside" "$ST/db"
 
 note "changes nothing, works while the lock is held"
-(
-  exec {fd}<"$ST"
-  flock -n "$fd" || exit 1
-  : >"$T/locked"
-  exec sleep 60
-) &
-holder=$!
-on_exit "kill $holder 2>/dev/null; wait $holder 2>/dev/null"
-for _ in $(seq 1 200); do
-  [[ -e "$T/locked" ]] && break
-  kill -0 "$holder" 2>/dev/null || fail "the lock holder could not take the lock"
-  sleep 0.05
-done
-[[ -e "$T/locked" ]] || fail "the lock holder did not start"
+hold_state_lock
 printf 'late\n' >"$IN/late.csv"
 snapshot >"$T/before"
 expect_explained "$IN/again.csv" "a duplicate kept in staging"

@@ -16,21 +16,7 @@ INGEST_TIMEOUT=60
 note "another process holds the lock and is killed"
 printf 'waiting for the lock\n' >"$IN/a.csv"
 cp "$IN/a.csv" "$T/a.expected"
-mkdir -p "$ST"
-(
-  exec {fd}<"$ST"
-  flock -n "$fd" || exit 1
-  : >"$T/locked"
-  exec sleep 300
-) &
-holder=$!
-on_exit "kill -9 $holder 2>/dev/null; wait $holder 2>/dev/null"
-for _ in $(seq 1 200); do
-  [[ -e "$T/locked" ]] && break
-  kill -0 "$holder" 2>/dev/null || fail "the lock holder could not take the lock"
-  sleep 0.05
-done
-[[ -e "$T/locked" ]] || fail "the lock holder did not start"
+hold_state_lock
 run_ingest --stability-seconds 0
 assert_rc 75
 assert_same_content "$T/a.expected" "$IN/a.csv"

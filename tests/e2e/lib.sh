@@ -253,3 +253,30 @@ tree_listing() {  # DIR
   [[ -e "$1" ]] || { echo "(missing)"; return 0; }
   find "$1" -printf '%p %y %s %T@ %m\n' | LC_ALL=C sort
 }
+
+# Starts a background process that holds the run lock on $ST (flock on the
+# directory, as a pass takes it) until it is killed or the test ends; sets
+# $holder to its pid.
+hold_state_lock() {
+  mkdir -p "$ST"
+  rm -f "$T/locked"
+  (
+    exec {fd}<"$ST"
+    flock -n "$fd" || exit 1
+    : >"$T/locked"
+    exec sleep 300
+  ) &
+  holder=$!
+  on_exit "kill -9 $holder 2>/dev/null; wait $holder 2>/dev/null"
+  await_holder
+}
+
+# Waits until the background process $holder has created $T/locked.
+await_holder() {
+  for _ in $(seq 1 200); do
+    [[ -e "$T/locked" ]] && return 0
+    kill -0 "$holder" 2>/dev/null || fail "the lock holder could not take the lock"
+    sleep 0.05
+  done
+  fail "the lock holder did not start"
+}

@@ -10,20 +10,7 @@ mkdir -p "$ST"
 
 # The holder takes the lock on its own descriptor, then becomes `sleep`, so
 # killing $holder releases it.
-(
-  exec {fd}<"$ST"
-  flock -n "$fd" || exit 1
-  : >"$T/locked"
-  exec sleep 60
-) &
-holder=$!
-on_exit "kill $holder 2>/dev/null; wait $holder 2>/dev/null"
-for _ in $(seq 1 200); do
-  [[ -e "$T/locked" ]] && break
-  kill -0 "$holder" 2>/dev/null || fail "the lock holder could not take the lock"
-  sleep 0.05
-done
-[[ -e "$T/locked" ]] || fail "the lock holder did not start"
+hold_state_lock
 
 run_ingest --stability-seconds 0
 [[ $RC != 124 ]] || fail "the pass waited for the lock instead of giving up"

@@ -160,12 +160,7 @@ time.sleep(60)
 EOF
 holder=$!
 on_exit "kill $holder 2>/dev/null; wait $holder 2>/dev/null"
-for _ in $(seq 1 200); do
-  [[ -e "$T/locked" ]] && break
-  kill -0 "$holder" 2>/dev/null || fail "the lock holder could not take the locks"
-  sleep 0.05
-done
-[[ -e "$T/locked" ]] || fail "the lock holder did not start"
+await_holder
 run_ingest --stability-seconds 3600
 assert_rc 75 "a pass while the lock is held"
 snapshot >"$T/before"
