@@ -544,7 +544,7 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
       // Remembered by its tuple, so later passes skip it unhashed.
       Snapshot snap{f.st.dev, f.st.ino, f.st.size, f.st.mtime_ns, f.st.ctime_ns, now_ns, in.sha256};
       writes.push_back({in.snapshot_key, EncodeSnapshot(snap)});
-    } else {
+    } else if (f.candidate.has_snapshot) {
       writes.push_back({in.snapshot_key, std::nullopt});
     }
     if (p.action == Action::kIngest && p.moved) {

@@ -116,7 +116,11 @@ Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* t
     in.network_fs = network_fs_;
     out->stability = DecideStability(in);
     out->judged_at_ns = in.now_ns;
-    if (out->stability.store_snapshot) table->Put(e.pos, name, out->stability.snapshot);
+    // A complete file needs no evidence kept: its commit would delete it,
+    // and should it not commit, its timestamps only grow older.
+    if (out->stability.store_snapshot && !out->stability.complete) {
+      table->Put(e.pos, name, out->stability.snapshot);
+    }
     if (!out->stability.complete) {
       out->verdict = EntryVerdict::kWaitStable;
       out->reason = "not yet stable";

@@ -202,7 +202,7 @@ class Scan {
       case EntryVerdict::kReady:
         break;
     }
-    Candidate c{dir_, std::string(e.name), d.st, d.has_sidecar, e.pos};
+    Candidate c{dir_, std::string(e.name), d.st, d.has_sidecar, e.pos, d.previous.has_value()};
     ++submitted_;
     if (!pipeline_->Submit(std::move(c))) stopped_ = true;
     return Status::OK();

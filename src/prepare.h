@@ -23,9 +23,10 @@ struct Candidate {
   // Shared: the directory stays open while any of its files is in flight.
   std::shared_ptr<const StagingDir> dir;
   std::string name;
-  FileStat st;               // from the scan
-  bool has_sidecar = false;  // sidecar mode: "<name>.ok" exists
-  int64_t pos = 0;           // listing offset, for its snapshot record
+  FileStat st;                // from the scan
+  bool has_sidecar = false;   // sidecar mode: "<name>.ok" exists
+  int64_t pos = 0;            // listing offset, for its snapshot record
+  bool has_snapshot = false;  // the state held a snapshot record for it
 };
 
 // What a worker looked up for the committer ahead of its batch
