@@ -34,7 +34,71 @@ Committer::Committer(PassContext* ctx, PassStats* stats)
       // One thread (the committer's) keeps a pass with --concurrency 1 in
       // one deterministic order of operations.
       unlink_threads_(ctx->options->concurrency > 1 ? kUnlinkThreads : 1),
-      failures_(ctx->state, !ctx->options->dry_run) {}
+      failures_(ctx->state, !ctx->options->dry_run) {
+  // With one thread, a pass keeps one deterministic order of operations.
+  if (ctx->options->concurrency > 1 && !ctx->options->dry_run) {
+    finisher_ = std::thread([this] { FinisherLoop(); });
+  }
+}
+
+Committer::~Committer() {
+  if (finisher_.joinable()) {
+    jobs_.Close();
+    finisher_.join();
+  }
+}
+
+void Committer::RecordFailure(const StagingDir& dir, std::string_view name, const FileStat* st,
+                              const Status& error, int64_t now_ns) {
+  std::lock_guard<std::mutex> lock(failures_mu_);
+  failures_.Record(dir, name, st, error, now_ns);
+}
+
+void Committer::ClearFailure(const StagingDir& dir, std::string_view name) {
+  std::lock_guard<std::mutex> lock(failures_mu_);
+  failures_.Clear(dir, name);
+}
+
+void Committer::FlushFailures() {
+  std::lock_guard<std::mutex> lock(failures_mu_);
+  failures_.Flush();
+}
+
+Status Committer::FinishError() {
+  std::lock_guard<std::mutex> lock(finish_mu_);
+  return finish_error_;
+}
+
+void Committer::FinisherLoop() {
+  for (;;) {
+    bool closed = false;
+    std::optional<std::unique_ptr<Job>> job = jobs_.Pop(std::chrono::milliseconds(200), &closed);
+    if (closed) break;
+    if (!job) continue;
+    // After a failure the pass stops, and recovery finishes what is left:
+    // the manifest records of every batch handed on are durable.
+    if (!FinishError().ok()) continue;
+    Status s = Finish(job->get());
+    FlushFailures();
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(finish_mu_);
+      finish_error_ = s;
+    }
+  }
+}
+
+Status Committer::Drain() {
+  if (finisher_.joinable()) {
+    jobs_.Close();
+    finisher_.join();
+  }
+  stats_->failed += finished_.failed;
+  stats_->files_ingested += finished_.files_ingested;
+  stats_->bytes_ingested += finished_.bytes_ingested;
+  stats_->duplicates += finished_.duplicates;
+  finished_ = PassStats();
+  return FinishError();
+}
 
 Status Committer::DestDir(const std::string& rel, File** dir) {
   auto it = dest_dirs_.find(rel);
@@ -69,7 +133,8 @@ Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std
   // The name was free when the worker looked; it still is unless this
   // batch or one committed since took it.
   std::deque<RecentBatch>::const_iterator since;
-  if (p.preview.name_free && p.preview.dest_rel == dest_rel && SincePreview(p, &since) &&
+  if (p.preview.done && p.preview.name_free && p.preview.dest_rel == dest_rel &&
+      Unseen(p.preview.generation, &since) &&
       std::none_of(
           since, recent_.cend(),
           [&](const RecentBatch& b) { return b.names.count(JoinPath(dest_rel, original)) > 0; }) &&
@@ -114,41 +179,44 @@ void Committer::Preview(Prepared* p) const {
       ctx_->env->StatAt(ctx_->warehouse, JoinPath(v.dest_rel, p->candidate.name), &st).IsNotFound();
 }
 
-bool Committer::SincePreview(const Prepared& p,
-                             std::deque<RecentBatch>::const_iterator* first) const {
-  const CommitPreview& v = p.preview;
-  const uint64_t since = generation_.load(std::memory_order_relaxed) - v.generation;
-  if (!v.done || since > recent_.size()) return false;
-  *first = recent_.cend() - static_cast<std::ptrdiff_t>(since);
+bool Committer::Unseen(uint64_t seen, std::deque<RecentBatch>::const_iterator* first) const {
+  const uint64_t missed = started_ - seen;
+  if (missed > recent_.size()) return false;
+  *first = recent_.cend() - static_cast<std::ptrdiff_t>(missed);
   return true;
 }
 
 Status Committer::FindContent(const Prepared& p, std::string* duplicate_of) {
   duplicate_of->clear();
   std::deque<RecentBatch>::const_iterator since;
-  if (SincePreview(p, &since)) {
-    if (!p.preview.duplicate_of.empty()) {
-      *duplicate_of = p.preview.duplicate_of;
+  if (!p.preview.done || !Unseen(p.preview.generation, &since)) {
+    // Read before the lookup, as Preview does.
+    const uint64_t seen = generation_.load(std::memory_order_acquire);
+    std::string value;
+    Status s = ctx_->state->Get(keys::Content(p.sha256), &value);
+    if (s.ok()) {
+      ContentRecord rec;
+      if (!DecodeContentRecord(value, &rec)) {
+        return Status::Corruption("state: undecodable content record for " + p.sha256);
+      }
+      *duplicate_of = rec.path;
       return Status::OK();
     }
-    // The lookup may have missed what the batches since ingested.
-    for (auto it = since; it != recent_.cend(); ++it) {
-      if (auto found = it->ingested.find(p.sha256); found != it->ingested.end()) {
-        *duplicate_of = found->second;
-        return Status::OK();
-      }
-    }
+    if (!s.IsNotFound()) return s;
+    // Batches not yet in the state are at most those handed to the
+    // finisher, always within recent_.
+    if (!Unseen(seen, &since)) return Status::IOError("commit: lost track of recent batches");
+  } else if (!p.preview.duplicate_of.empty()) {
+    *duplicate_of = p.preview.duplicate_of;
     return Status::OK();
   }
-  std::string value;
-  Status s = ctx_->state->Get(keys::Content(p.sha256), &value);
-  if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return s;
-  ContentRecord rec;
-  if (!DecodeContentRecord(value, &rec)) {
-    return Status::Corruption("state: undecodable content record for " + p.sha256);
+  // The lookup may have missed what the batches since ingested.
+  for (auto it = since; it != recent_.cend(); ++it) {
+    if (auto found = it->ingested.find(p.sha256); found != it->ingested.end()) {
+      *duplicate_of = found->second;
+      return Status::OK();
+    }
   }
-  *duplicate_of = rec.path;
   return Status::OK();
 }
 
@@ -167,7 +235,7 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
     if (p.outcome == Prepared::Outcome::kFailed) {
       ++stats_->failed;
       spdlog::error("{}", p.error.ToString());
-      failures_.Record(*p.candidate.dir, p.candidate.name, &p.candidate.st, p.error, now_ns);
+      RecordFailure(*p.candidate.dir, p.candidate.name, &p.candidate.st, p.error, now_ns);
       continue;
     }
     Planned pl;
@@ -247,7 +315,7 @@ void Committer::Fail(Planned* p, const Status& s) {
   ++stats_->failed;
   spdlog::error("{}", s.ToString());
   const Candidate& c = p->file->candidate;
-  failures_.Record(*c.dir, c.name, &c.st, s, ctx_->clock->NowNs());
+  RecordFailure(*c.dir, c.name, &c.st, s, ctx_->clock->NowNs());
 }
 
 Status Committer::Barrier(bool staging, bool warehouse) {
@@ -346,17 +414,30 @@ void Committer::ReportDryRun(const std::vector<Planned>& plan) {
 }
 
 Status Committer::CommitBatch(std::vector<Prepared>* batch) {
-  Status s = CommitSteps(batch);
+  auto job = std::make_unique<Job>();
+  job->batch = std::move(*batch);
+  batch->clear();
+  Status s = FinishError();
+  if (s.ok()) s = Start(job.get());
   // Only now, after the steps' own writes, so a hint never sits between
   // them.
-  failures_.Flush();
+  FlushFailures();
+  if (!s.ok() || ctx_->options->dry_run) return s;
+  if (finisher_.joinable()) {
+    jobs_.Push(std::move(job));
+    return Status::OK();
+  }
+  s = Finish(job.get());
+  FlushFailures();
   return s;
 }
 
-Status Committer::CommitSteps(std::vector<Prepared>* batch) {
+Status Committer::Start(Job* job) {
+  std::vector<Prepared>* batch = &job->batch;
   Env* env = ctx_->env;
   StateStore* state = ctx_->state;
   const int64_t now_ns = ctx_->clock->NowNs();
+  job->now_ns = now_ns;
   taken_.clear();
   // Oldest arrival first, so that of two copies of one content the one
   // that landed first is the original, whatever order the workers finished.
@@ -364,7 +445,7 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
     return std::tie(a.candidate.st.ctime_ns, a.candidate.name) <
            std::tie(b.candidate.st.ctime_ns, b.candidate.name);
   });
-  std::vector<Planned> plan;
+  std::vector<Planned>& plan = job->plan;
   Status s = Plan(batch, now_ns, &plan);
   if (!s.ok()) return s;
   if (ctx_->options->dry_run) {
@@ -458,6 +539,31 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
     return s;
   }
 
+  // The batch's contents are committed (its manifest records are durable):
+  // later batches must see them, and the names it took, before its own
+  // state write lands.
+  RecentBatch recent;
+  for (const Planned& p : plan) {
+    if (p.failed || !p.moved) continue;
+    const std::string dest = JoinPath(p.intent.dest_dir, p.intent.dest_name);
+    recent.names.insert(dest);
+    if (p.action == Action::kIngest) {
+      recent.ingested[p.intent.sha256] = JoinPath(ctx_->warehouse.path(), dest);
+    }
+  }
+  recent_.push_back(std::move(recent));
+  if (recent_.size() > kRecentBatches) recent_.pop_front();
+  ++started_;
+  return Status::OK();
+}
+
+Status Committer::Finish(Job* job) {
+  Env* env = ctx_->env;
+  StateStore* state = ctx_->state;
+  const int64_t now_ns = job->now_ns;
+  std::vector<Planned>& plan = job->plan;
+  PassStats* stats = &finished_;
+  Status s;
   // U: unlink what the commit makes redundant. Sources are checked to still
   // be the hashed inode so that a file replaced meanwhile is never removed.
   // An unlink can wait on the device (online discard frees blocks
@@ -517,12 +623,12 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
         continue;
       }
       p.cleanup_left = true;
-      ++stats_->failed;
+      ++stats->failed;
       spdlog::error("{}; the next pass removes it", r->ToString());
-      failures_.Record(*p.file->candidate.dir, p.file->candidate.name, &p.file->st, *r, now_ns);
+      RecordFailure(*p.file->candidate.dir, p.file->candidate.name, &p.file->st, *r, now_ns);
     }
     if (d.temp && !d.temp->ok() && !d.temp->IsNotFound()) {
-      ++stats_->failed;
+      ++stats->failed;
       spdlog::error("{}", d.temp->ToString());
     }
   }
@@ -532,7 +638,7 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
   }
 
   // C: the content index and the end of the intents, in one synced write.
-  writes.clear();
+  std::vector<StateWrite> writes;
   for (Planned& p : plan) {
     const Intent& in = p.intent;
     const Prepared& f = *p.file;
@@ -563,29 +669,18 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
   if (!writes.empty()) {
     s = state->Apply(writes, /*sync=*/true);
     if (!s.ok()) return s;
-    // What previews stamped with an older generation may have missed.
-    RecentBatch batch;
-    for (const Planned& p : plan) {
-      if (p.failed || !p.moved) continue;
-      const std::string dest = JoinPath(p.intent.dest_dir, p.intent.dest_name);
-      batch.names.insert(dest);
-      if (p.action == Action::kIngest) {
-        batch.ingested[p.intent.sha256] = JoinPath(ctx_->warehouse.path(), dest);
-      }
-    }
-    recent_.push_back(std::move(batch));
-    if (recent_.size() > kRecentBatches) recent_.pop_front();
-    generation_.fetch_add(1, std::memory_order_release);
   }
+  // Lookups from now on see this batch in the state.
+  generation_.fetch_add(1, std::memory_order_release);
 
   for (const Planned& p : plan) {
     if (p.failed) continue;
     // Left for recovery: its failure stays on record until that is done.
-    if (!p.cleanup_left) failures_.Clear(*p.file->candidate.dir, p.file->candidate.name);
+    if (!p.cleanup_left) ClearFailure(*p.file->candidate.dir, p.file->candidate.name);
     const std::string source = p.source_dir().Child(p.intent.src_name);
     if (p.action == Action::kIngest) {
-      ++stats_->files_ingested;
-      stats_->bytes_ingested += p.intent.size;
+      ++stats->files_ingested;
+      stats->bytes_ingested += p.intent.size;
       ctx_->progress.files.fetch_add(1, std::memory_order_relaxed);
       ctx_->progress.bytes.fetch_add(p.intent.size, std::memory_order_relaxed);
       spdlog::info(
@@ -593,7 +688,7 @@ Status Committer::CommitSteps(std::vector<Prepared>* batch) {
           JoinPath(ctx_->warehouse.path(), JoinPath(p.intent.dest_dir, p.intent.dest_name)),
           p.intent.size, p.intent.sha256);
     } else {
-      ++stats_->duplicates;
+      ++stats->duplicates;
       spdlog::info("duplicate of {}: {} {}", p.duplicate_of, source,
                    p.action == Action::kQuarantine ? "quarantined"
                    : p.action == Action::kDelete   ? "deleted"

@@ -3,11 +3,15 @@
 #include <atomic>
 #include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "bounded_queue.h"
 #include "failure_log.h"
 #include "pass_context.h"
 #include "prepare.h"
@@ -30,11 +34,20 @@ class Committer {
  public:
   Committer(PassContext* ctx, PassStats* stats);
 
-  // Files that fail alone are counted, logged and left in staging. An error
-  // returned means a barrier or the state failed: the batch did not commit
-  // and the pass must stop. Afterwards, whatever the outcome, the failure
-  // records of the batch's files (failure_log.h) are written.
+  ~Committer();
+
+  // Commits `batch` (its files are taken) through step R on the calling
+  // thread. Steps U and C follow on a finisher thread while the next batch
+  // starts, or at once with --concurrency 1. Files that fail alone are
+  // counted, logged and left in staging. An error returned (this batch's,
+  // or an earlier batch's finishing steps') means a barrier or the state
+  // failed, and the pass must stop: a batch cut short before R did not
+  // commit, and recovery finishes one cut short after it. The failure
+  // records of the batch's files (failure_log.h) are written afterwards.
   Status CommitBatch(std::vector<Prepared>* batch);
+  // Waits until every batch has finished, and adds the finishing steps'
+  // counts to the pass's. Returns the first error of those steps.
+  Status Drain();
 
   // Thread-safe; for workers, on a file they prepared, so that the
   // committer's serial path does less: looks the content up in the index
@@ -62,8 +75,23 @@ class Committer {
     const File& source_dir() const { return file->candidate.dir->file; }
   };
 
-  // The protocol's steps, B1 to C.
-  Status CommitSteps(std::vector<Prepared>* batch);
+  // A batch on its way through the steps.
+  struct Job {
+    std::vector<Prepared> batch;
+    std::vector<Planned> plan;  // points into `batch`
+    int64_t now_ns = 0;
+  };
+  // Steps B1 to R, on the caller's thread.
+  Status Start(Job* job);
+  // Steps U to C, on the finisher thread (or the caller's, with one thread).
+  Status Finish(Job* job);
+  void FinisherLoop();
+  Status FinishError();
+  // failures_ is shared by both halves.
+  void RecordFailure(const StagingDir& dir, std::string_view name, const FileStat* st,
+                     const Status& error, int64_t now_ns);
+  void ClearFailure(const StagingDir& dir, std::string_view name);
+  void FlushFailures();
   Status Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan);
   // The first ingest of `p`'s content before this batch ("" if none).
   Status FindContent(const Prepared& p, std::string* duplicate_of);
@@ -86,24 +114,35 @@ class Committer {
   const size_t unlink_threads_;
   uint64_t next_id_ = 0;
   std::map<std::string, File> dest_dirs_;
-  // Batches committed; Preview stamps its lookups with it.
+  // Batches whose state write (C) has landed: a state lookup that read it
+  // first sees every one of them. Preview stamps its lookups with it.
   std::atomic<uint64_t> generation_{0};
-  // What the most recent batches committed, newest last: the contents and
-  // the names a preview may have missed.
+  // Batches through step R (the caller's thread only).
+  uint64_t started_ = 0;
+  // What the most recent batches through R committed, newest last: the
+  // contents and the names a state lookup may have missed.
   struct RecentBatch {
     std::unordered_map<std::string, std::string> ingested;  // sha256 -> path
     std::unordered_set<std::string> names;                  // "<dest dir>/<name>" moved into
   };
   static constexpr size_t kRecentBatches = 8;
   std::deque<RecentBatch> recent_;
-  // The batches committed since `p`'s preview, or null when recent_ no
-  // longer reaches back that far (or there was no preview).
-  bool SincePreview(const Prepared& p, std::deque<RecentBatch>::const_iterator* first) const;
+  // The batches through R that a lookup made when `seen` batches had landed
+  // may have missed; false when recent_ no longer reaches back that far.
+  bool Unseen(uint64_t seen, std::deque<RecentBatch>::const_iterator* first) const;
   // Names this batch has assigned, per destination directory.
   std::map<std::string, std::unordered_set<std::string>> taken_;
   bool dirs_created_ = false;
   // Hints for status and explain; never part of the steps above.
+  std::mutex failures_mu_;
   FailureLog failures_;
+  // Batches through R wait here for the finisher; with one slot, at most
+  // two are past R and not yet in the state, well within recent_.
+  BoundedQueue<std::unique_ptr<Job>> jobs_{1};
+  std::thread finisher_;
+  std::mutex finish_mu_;
+  Status finish_error_;
+  PassStats finished_;  // the finishing steps' counts, added by Drain
 };
 
 }  // namespace ingest

@@ -119,6 +119,8 @@ Status Pipeline::Finish() {
     Status s = CommitPending();
     if (!s.ok()) SetError(s);
   }
+  Status s = committer_.Drain();
+  if (!s.ok()) SetError(s);
   std::lock_guard<std::mutex> lock(error_mu_);
   return error_;
 }
