@@ -75,8 +75,8 @@ void Committer::FinisherLoop() {
     std::optional<std::unique_ptr<Job>> job = jobs_.Pop(std::chrono::milliseconds(200), &closed);
     if (closed) break;
     if (!job) continue;
-    // After a failure the pass stops, and recovery finishes what is left:
-    // the manifest records of every batch handed on are durable.
+    // After a failure the pass stops; recovery resolves the intents of the
+    // batches handed on since.
     if (!FinishError().ok()) continue;
     Status s = Finish(job->get());
     FlushFailures();
@@ -338,6 +338,7 @@ void Committer::Move(Planned* p) {
     Fail(p, s);
     return;
   }
+  p->dest = dest;
   if (in.cross_fs()) {
     s = env->Rename(ctx_->tmp_dir, in.tmp_name, *dest, in.dest_name);
   } else if (!IsUnchanged(env, src, in.src_name, in.src_dev, in.src_ino, in.size, in.mtime_ns)) {
@@ -372,10 +373,8 @@ void Committer::UndoMoves(std::vector<Planned>* plan) {
   for (Planned& p : *plan) {
     if (!p.moved) continue;
     const Intent& in = p.intent;
-    File* dest = nullptr;
-    if (!DestDir(in.dest_dir, &dest).ok() || dest == nullptr) continue;
-    Status s = in.cross_fs() ? env->Unlink(*dest, in.dest_name)
-                             : env->Rename(*dest, in.dest_name, p.source_dir(), in.src_name);
+    Status s = in.cross_fs() ? env->Unlink(*p.dest, in.dest_name)
+                             : env->Rename(*p.dest, in.dest_name, p.source_dir(), in.src_name);
     if (s.ok()) p.moved = false;
   }
 }
@@ -417,18 +416,14 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
   auto job = std::make_unique<Job>();
   job->batch = std::move(*batch);
   batch->clear();
+  const bool hand_on = finisher_.joinable();
   Status s = FinishError();
   if (s.ok()) s = Start(job.get());
+  if (s.ok() && !ctx_->options->dry_run && !hand_on) s = Finish(job.get());
   // Only now, after the steps' own writes, so a hint never sits between
   // them.
   FlushFailures();
-  if (!s.ok() || ctx_->options->dry_run) return s;
-  if (finisher_.joinable()) {
-    jobs_.Push(std::move(job));
-    return Status::OK();
-  }
-  s = Finish(job.get());
-  FlushFailures();
+  if (s.ok() && !ctx_->options->dry_run && hand_on) jobs_.Push(std::move(job));
   return s;
 }
 
@@ -507,15 +502,44 @@ Status Committer::Start(Job* job) {
     }
   }
 
+  job->any_moved = any_moved;
+  job->dirs_created = dirs_created_;
+  dirs_created_ = false;
+
+  // Later batches must see the contents and names this one moved before
+  // its manifest records and state write land. Should those fail, the pass
+  // stops, and recovery resolves each intent on its own.
+  RecentBatch recent;
+  for (const Planned& p : plan) {
+    if (p.failed || !p.moved) continue;
+    const std::string dest = JoinPath(p.intent.dest_dir, p.intent.dest_name);
+    recent.names.insert(dest);
+    if (p.action == Action::kIngest) {
+      recent.ingested[p.intent.sha256] = JoinPath(ctx_->warehouse.path(), dest);
+    }
+  }
+  recent_.push_back(std::move(recent));
+  if (recent_.size() > kRecentBatches) recent_.pop_front();
+  ++started_;
+  return Status::OK();
+}
+
+Status Committer::Finish(Job* job) {
+  Env* env = ctx_->env;
+  StateStore* state = ctx_->state;
+  const int64_t now_ns = job->now_ns;
+  std::vector<Planned>& plan = job->plan;
+  PassStats* stats = &finished_;
+  Status s;
+
   // B2: the renames (and any new partition directory) are durable before a
   // manifest record points at them.
-  if (any_moved || dirs_created_) {
+  if (job->any_moved || job->dirs_created) {
     s = Barrier(/*staging=*/!ctx_->cross_fs, /*warehouse=*/true);
     if (!s.ok()) {
       UndoMoves(&plan);
       return s;
     }
-    dirs_created_ = false;
   }
 
   // R: manifest records, then one fdatasync.
@@ -539,31 +563,6 @@ Status Committer::Start(Job* job) {
     return s;
   }
 
-  // The batch's contents are committed (its manifest records are durable):
-  // later batches must see them, and the names it took, before its own
-  // state write lands.
-  RecentBatch recent;
-  for (const Planned& p : plan) {
-    if (p.failed || !p.moved) continue;
-    const std::string dest = JoinPath(p.intent.dest_dir, p.intent.dest_name);
-    recent.names.insert(dest);
-    if (p.action == Action::kIngest) {
-      recent.ingested[p.intent.sha256] = JoinPath(ctx_->warehouse.path(), dest);
-    }
-  }
-  recent_.push_back(std::move(recent));
-  if (recent_.size() > kRecentBatches) recent_.pop_front();
-  ++started_;
-  return Status::OK();
-}
-
-Status Committer::Finish(Job* job) {
-  Env* env = ctx_->env;
-  StateStore* state = ctx_->state;
-  const int64_t now_ns = job->now_ns;
-  std::vector<Planned>& plan = job->plan;
-  PassStats* stats = &finished_;
-  Status s;
   // U: unlink what the commit makes redundant. Sources are checked to still
   // be the hashed inode so that a file replaced meanwhile is never removed.
   // An unlink can wait on the device (online discard frees blocks

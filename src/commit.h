@@ -36,14 +36,14 @@ class Committer {
 
   ~Committer();
 
-  // Commits `batch` (its files are taken) through step R on the calling
-  // thread. Steps U and C follow on a finisher thread while the next batch
+  // Commits `batch` (its files are taken) through step M on the calling
+  // thread. Steps B2 to C follow on a finisher thread while the next batch
   // starts, or at once with --concurrency 1. Files that fail alone are
   // counted, logged and left in staging. An error returned (this batch's,
   // or an earlier batch's finishing steps') means a barrier or the state
-  // failed, and the pass must stop: a batch cut short before R did not
-  // commit, and recovery finishes one cut short after it. The failure
-  // records of the batch's files (failure_log.h) are written afterwards.
+  // failed, and the pass must stop; recovery resolves what the batches
+  // handed on left open. The failure records of the batch's files
+  // (failure_log.h) are written afterwards.
   Status CommitBatch(std::vector<Prepared>* batch);
   // Waits until every batch has finished, and adds the finishing steps'
   // counts to the pass's. Returns the first error of those steps.
@@ -67,6 +67,7 @@ class Committer {
     std::string id;
     Intent intent;
     bool moved = false;
+    File* dest = nullptr;  // the directory moved into, once moved
     bool failed = false;
     // Committed, but the source or the sidecar could not be removed: the
     // intent stays open and recovery finishes the job next pass.
@@ -80,10 +81,12 @@ class Committer {
     std::vector<Prepared> batch;
     std::vector<Planned> plan;  // points into `batch`
     int64_t now_ns = 0;
+    bool any_moved = false;
+    bool dirs_created = false;  // a warehouse directory was created for it
   };
-  // Steps B1 to R, on the caller's thread.
+  // Steps B1 to M, on the caller's thread.
   Status Start(Job* job);
-  // Steps U to C, on the finisher thread (or the caller's, with one thread).
+  // Steps B2 to C, on the finisher thread (or the caller's, with one thread).
   Status Finish(Job* job);
   void FinisherLoop();
   Status FinishError();
@@ -117,9 +120,9 @@ class Committer {
   // Batches whose state write (C) has landed: a state lookup that read it
   // first sees every one of them. Preview stamps its lookups with it.
   std::atomic<uint64_t> generation_{0};
-  // Batches through step R (the caller's thread only).
+  // Batches through step M (the caller's thread only).
   uint64_t started_ = 0;
-  // What the most recent batches through R committed, newest last: the
+  // What the most recent batches through M moved, newest last: the
   // contents and the names a state lookup may have missed.
   struct RecentBatch {
     std::unordered_map<std::string, std::string> ingested;  // sha256 -> path
@@ -127,7 +130,7 @@ class Committer {
   };
   static constexpr size_t kRecentBatches = 8;
   std::deque<RecentBatch> recent_;
-  // The batches through R that a lookup made when `seen` batches had landed
+  // The batches through M that a lookup made when `seen` batches had landed
   // may have missed; false when recent_ no longer reaches back that far.
   bool Unseen(uint64_t seen, std::deque<RecentBatch>::const_iterator* first) const;
   // Names this batch has assigned, per destination directory.
@@ -136,8 +139,8 @@ class Committer {
   // Hints for status and explain; never part of the steps above.
   std::mutex failures_mu_;
   FailureLog failures_;
-  // Batches through R wait here for the finisher; with one slot, at most
-  // two are past R and not yet in the state, well within recent_.
+  // Batches through M wait here for the finisher; with one slot, at most
+  // two are past M and not yet in the state, well within recent_.
   BoundedQueue<std::unique_ptr<Job>> jobs_{1};
   std::thread finisher_;
   std::mutex finish_mu_;
