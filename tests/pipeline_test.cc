@@ -267,5 +267,38 @@ TEST_F(PipelineTest, FailedCommitStopsEveryWorkerAndALaterPassFinishes) {
   ExpectEachContentIngestedOnce(staged);
 }
 
+// As above with duplicates deleted: batches after the failing one were
+// planned while it was unfinished, some of their files as duplicates of its
+// contents. Those deletions must not go ahead once the original's commit
+// is undone, so every content stays somewhere and ends up ingested once.
+TEST_F(PipelineTest, FailedCommitNeverDeletesADuplicateOfWhatItUndid) {
+  options_.on_duplicate = OnDuplicate::kDelete;
+  const std::map<std::string, int> staged = StageFiles();
+  const UtcTime hour(clock_.NowNs() + kNanosPerSecond);
+  const fs::path blocker = base_ / "mf" / hour.HourPath();
+  fs::create_directories(blocker.parent_path());
+  WriteFile(blocker, "not a directory");
+
+  PassStats failed;
+  EXPECT_FALSE(Pass(&failed).ok());
+  std::map<std::string, int> present = Ingested();
+  for (const std::string& c : Contents(base_ / "in", {})) ++present[c];
+  for (const auto& [content, n] : staged) {
+    EXPECT_GT(present.count(content), 0u) << "lost: " << content.substr(0, 12);
+  }
+
+  fs::remove(blocker);
+  for (int pass = 0; pass < 3 && !fs::is_empty(base_ / "in"); ++pass) {
+    PassStats stats;
+    Status s = Pass(&stats);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_TRUE(fs::is_empty(base_ / "in"));
+  const std::map<std::string, int> ingested = Ingested();
+  EXPECT_EQ(ingested.size(), staged.size());
+  for (const auto& [content, n] : ingested) EXPECT_EQ(n, 1) << content.substr(0, 12);
+  EXPECT_EQ(ManifestRecords().size(), staged.size());
+}
+
 }  // namespace
 }  // namespace ingest
