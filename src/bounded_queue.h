@@ -1,11 +1,13 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace ingest {
 
@@ -19,11 +21,16 @@ class BoundedQueue {
   // Returns false when the queue was closed.
   bool Push(T item) {
     std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    if (!closed_ && items_.size() >= capacity_) {
+      ++waiting_pushers_;
+      not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+      --waiting_pushers_;
+    }
     if (closed_) return false;
     items_.push_back(std::move(item));
     if (items_.size() > peak_) peak_ = items_.size();
-    not_empty_.notify_one();
+    // A popper waiting for several items is woken once they are there.
+    if (items_.size() >= wake_at_) not_empty_.notify_one();
     return true;
   }
 
@@ -36,8 +43,25 @@ class BoundedQueue {
     if (items_.empty()) return std::nullopt;
     T item = std::move(items_.front());
     items_.pop_front();
-    not_full_.notify_one();
+    WakePushers();
     return item;
+  }
+
+  // Waits up to `timeout` until `want` items are queued (or the queue is
+  // closed), then appends up to `want` of them to *out. For one consumer:
+  // the producers wake it once, not for every item.
+  void PopUpTo(size_t want, std::chrono::milliseconds timeout, std::vector<T>* out, bool* closed) {
+    std::unique_lock<std::mutex> lock(mu_);
+    want = std::max<size_t>(1, std::min(want, capacity_));
+    wake_at_ = want;
+    not_empty_.wait_for(lock, timeout, [&] { return closed_ || items_.size() >= want; });
+    wake_at_ = 1;
+    *closed = closed_ && items_.size() <= want;
+    for (size_t n = std::min(want, items_.size()); n > 0; --n) {
+      out->push_back(std::move(items_.front()));
+      items_.pop_front();
+    }
+    WakePushers();
   }
 
   // No more pushes; poppers drain what is left.
@@ -54,12 +78,20 @@ class BoundedQueue {
   }
 
  private:
+  // A full queue wakes its pushers once it is half empty, so that they
+  // refill it in a burst instead of one wake-up per item.
+  void WakePushers() {
+    if (waiting_pushers_ > 0 && items_.size() <= capacity_ / 2) not_full_.notify_all();
+  }
+
   const size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
   std::deque<T> items_;
   size_t peak_ = 0;
+  size_t wake_at_ = 1;  // queue length at which Push wakes a popper
+  int waiting_pushers_ = 0;
   bool closed_ = false;
 };
 

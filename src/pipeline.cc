@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace ingest {
 
 namespace {
@@ -89,10 +91,15 @@ void Pipeline::CommitterLoop() {
   auto oldest = std::chrono::steady_clock::now();
   for (;;) {
     bool closed = false;
-    std::optional<Prepared> p = done_.Pop(std::chrono::milliseconds(100), &closed);
-    if (p) {
-      if (pending_.empty()) oldest = std::chrono::steady_clock::now();
-      pending_.push_back(std::move(*p));
+    if (pending_.empty()) {
+      // The first file starts the batch's clock.
+      done_.PopUpTo(1, std::chrono::milliseconds(100), &pending_, &closed);
+      oldest = std::chrono::steady_clock::now();
+    } else {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          oldest + kBatchLinger - std::chrono::steady_clock::now());
+      done_.PopUpTo(batch_size_ - pending_.size(), std::max(left, std::chrono::milliseconds(0)),
+                    &pending_, &closed);
     }
     const bool linger_over = std::chrono::steady_clock::now() - oldest >= kBatchLinger;
     if (!pending_.empty() && (closed || pending_.size() >= batch_size_ || linger_over)) {
