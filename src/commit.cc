@@ -224,7 +224,7 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
   const UtcTime t(now_ns);
   const Options& opt = *ctx_->options;
   // sha256 -> index in *plan of this batch's ingest of that content.
-  std::map<std::string, int> batch_content;
+  std::unordered_map<std::string, int> batch_content;
   for (Prepared& p : *batch) {
     const std::string source = p.candidate.dir->file.Child(p.candidate.name);
     if (p.outcome == Prepared::Outcome::kChanged) {

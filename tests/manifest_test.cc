@@ -76,6 +76,28 @@ TEST(ManifestTest, PlainRecordRoundTrips) {
   ExpectSameRecord(RoundTrip(in), in);
 }
 
+// The exact bytes, fields in this order and no spaces, are what downstream
+// readers and earlier manifests have: a reader that compares lines, or
+// splits them with a regex, keeps working.
+TEST(ManifestTest, LineIsTheCompactJsonOfItsFieldsInOrder) {
+  ManifestRecord r = SampleRecord();
+  EXPECT_EQ(
+      FormatManifestLine(r),
+      "{\"path\":\"/warehouse/ingest_date=2024-01-02/a.csv\",\"source\":\"/staging/a.csv\","
+      "\"sha256\":\"" +
+          std::string(64, 'b') +
+          "\",\"device\":2049,\"inode\":123456,\"size\":42,\"mtime\":1704157200,"
+          "\"mtime_ns\":1704157200123456789,\"ingested_at\":\"2024-01-02T03:04:05.678901Z\"}\n");
+  // Quotes, backslashes and control characters are escaped as JSON does.
+  r.path = "/w/a \"q\" \\ \t\x01.csv";
+  r.source = "/s/a \"q\" \\ \t\x01.csv";
+  r.mtime_ns = -1;
+  const std::string line = FormatManifestLine(r);
+  EXPECT_NE(line.find(R"("path":"/w/a \"q\" \\ \t\u0001.csv")"), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("mtime":-1,"mtime_ns":-1,)"), std::string::npos) << line;
+  ExpectSameRecord(RoundTrip(r), r);
+}
+
 TEST(ManifestTest, LineCarriesSecondsAndNanoseconds) {
   const std::string line = FormatManifestLine(SampleRecord());
   EXPECT_NE(line.find("\"mtime\":1704157200,"), std::string::npos) << line;
