@@ -88,6 +88,17 @@ class PipelineTest : public ::testing::Test {
     return staged;
   }
 
+  // Puts a file where the next pass's manifest directory must go, so that
+  // its first batch's manifest append fails after its files were moved.
+  // Returns the file, for removing it.
+  fs::path BlockNextPassManifest() {
+    const UtcTime hour(clock_.NowNs() + kNanosPerSecond);
+    const fs::path blocker = base_ / "mf" / hour.HourPath();
+    fs::create_directories(blocker.parent_path());
+    WriteFile(blocker, "not a directory");
+    return blocker;
+  }
+
   Status Pass(PassStats* stats) {
     clock_.Advance(kNanosPerSecond);
     return RunIngestPass(options_, Env::Default(), &clock_, &state_, stats);
@@ -243,12 +254,7 @@ TEST_F(PipelineTest, ResentContentIsQuarantinedByLaterConcurrentPasses) {
 // recovers and finishes.
 TEST_F(PipelineTest, FailedCommitStopsEveryWorkerAndALaterPassFinishes) {
   const std::map<std::string, int> staged = StageFiles();
-  // A file where this hour's manifest directory must go: the first batch's
-  // manifest append fails, after its files were moved.
-  const UtcTime hour(clock_.NowNs() + kNanosPerSecond);
-  const fs::path blocker = base_ / "mf" / hour.HourPath();
-  fs::create_directories(blocker.parent_path());
-  WriteFile(blocker, "not a directory");
+  const fs::path blocker = BlockNextPassManifest();
 
   PassStats failed;
   Status s = Pass(&failed);
@@ -274,10 +280,7 @@ TEST_F(PipelineTest, FailedCommitStopsEveryWorkerAndALaterPassFinishes) {
 TEST_F(PipelineTest, FailedCommitNeverDeletesADuplicateOfWhatItUndid) {
   options_.on_duplicate = OnDuplicate::kDelete;
   const std::map<std::string, int> staged = StageFiles();
-  const UtcTime hour(clock_.NowNs() + kNanosPerSecond);
-  const fs::path blocker = base_ / "mf" / hour.HourPath();
-  fs::create_directories(blocker.parent_path());
-  WriteFile(blocker, "not a directory");
+  const fs::path blocker = BlockNextPassManifest();
 
   PassStats failed;
   EXPECT_FALSE(Pass(&failed).ok());
