@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ingest {
 
@@ -11,6 +12,10 @@ namespace ingest {
 // input and reports malformed input by returning false.
 class Encoder {
  public:
+  Encoder() = default;
+  // Appends to `buf`, whose capacity is reused.
+  explicit Encoder(std::string buf) : out_(std::move(buf)) {}
+
   void PutVarint(uint64_t v);
   void PutSigned(int64_t v);
   void PutString(std::string_view s);

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 #include <optional>
 #include <tuple>
 
 #include "fs_util.h"
 #include "hooks.h"
+#include "intent_journal.h"
 #include "name_escape.h"
 #include "parallel_for.h"
 #include "sidecar.h"
@@ -77,14 +80,21 @@ void Committer::FinisherLoop() {
     if (!job) continue;
     // After a failure the pass stops; recovery resolves the intents of the
     // batches handed on since.
-    if (!FinishError().ok()) continue;
-    Status s = Finish(job->get());
-    FlushFailures();
-    if (!s.ok()) {
-      std::lock_guard<std::mutex> lock(finish_mu_);
-      finish_error_ = s;
+    Status s = FinishError();
+    if (s.ok()) {
+      s = Finish(job->get());
+      FlushFailures();
     }
+    std::lock_guard<std::mutex> lock(finish_mu_);
+    if (finish_error_.ok()) finish_error_ = s;
+    ++finished_jobs_;
+    finish_cv_.notify_all();
   }
+}
+
+void Committer::WaitForFinisher() {
+  std::unique_lock<std::mutex> lock(finish_mu_);
+  finish_cv_.wait(lock, [&] { return finished_jobs_ == handed_; });
 }
 
 Status Committer::Drain() {
@@ -97,7 +107,13 @@ Status Committer::Drain() {
   stats_->bytes_ingested += finished_.bytes_ingested;
   stats_->duplicates += finished_.duplicates;
   finished_ = PassStats();
-  return FinishError();
+  Status s = FinishError();
+  // Between passes the journal holds nothing but closed batches: empty it.
+  if (ctx_->journal != nullptr) {
+    Status r = ctx_->journal->ResetIfClosed(1);
+    if (s.ok()) s = r;
+  }
+  return s;
 }
 
 Status Committer::DestDir(const std::string& rel, File** dir) {
@@ -135,9 +151,8 @@ Status Committer::ChooseName(const std::string& dest_rel, const Prepared& p, std
   std::deque<RecentBatch>::const_iterator since;
   if (p.preview.done && p.preview.name_free && p.preview.dest_rel == dest_rel &&
       Unseen(p.preview.generation, &since) &&
-      std::none_of(
-          since, recent_.cend(),
-          [&](const RecentBatch& b) { return b.names.count(JoinPath(dest_rel, original)) > 0; }) &&
+      std::none_of(since, recent_.cend(),
+                   [&](const RecentBatch& b) { return b.MayHaveName(dest_rel, original); }) &&
       taken.insert(original).second) {
     *name = original;
     return Status::OK();
@@ -179,6 +194,54 @@ void Committer::Preview(Prepared* p) const {
       ctx_->env->StatAt(ctx_->warehouse, JoinPath(v.dest_rel, p->candidate.name), &st).IsNotFound();
 }
 
+namespace {
+
+uint64_t NameHash(std::string_view dir, std::string_view name) {
+  const std::hash<std::string_view> h;
+  return h(dir) ^ (h(name) * 0x9E3779B97F4A7C15ull);
+}
+
+std::array<char, 64> ShaKey(std::string_view sha256) {
+  std::array<char, 64> key{};
+  std::memcpy(key.data(), sha256.data(), std::min(sha256.size(), key.size()));
+  return key;
+}
+
+}  // namespace
+
+void Committer::RecentBatch::Add(std::string_view dest_dir, std::string_view dest_name,
+                                 bool ingested, std::string_view sha256) {
+  names_.push_back(NameHash(dest_dir, dest_name));
+  if (!ingested) return;
+  const auto at = static_cast<uint32_t>(rels_.size());
+  if (!dest_dir.empty()) rels_.append(dest_dir).append("/");
+  rels_.append(dest_name);
+  ingested_.push_back({ShaKey(sha256), at, static_cast<uint32_t>(rels_.size() - at)});
+}
+
+void Committer::RecentBatch::Seal() {
+  std::sort(names_.begin(), names_.end());
+  std::sort(ingested_.begin(), ingested_.end(),
+            [](const Content& a, const Content& b) { return a.sha256 < b.sha256; });
+  names_.shrink_to_fit();
+  ingested_.shrink_to_fit();
+  rels_.shrink_to_fit();
+}
+
+bool Committer::RecentBatch::MayHaveName(std::string_view dest_dir, std::string_view name) const {
+  return std::binary_search(names_.begin(), names_.end(), NameHash(dest_dir, name));
+}
+
+bool Committer::RecentBatch::FindIngested(std::string_view sha256, std::string* dest_rel) const {
+  const std::array<char, 64> key = ShaKey(sha256);
+  auto it = std::lower_bound(
+      ingested_.begin(), ingested_.end(), key,
+      [](const Content& c, const std::array<char, 64>& k) { return c.sha256 < k; });
+  if (it == ingested_.end() || it->sha256 != key) return false;
+  dest_rel->assign(rels_, it->at, it->len);
+  return true;
+}
+
 bool Committer::Unseen(uint64_t seen, std::deque<RecentBatch>::const_iterator* first) const {
   const uint64_t missed = started_ - seen;
   if (missed > recent_.size()) return false;
@@ -211,9 +274,10 @@ Status Committer::FindContent(const Prepared& p, std::string* duplicate_of) {
     return Status::OK();
   }
   // The lookup may have missed what the batches since ingested.
+  std::string rel;
   for (auto it = since; it != recent_.cend(); ++it) {
-    if (auto found = it->ingested.find(p.sha256); found != it->ingested.end()) {
-      *duplicate_of = found->second;
+    if (it->FindIngested(p.sha256, &rel)) {
+      *duplicate_of = JoinPath(ctx_->warehouse.path(), rel);
       return Status::OK();
     }
   }
@@ -423,14 +487,22 @@ Status Committer::CommitBatch(std::vector<Prepared>* batch) {
   // Only now, after the steps' own writes, so a hint never sits between
   // them.
   FlushFailures();
-  if (s.ok() && !ctx_->options->dry_run && hand_on) jobs_.Push(std::move(job));
+  if (s.ok() && !ctx_->options->dry_run && hand_on) {
+    {
+      std::lock_guard<std::mutex> lock(finish_mu_);
+      ++handed_;
+    }
+    if (!jobs_.Push(std::move(job))) {
+      std::lock_guard<std::mutex> lock(finish_mu_);
+      --handed_;
+    }
+  }
   return s;
 }
 
 Status Committer::Start(Job* job) {
   std::vector<Prepared>* batch = &job->batch;
   Env* env = ctx_->env;
-  StateStore* state = ctx_->state;
   const int64_t now_ns = ctx_->clock->NowNs();
   job->now_ns = now_ns;
   taken_.clear();
@@ -462,19 +534,11 @@ Status Committer::Start(Job* job) {
     return s;
   }
 
-  // I: one synced write of every intent in the batch.
-  std::vector<StateWrite> writes;
-  for (Planned& p : plan) {
-    if (!p.failed && p.action != Action::kKeep) {
-      writes.push_back({keys::Intent(p.id), EncodeIntent(p.intent)});
-    }
-  }
-  if (!writes.empty()) {
-    s = state->Apply(writes, /*sync=*/true);
-    if (!s.ok()) {
-      drop_temps();
-      return s;
-    }
+  // I: one synced append of every intent in the batch.
+  s = WriteIntents(job);
+  if (!s.ok()) {
+    drop_temps();
+    return s;
   }
 
   // M: renames. Each is atomic; recovery tells done from not done by the
@@ -512,16 +576,31 @@ Status Committer::Start(Job* job) {
   RecentBatch recent;
   for (const Planned& p : plan) {
     if (p.failed || !p.moved) continue;
-    const std::string dest = JoinPath(p.intent.dest_dir, p.intent.dest_name);
-    recent.names.insert(dest);
-    if (p.action == Action::kIngest) {
-      recent.ingested[p.intent.sha256] = JoinPath(ctx_->warehouse.path(), dest);
-    }
+    recent.Add(p.intent.dest_dir, p.intent.dest_name, p.action == Action::kIngest, p.intent.sha256);
   }
+  recent.Seal();
   recent_.push_back(std::move(recent));
   if (recent_.size() > kRecentBatches) recent_.pop_front();
   ++started_;
   return Status::OK();
+}
+
+Status Committer::WriteIntents(Job* job) {
+  std::vector<std::pair<std::string_view, const Intent*>> intents;
+  for (const Planned& p : job->plan) {
+    if (!p.failed && p.action != Action::kKeep) intents.emplace_back(p.id, &p.intent);
+  }
+  if (intents.empty()) return Status::OK();
+  IntentJournal* journal = ctx_->journal;
+  if (journal->bytes() >= journal->reset_bytes()) {
+    // Emptying the file needs every batch in it closed: one wait per
+    // reset_bytes() of intents.
+    WaitForFinisher();
+    Status s = FinishError();
+    if (s.ok()) s = journal->ResetIfClosed(journal->reset_bytes());
+    if (!s.ok()) return s;
+  }
+  return journal->Append(intents, &job->journal_batch);
 }
 
 Status Committer::Finish(Job* job) {
@@ -641,8 +720,10 @@ Status Committer::Finish(Job* job) {
   for (Planned& p : plan) {
     const Intent& in = p.intent;
     const Prepared& f = *p.file;
-    if (p.action != Action::kKeep && !p.cleanup_left) {
-      writes.push_back({keys::Intent(p.id), std::nullopt});
+    // Closing the batch closes every intent in it: one that is left open
+    // moves into the state, where recovery finds it next pass.
+    if (p.action != Action::kKeep && p.cleanup_left) {
+      writes.push_back({keys::Intent(p.id), EncodeIntent(p.intent)});
     }
     if (p.failed) continue;
     if (p.action == Action::kKeep) {
@@ -665,10 +746,12 @@ Status Committer::Finish(Job* job) {
       if (HooksEnabled(*ctx_->options)) writes.push_back(PendingHookWrite(p.id, in, rec, now_ns));
     }
   }
+  if (job->journal_batch != 0) ctx_->journal->AddCloseWrite(job->journal_batch, &writes);
   if (!writes.empty()) {
     s = state->Apply(writes, /*sync=*/true);
     if (!s.ok()) return s;
   }
+  if (job->journal_batch != 0) ctx_->journal->Closed(job->journal_batch);
   // Lookups from now on see this batch in the state.
   generation_.fetch_add(1, std::memory_order_release);
 

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -21,13 +24,14 @@ namespace ingest {
 
 // Commits batches of prepared files with the protocol README.md describes:
 //   B1  barrier: hashed sources and temp copies durable
-//   I   intents written (one synced state write)
+//   I   intents written (one synced append to the intent journal)
 //   M   renames into the warehouse
 //   B2  barrier: renames durable
 //   R   manifest records appended and synced
 //   U   sources of copies, deleted duplicates and .ok sidecars unlinked
 //   B3  barrier (only when U unlinked anything)
-//   C   content index written, intents removed (one synced state write)
+//   C   content index written, the batch's intents closed (one synced
+//       state write)
 // Recovery (recovery.h) finishes or undoes a batch cut short at any step.
 // Not thread-safe: one committer per pass.
 class Committer {
@@ -82,7 +86,8 @@ class Committer {
     std::vector<Planned> plan;  // points into `batch`
     int64_t now_ns = 0;
     bool any_moved = false;
-    bool dirs_created = false;  // a warehouse directory was created for it
+    bool dirs_created = false;   // a warehouse directory was created for it
+    uint64_t journal_batch = 0;  // its frame in the intent journal; 0: none
   };
   // Steps B1 to M, on the caller's thread.
   Status Start(Job* job);
@@ -90,6 +95,12 @@ class Committer {
   Status Finish(Job* job);
   void FinisherLoop();
   Status FinishError();
+  // Blocks until the finisher has taken every batch handed to it through
+  // its steps (or skipped it after a failure).
+  void WaitForFinisher();
+  // Step I for the intents of `job`, emptying the journal first when it has
+  // grown large and every batch in it is closed.
+  Status WriteIntents(Job* job);
   // failures_ is shared by both halves.
   void RecordFailure(const StagingDir& dir, std::string_view name, const FileStat* st,
                      const Status& error, int64_t now_ns);
@@ -124,9 +135,28 @@ class Committer {
   uint64_t started_ = 0;
   // What the most recent batches through M moved, newest last: the
   // contents and the names a state lookup may have missed.
-  struct RecentBatch {
-    std::unordered_map<std::string, std::string> ingested;  // sha256 -> path
-    std::unordered_set<std::string> names;                  // "<dest dir>/<name>" moved into
+  // Compact, because kRecentBatches of them stay in memory: names as
+  // 64-bit hashes (a collision only costs a stat), contents sorted.
+  class RecentBatch {
+   public:
+    void Add(std::string_view dest_dir, std::string_view dest_name, bool ingested,
+             std::string_view sha256);
+    // Call once every file is added.
+    void Seal();
+    // False when no file was moved in as `dest_dir`/`name`; true when one
+    // was, or (rarely) on a hash collision.
+    bool MayHaveName(std::string_view dest_dir, std::string_view name) const;
+    // The "<dest dir>/<name>" this batch ingested `sha256` as, or false.
+    bool FindIngested(std::string_view sha256, std::string* dest_rel) const;
+
+   private:
+    struct Content {
+      std::array<char, 64> sha256;
+      uint32_t at, len;  // its "<dest dir>/<name>" in rels_
+    };
+    std::vector<uint64_t> names_;
+    std::vector<Content> ingested_;
+    std::string rels_;
   };
   static constexpr size_t kRecentBatches = 8;
   std::deque<RecentBatch> recent_;
@@ -144,6 +174,9 @@ class Committer {
   BoundedQueue<std::unique_ptr<Job>> jobs_{1};
   std::thread finisher_;
   std::mutex finish_mu_;
+  std::condition_variable finish_cv_;
+  uint64_t handed_ = 0;         // jobs pushed to the finisher
+  uint64_t finished_jobs_ = 0;  // jobs the finisher is done with
   Status finish_error_;
   PassStats finished_;  // the finishing steps' counts, added by Drain
 };

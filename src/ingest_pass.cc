@@ -13,6 +13,7 @@
 #include "failure_log.h"
 #include "fs_util.h"
 #include "hooks.h"
+#include "intent_journal.h"
 #include "manifest.h"
 #include "name_escape.h"
 #include "pipeline.h"
@@ -317,7 +318,13 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
   ManifestWriter manifest(env, &ctx.manifests);
   ctx.manifest = &manifest;
 
+  IntentJournal journal(env, state, options.journal_reset_bytes);
   if (!options.dry_run) {
+    File state_dir;
+    s = env->OpenDir(options.state_path, &state_dir);
+    if (s.ok()) s = journal.Open(state_dir);
+    if (!s.ok()) return s;
+    ctx.journal = &journal;
     s = RecoverIntents(&ctx, stats);
     if (s.ok() && ctx.unresolved.empty()) {
       s = CheckStateAgainstManifests(env, ctx.manifests, state, JoinPath(options.state_path, "db"));

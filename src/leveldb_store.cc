@@ -218,6 +218,7 @@ Status OpenLevelDb(const std::string& dir, bool create, const std::string& remov
   // Keys are mostly SHA-256 hex digests and values short varints: Snappy
   // saves little there and costs CPU on every compaction and block read.
   options.compression = leveldb::kNoCompression;
+  options.write_buffer_size = 1 << 20;
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, dir, &db);
   if (!s.ok()) {

@@ -55,6 +55,9 @@ struct Options {
   std::string log_format = "text";
   // Where logs also go besides stderr ("" for nowhere else); absolute.
   std::string log_file;
+  // Not a flag: the intent journal is emptied between batches once it is
+  // this large (intent_journal.h). Tests lower it to exercise that.
+  uint64_t journal_reset_bytes = 64ull << 20;
 };
 
 }  // namespace ingest

@@ -15,6 +15,8 @@
 
 namespace ingest {
 
+class IntentJournal;
+
 // What every stage of a pass shares: the options, the open roots and the
 // services. Owned by the pass; stages borrow it.
 struct PassContext {
@@ -31,6 +33,8 @@ struct PassContext {
   File tmp_dir;
   bool cross_fs = false;
   ManifestWriter* manifest = nullptr;
+  // Where step I writes intents; null in a dry run.
+  IntentJournal* journal = nullptr;
   // (dev, ino) of staged files whose open intent recovery could not finish
   // this pass; the scan leaves them alone. Bounded by the open intents.
   std::set<std::pair<uint64_t, uint64_t>> unresolved;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fs_util.h"
+#include "intent_journal.h"
 #include "manifest.h"
 #include "records.h"
 #include "scanner.h"
@@ -151,6 +152,20 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
   }
   fs::rename(fresh, db, ec);
   if (ec) return Status::IOError("cannot move " + fresh.string() + " into place: " + ec.message());
+  // The intent journal's batches are numbered against the old database's
+  // mark; read against the new one, closed batches would look open. Kept
+  // aside like the database.
+  const fs::path journal = state / std::string(IntentJournal::kFileName);
+  if (fs::exists(journal, ec) && fs::file_size(journal, ec) > 0) {
+    const fs::path aside =
+        state / (journal.filename().string() + ".replaced-" + std::to_string(now_ns));
+    fs::rename(journal, aside, ec);
+    if (ec) return Status::IOError("cannot move " + journal.string() + " aside: " + ec.message());
+    spdlog::warn(
+        "the intent journal {} was not empty (the last pass did not end cleanly); it is "
+        "kept as {}",
+        journal.string(), aside.string());
+  }
   File state_dir;
   s = env->OpenDir(options.state_path, &state_dir);
   return s.ok() ? env->Sync(state_dir) : s;

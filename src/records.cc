@@ -147,6 +147,17 @@ bool DecodeIntent(std::string_view in, Intent* i) {
          d.GetString(&i->snapshot_key) && d.done();
 }
 
+std::string EncodeMark(uint64_t n) {
+  Encoder e = Begin();
+  e.PutVarint(n);
+  return e.Release();
+}
+
+bool DecodeMark(std::string_view in, uint64_t* n) {
+  Decoder d(in);
+  return CheckVersion(&d) && d.GetVarint(n) && d.done();
+}
+
 std::string EncodeHookRecord(const HookRecord& h) {
   Encoder e = Begin();
   e.PutString(h.path);

@@ -24,6 +24,8 @@ namespace ingest {
 //                                 removed when the file commits or leaves
 //   m/cursor/<dir dev>:<dir ino>  where a cut-short listing resumes
 //   m/last_pass                   the last pass's summary (JSON)
+//   m/intents_closed              Mark: every intent journal batch up to this
+//                                 number is closed (intent_journal.h)
 namespace keys {
 inline constexpr std::string_view kContent = "c/";
 inline constexpr std::string_view kIntent = "i/";
@@ -31,6 +33,7 @@ inline constexpr std::string_view kHook = "h/";
 inline constexpr std::string_view kSnapshot = "s/";
 inline constexpr std::string_view kFailure = "f/";
 inline constexpr std::string_view kLastPass = "m/last_pass";
+inline constexpr std::string_view kIntentsClosed = "m/intents_closed";
 
 std::string Content(std::string_view sha256);
 std::string Intent(std::string_view id);
@@ -136,6 +139,8 @@ std::string EncodeFailureRecord(const FailureRecord& r);
 bool DecodeFailureRecord(std::string_view in, FailureRecord* r);
 std::string EncodeIntent(const Intent& i);
 bool DecodeIntent(std::string_view in, Intent* i);
+std::string EncodeMark(uint64_t n);
+bool DecodeMark(std::string_view in, uint64_t* n);
 std::string EncodeHookRecord(const HookRecord& h);
 bool DecodeHookRecord(std::string_view in, HookRecord* h);
 

@@ -7,6 +7,7 @@
 
 #include "fs_util.h"
 #include "hooks.h"
+#include "intent_journal.h"
 #include "records.h"
 #include "scanner.h"
 #include "warehouse.h"
@@ -164,11 +165,17 @@ Status EmptyTempDir(PassContext* ctx) {
 }  // namespace
 
 Status RecoverIntents(PassContext* ctx, PassStats* stats) {
+  // The journal's open batches join the intents left open in the state,
+  // which are resolved one by one below.
+  size_t moved = 0;
+  Status s = ctx->journal->MoveOpenToState(&moved);
+  if (!s.ok()) return s;
+  if (moved > 0) spdlog::info("recovery: {} intents of unfinished batches", moved);
   // Ingests first, so that a duplicate's deletion can see whether the
   // content it duplicates made it.
   std::vector<std::pair<std::string, Intent>> ingests, others;
   Status bad;
-  Status s = ctx->state->Scan(keys::kIntent, [&](std::string_view key, std::string_view value) {
+  s = ctx->state->Scan(keys::kIntent, [&](std::string_view key, std::string_view value) {
     Intent in;
     std::string id(key.substr(keys::kIntent.size()));
     if (!DecodeIntent(value, &in)) {

@@ -11,6 +11,7 @@
 #include "entry_decider.h"
 #include "failure_log.h"
 #include "fs_util.h"
+#include "intent_journal.h"
 #include "name_escape.h"
 #include "prepare.h"
 #include "records.h"
@@ -238,7 +239,12 @@ Status GatherStatus(const Options& options, Env* env, Clock* clock, StateStore* 
   StatusScan scan(options, env, clock, state, report);
   Status s = scan.Run();
   if (!s.ok()) return s;
-  return MeasureState(env, state, &report->state);
+  s = MeasureState(env, state, &report->state);
+  if (!s.ok() || !db_exists) return s;
+  File state_dir;
+  s = env->OpenDir(options.state_path, &state_dir);
+  if (!s.ok()) return s;
+  return CountOpenIntents(env, state_dir, state, &report->state.journal_open);
 }
 
 std::string StatusText(const StatusReport& r) {
@@ -272,7 +278,8 @@ std::string StatusText(const StatusReport& r) {
   }
   auto n = [&](const char* prefix) { return std::to_string(r.state.records.at(prefix)); };
   out += "state " + Printable(r.state.db) + ": " + std::to_string(r.state.bytes) + " bytes; " +
-         n("c/") + " contents (c/), " + n("i/") + " open commits (i/), " + n("s/") +
+         n("c/") + " contents (c/), " + n("i/") + " open commits (i/), " +
+         std::to_string(r.state.journal_open) + " in the intent journal, " + n("s/") +
          " stability snapshots (s/), " + n("f/") + " failures (f/), " + n("m/") + " other (m/)";
   if (r.state.records.at("other") != 0) out += ", " + n("other") + " unknown";
   out += "\n";
@@ -322,6 +329,7 @@ std::string StatusJson(const StatusReport& r) {
     records[prefix == "other" ? prefix : prefix.substr(0, 1)] = count;
   }
   state["records"] = std::move(records);
+  state["journal_open"] = r.state.journal_open;
   doc["state"] = std::move(state);
   if (escaped) doc["escaped"] = true;
   return json::serialize(doc) + "\n";

@@ -40,6 +40,9 @@ struct StateReport {
   uint64_t bytes = 0;  // sizes of the files in `db`
   // Records per key prefix ("c/", "f/", "i/", "m/", "s/"; "other").
   std::map<std::string, uint64_t> records;
+  // Intents of batches in the intent journal (intent_journal.h) that never
+  // closed: a pass that stopped in the middle left them for recovery.
+  uint64_t journal_open = 0;
   std::string last_pass;  // the last pass's summary (JSON), or empty
 };
 

@@ -33,6 +33,7 @@ class IngestPassTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     base_ = tmpl;
     fs::create_directories(base_ / "in");
+    fs::create_directories(base_ / "state");
     options_.input = (base_ / "in").string();
     options_.warehouse = (base_ / "wh").string();
     options_.manifests = (base_ / "mf").string();

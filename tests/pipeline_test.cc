@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "env.h"
 #include "ingest_pass.h"
+#include "intent_journal.h"
 #include "manifest.h"
 #include "mem_state_store.h"
 #include "options.h"
@@ -60,6 +61,7 @@ class PipelineTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     base_ = tmpl;
     fs::create_directories(base_ / "in");
+    fs::create_directories(base_ / "state");
     options_.input = (base_ / "in").string();
     options_.warehouse = (base_ / "wh").string();
     options_.manifests = (base_ / "mf").string();
@@ -193,6 +195,22 @@ TEST_F(PipelineTest, ConcurrentWorkersIngestEachContentOnceAndQuarantineDuplicat
   EXPECT_EQ(stats.deferred, 0u);
 
   ExpectEachContentIngestedOnce(staged);
+}
+
+TEST_F(PipelineTest, JournalEmptiedBetweenOverlappingBatchesLosesNoIntent) {
+  // Any size calls for emptying the intent journal before each batch: the
+  // committer must first wait for the batch being finished.
+  options_.journal_reset_bytes = 1;
+  const std::map<std::string, int> staged = StageFiles();
+  PassStats stats;
+  Status s = Pass(&stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(stats.files_ingested, static_cast<uint64_t>(kDistinct));
+  EXPECT_EQ(stats.failed, 0u);
+  ExpectEachContentIngestedOnce(staged);
+  EXPECT_EQ(fs::file_size(base_ / "state" / std::string(IntentJournal::kFileName)), 0u);
+  std::string mark;
+  ASSERT_TRUE(state_.Get(keys::kIntentsClosed, &mark).ok());
 }
 
 TEST_F(PipelineTest, OneNameInManyDirectoriesIsIngestedWholeInOnePass) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "failure_log.h"
+#include "intent_journal.h"
 #include "mem_state_store.h"
 #include "records.h"
 
@@ -30,6 +31,7 @@ class StatusReportTest : public ::testing::Test {
     fs::create_directory(root_ / "in");
     fs::create_directory(root_ / "db");
     options_.input = (root_ / "in").string();
+    options_.state_path = root_.string();
     options_.stability_seconds = 60;
   }
   void TearDown() override {
@@ -202,6 +204,25 @@ TEST_F(StatusReportTest, StateIsMeasuredAndCountedByPrefix) {
   EXPECT_EQ(state.at("bytes").to_number<uint64_t>(), 116u);
   EXPECT_EQ(state.at("records").as_object().at("c").to_number<uint64_t>(), 2u);
   EXPECT_TRUE(state.at("exists").as_bool());
+  EXPECT_EQ(state.at("journal_open").to_number<uint64_t>(), 0u);
+}
+
+TEST_F(StatusReportTest, IntentsOfUnfinishedBatchesInTheJournalAreCounted) {
+  File dir;
+  ASSERT_TRUE(env_->OpenDir(root_.string(), &dir).ok());
+  {
+    IntentJournal journal(env_, &state_, UINT64_MAX);
+    ASSERT_TRUE(journal.Open(dir).ok());
+    size_t moved = 0;
+    ASSERT_TRUE(journal.MoveOpenToState(&moved).ok());
+    Intent a, b;
+    uint64_t batch = 0;
+    ASSERT_TRUE(journal.Append({{"1", &a}, {"2", &b}}, &batch).ok());
+  }
+  StatusReport r = Gather(0, /*db_exists=*/true);
+  EXPECT_EQ(r.state.journal_open, 2u);
+  EXPECT_NE(StatusText(r).find("0 open commits (i/), 2 in the intent journal"), std::string::npos)
+      << StatusText(r);
 }
 
 TEST_F(StatusReportTest, WithoutADatabaseTheStateIsReportedMissing) {

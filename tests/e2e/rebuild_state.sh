@@ -84,8 +84,15 @@ garbage = [b"this is not json", b'{"path": 1}', b'{"path": "/x", "source": "/y"}
 lines[1:1] = garbage
 open(path, "wb").write(b"\n".join(lines))
 EOF
+# A journal left by a pass that did not end cleanly is numbered against the
+# old database: it goes aside with it, untouched.
+printf 'AIJ1 left over' >"$ST/intents"
 run_rebuild
 assert_rc 0 "exit code of rebuild-state over garbage lines"
+assert_contains "$ERR" "the intent journal $ST/intents was not empty" "stderr of rebuild-state"
+journals=("$ST"/intents.replaced-*)
+assert_eq 1 "${#journals[@]}" "old intent journals kept aside"
+assert_eq "AIJ1 left over" "$(cat "${journals[0]}")" "the journal kept aside"
 for line in 2 3 4 5; do
   assert_matches "$ERR" "^[^ ]+ warn[a-z]* $m:$line: " "stderr of rebuild-state"
 done
