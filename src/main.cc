@@ -1,6 +1,7 @@
 // atomic-ingest: moves complete files from a staging directory into a
 // date-partitioned warehouse, exactly once, with a manifest record each.
 
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -341,6 +342,11 @@ void PrintHelp() {
 }
 
 int Main(int argc, char** argv) {
+  // glibc gives each thread that allocates its own arena, and each arena
+  // keeps its own high-water mark: with the workers, the committer and the
+  // finisher that is a megabyte or more of a small pass's memory. Two
+  // arenas measured no slower; per-thread caches take most allocations.
+  (void)mallopt(M_ARENA_MAX, 2);
   std::vector<std::string> args(argv + 1, argv + argc);
   const Command* command = &kCommands[0];
   if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
