@@ -158,7 +158,11 @@ class Committer {
     std::vector<Content> ingested_;
     std::string rels_;
   };
-  static constexpr size_t kRecentBatches = 8;
+  // At most two batches are past M and not in the state, and a worker's
+  // lookup waits at most a batch in the done queue before its batch is
+  // planned: four reach back far enough that a 100,000-file pass never
+  // looked a content up again. Older lookups are redone, never trusted.
+  static constexpr size_t kRecentBatches = 4;
   std::deque<RecentBatch> recent_;
   // The batches through M that a lookup made when `seen` batches had landed
   // may have missed; false when recent_ no longer reaches back that far.

@@ -346,7 +346,12 @@ int Main(int argc, char** argv) {
   // keeps its own high-water mark: with the workers, the committer and the
   // finisher that is a megabyte or more of a small pass's memory. Two
   // arenas measured no slower; per-thread caches take most allocations.
+  // A fixed mmap threshold keeps each batch's large buffers (its vectors,
+  // the journal frame) out of the arenas, so that freeing them gives the
+  // memory back; the default threshold rises to the largest such buffer
+  // freed. Together about 2 MiB of a 10,000-file ingest.
   (void)mallopt(M_ARENA_MAX, 2);
+  (void)mallopt(M_MMAP_THRESHOLD, 128 << 10);
   std::vector<std::string> args(argv + 1, argv + argc);
   const Command* command = &kCommands[0];
   if (!args.empty() && !args[0].empty() && args[0][0] != '-') {

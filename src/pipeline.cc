@@ -27,7 +27,9 @@ Pipeline::Pipeline(PassContext* ctx, PassStats* stats)
       batch_size_(static_cast<size_t>(ctx->options->batch_size)),
       threaded_(ctx->options->concurrency > 1),
       work_(static_cast<size_t>(ctx->options->concurrency) * 4),
-      done_(static_cast<size_t>(ctx->options->batch_size) * 2) {
+      // One batch: the committer takes a whole batch at once, and the
+      // workers refill the queue while it commits.
+      done_(static_cast<size_t>(ctx->options->batch_size)) {
   if (!threaded_) {
     inline_preparer_ = std::make_unique<Preparer>(ctx->env, TempDirFor(*ctx), KeepOwner());
     return;
