@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,6 +21,7 @@
 
 #include "clock.h"
 #include "env.h"
+#include "env_wrapper.h"
 #include "ingest_pass.h"
 #include "intent_journal.h"
 #include "manifest.h"
@@ -101,9 +104,9 @@ class PipelineTest : public ::testing::Test {
     return blocker;
   }
 
-  Status Pass(PassStats* stats) {
+  Status Pass(PassStats* stats, Env* env = Env::Default()) {
     clock_.Advance(kNanosPerSecond);
-    return RunIngestPass(options_, Env::Default(), &clock_, &state_, stats);
+    return RunIngestPass(options_, env, &clock_, &state_, stats);
   }
 
   // Contents of the regular files under `dir`, skipping the subtrees named
@@ -319,6 +322,64 @@ TEST_F(PipelineTest, FailedCommitNeverDeletesADuplicateOfWhatItUndid) {
   EXPECT_EQ(ingested.size(), staged.size());
   for (const auto& [content, n] : ingested) EXPECT_EQ(n, 1) << content.substr(0, 12);
   EXPECT_EQ(ManifestRecords().size(), staged.size());
+}
+
+// Fails the fdatasync of a manifest file after `ok` of them succeeded: the
+// records of that one batch (step R) do not become durable.
+class FailOneManifestSync final : public EnvWrapper {
+ public:
+  explicit FailOneManifestSync(int ok) : EnvWrapper(Env::Default()), left_(ok) {}
+  Status DataSync(const File& file) override {
+    if (file.path().ends_with(kManifestFileName) && left_.fetch_sub(1) == 0) {
+      return Status::IOError("injected fdatasync failure on " + file.path(), EIO);
+    }
+    return EnvWrapper::DataSync(file);
+  }
+
+ private:
+  std::atomic<int> left_;
+};
+
+// One batch in the middle of a pass fails at R while the next may already
+// be moved: the batches before it stay committed, it is undone, and what
+// the batches handed on after it left open in the intent journal is
+// finished by the next pass's recovery. Each content ends up ingested once.
+TEST_F(PipelineTest, OneBatchFailingMidPassLeavesTheLaterOnesToRecovery) {
+  options_.on_duplicate = OnDuplicate::kDelete;
+  const std::map<std::string, int> staged = StageFiles();
+  FailOneManifestSync env(/*ok=*/2);
+
+  PassStats failed;
+  EXPECT_FALSE(Pass(&failed, &env).ok());
+  EXPECT_EQ(ManifestRecords().size(), failed.files_ingested);
+  EXPECT_GE(failed.files_ingested, 2u);
+  std::map<std::string, int> present = Ingested();
+  for (const std::string& c : Contents(base_ / "in", {})) ++present[c];
+  for (const auto& [content, n] : staged) {
+    EXPECT_GT(present.count(content), 0u) << "lost: " << content.substr(0, 12);
+  }
+
+  for (int pass = 0; pass < 3 && !fs::is_empty(base_ / "in"); ++pass) {
+    PassStats stats;
+    Status s = Pass(&stats);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_TRUE(fs::is_empty(base_ / "in"));
+  const std::map<std::string, int> ingested = Ingested();
+  EXPECT_EQ(ingested.size(), staged.size());
+  for (const auto& [content, n] : ingested) EXPECT_EQ(n, 1) << content.substr(0, 12);
+  EXPECT_EQ(ManifestRecords().size(), staged.size());
+  File state_dir;
+  ASSERT_TRUE(Env::Default()->OpenDir((base_ / "state").string(), &state_dir).ok());
+  uint64_t open = 0;
+  ASSERT_TRUE(CountOpenIntents(Env::Default(), state_dir, &state_, &open).ok());
+  EXPECT_EQ(open, 0u);
+  int in_state = 0;
+  (void)state_.Scan(keys::kIntent, [&](std::string_view, std::string_view) {
+    ++in_state;
+    return true;
+  });
+  EXPECT_EQ(in_state, 0);
 }
 
 }  // namespace
