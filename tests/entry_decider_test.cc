@@ -12,6 +12,7 @@
 #include <string>
 
 #include "clock.h"
+#include "env_wrapper.h"
 #include "mem_state_store.h"
 #include "records.h"
 #include "snapshot_table.h"
@@ -25,70 +26,21 @@ constexpr int64_t kSec = kNanosPerSecond;
 
 // The real filesystem, except that stat of `failing_name` fails with EIO
 // and the filesystem can claim to be a network one.
-class TestEnv final : public Env {
+class TestEnv final : public EnvWrapper {
  public:
+  TestEnv() : EnvWrapper(Env::Default()) {}
+
   std::string failing_name;
   bool network = false;
 
-  Status OpenDir(const std::string& path, File* dir) override { return real_->OpenDir(path, dir); }
-  Status OpenDirAt(const File& parent, const std::string& name, File* dir) override {
-    return real_->OpenDirAt(parent, name, dir);
-  }
-  Status MkdirAt(const File& parent, const std::string& name, mode_t mode) override {
-    return real_->MkdirAt(parent, name, mode);
-  }
-  Status ReadDir(const File& dir, char* buf, size_t cap, size_t* len) override {
-    return real_->ReadDir(dir, buf, cap, len);
-  }
-  Status SeekDir(const File& dir, int64_t offset) override { return real_->SeekDir(dir, offset); }
   Status StatAt(const File& dir, const std::string& name, FileStat* st) override {
     if (name == failing_name) return Status::FromErrno("cannot stat " + dir.Child(name), EIO);
-    return real_->StatAt(dir, name, st);
+    return EnvWrapper::StatAt(dir, name, st);
   }
-  Status Stat(const File& file, FileStat* st) override { return real_->Stat(file, st); }
-  Status MountId(const File& file, uint64_t* id) override { return real_->MountId(file, id); }
   Status IsNetworkFs(const File&, bool* network) override {
     *network = this->network;
     return Status::OK();
   }
-  Status OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
-                File* file) override {
-    return real_->OpenAt(dir, name, flags, mode, file);
-  }
-  Status Read(const File& file, char* buf, size_t n, size_t* got) override {
-    return real_->Read(file, buf, n, got);
-  }
-  Status ReadAt(const File& file, uint64_t offset, char* buf, size_t n, size_t* got) override {
-    return real_->ReadAt(file, offset, buf, n, got);
-  }
-  Status Write(const File& file, std::string_view data) override {
-    return real_->Write(file, data);
-  }
-  Status Truncate(const File& file, uint64_t size) override { return real_->Truncate(file, size); }
-  Status Sync(const File& file) override { return real_->Sync(file); }
-  Status DataSync(const File& file) override { return real_->DataSync(file); }
-  Status SyncFs(const File& f) override { return real_->SyncFs(f); }
-  Status SetMode(const File& file, mode_t mode) override { return real_->SetMode(file, mode); }
-  Status SetOwner(const File& file, uid_t uid, gid_t gid) override {
-    return real_->SetOwner(file, uid, gid);
-  }
-  Status SetMtime(const File& file, int64_t mtime_ns) override {
-    return real_->SetMtime(file, mtime_ns);
-  }
-  Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
-                const std::string& to) override {
-    return real_->Rename(from_dir, from, to_dir, to);
-  }
-  Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) override {
-    return real_->ReplaceFile(dir, from, to);
-  }
-  Status Unlink(const File& dir, const std::string& name) override {
-    return real_->Unlink(dir, name);
-  }
-  Status LockFile(const File& file) override { return real_->LockFile(file); }
-
- private:
-  Env* real_ = Env::Default();
 };
 
 class EntryDeciderTest : public ::testing::Test {
