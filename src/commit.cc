@@ -525,17 +525,16 @@ Status Committer::Start(Job* job) {
     }
   };
 
-  // B1: what the intents claim must be on disk before they are written:
-  // upstream writers need not have synced what they dropped, and the copies
-  // were written without fsync.
-  s = Barrier(/*staging=*/true, /*warehouse=*/ctx_->cross_fs);
-  if (!s.ok()) {
-    drop_temps();
-    return s;
-  }
-
-  // I: one synced append of every intent in the batch.
-  s = WriteIntents(job);
+  // B1 and I, both before any rename: B1 makes durable what the intents
+  // claim (upstream writers need not have synced what they dropped, and the
+  // copies were written without fsync), I the intents. When the journal
+  // is on a filesystem B1 syncs anyway, its append needs no sync of its
+  // own; otherwise it syncs after B1.
+  const bool b1_covers_journal = ctx_->journal->dev() == ctx_->input_st.dev ||
+                                 (ctx_->cross_fs && ctx_->journal->dev() == ctx_->warehouse_dev);
+  if (b1_covers_journal) s = WriteIntents(job, /*sync=*/false);
+  if (s.ok()) s = Barrier(/*staging=*/true, /*warehouse=*/ctx_->cross_fs);
+  if (s.ok() && !b1_covers_journal) s = WriteIntents(job, /*sync=*/true);
   if (!s.ok()) {
     drop_temps();
     return s;
@@ -585,7 +584,7 @@ Status Committer::Start(Job* job) {
   return Status::OK();
 }
 
-Status Committer::WriteIntents(Job* job) {
+Status Committer::WriteIntents(Job* job, bool sync) {
   std::vector<std::pair<std::string_view, const Intent*>> intents;
   for (const Planned& p : job->plan) {
     if (!p.failed && p.action != Action::kKeep) intents.emplace_back(p.id, &p.intent);
@@ -600,7 +599,7 @@ Status Committer::WriteIntents(Job* job) {
     if (s.ok()) s = journal->ResetIfClosed(journal->reset_bytes());
     if (!s.ok()) return s;
   }
-  return journal->Append(intents, &job->journal_batch);
+  return journal->Append(intents, sync, &job->journal_batch);
 }
 
 Status Committer::Finish(Job* job) {

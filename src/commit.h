@@ -24,7 +24,9 @@ namespace ingest {
 
 // Commits batches of prepared files with the protocol README.md describes:
 //   B1  barrier: hashed sources and temp copies durable
-//   I   intents written (one synced append to the intent journal)
+//   I   intents written (one append to the intent journal, made durable by
+//       B1's syncfs when the journal shares a filesystem it syncs, else by
+//       its own fdatasync)
 //   M   renames into the warehouse
 //   B2  barrier: renames durable
 //   R   manifest records appended and synced
@@ -99,8 +101,9 @@ class Committer {
   // its steps (or skipped it after a failure).
   void WaitForFinisher();
   // Step I for the intents of `job`, emptying the journal first when it has
-  // grown large and every batch in it is closed.
-  Status WriteIntents(Job* job);
+  // grown large and every batch in it is closed. Without `sync`, the
+  // intents are durable only after a syncfs of the journal's filesystem.
+  Status WriteIntents(Job* job, bool sync);
   // failures_ is shared by both halves.
   void RecordFailure(const StagingDir& dir, std::string_view name, const FileStat* st,
                      const Status& error, int64_t now_ns);

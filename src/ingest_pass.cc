@@ -296,6 +296,7 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     FileStat wst;
     s = env->Stat(ctx.warehouse, &wst);
     if (!s.ok()) return s;
+    ctx.warehouse_dev = wst.dev;
     uint64_t input_mount = 0, warehouse_mount = 0;
     s = env->MountId(ctx.input, &input_mount);
     if (s.ok()) s = env->MountId(ctx.warehouse, &warehouse_mount);

@@ -135,6 +135,7 @@ Status IntentJournal::Open(const File& state_dir) {
   if (s.ok()) s = env_->Stat(file_, &st);
   if (!s.ok()) return s;
   bytes_ = st.size;
+  dev_ = st.dev;
   appended_ = closed_;
   return Status::OK();
 }
@@ -165,7 +166,7 @@ Status IntentJournal::MoveOpenToState(size_t* moved) {
 }
 
 Status IntentJournal::Append(const std::vector<std::pair<std::string_view, const Intent*>>& intents,
-                             uint64_t* batch) {
+                             bool sync, uint64_t* batch) {
   if (!recovered_) return Status::InvalidArgument(file_.path() + ": appended before recovery");
   // The frame is built in place behind room for its header, in a buffer
   // reserved once at about its final size: growing it by doubling would
@@ -195,7 +196,7 @@ Status IntentJournal::Append(const std::vector<std::pair<std::string_view, const
   const std::string hash = FrameHash(frame_.data() + 4, payload);
   std::memcpy(frame_.data() + 20, hash.data(), kHashSize);
   Status s = env_->Write(file_, frame_);
-  if (s.ok()) s = env_->DataSync(file_);
+  if (s.ok() && sync) s = env_->DataSync(file_);
   std::lock_guard<std::mutex> lock(mu_);
   // Even a failed append may have left bytes behind.
   bytes_ += frame_.size();

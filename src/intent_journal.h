@@ -19,7 +19,8 @@ namespace ingest {
 // the database because each is written once and dropped a moment later: in
 // LevelDB every one cost a memtable entry, a tombstone and a compaction.
 //
-// Format: one frame per batch, appended and fdatasync'ed at step I:
+// Format: one frame per batch, appended at step I and durable (fdatasync,
+// or the syncfs of step B1) before any of its files moves:
 //   "AIJ1", the batch number and the payload's length (8 bytes each,
 //   little-endian), the SHA-256 of the batch number's bytes and the payload
 //   (64 hex digits), then the payload: a varint count and, per intent, its
@@ -62,10 +63,12 @@ class IntentJournal {
   // file. *moved gets their number.
   Status MoveOpenToState(size_t* moved);
 
-  // Step I: appends one batch's intents and makes them durable. *batch gets
-  // the batch's number. Called by one thread at a time, and only after
-  // MoveOpenToState(): a batch number must never repeat one in the file.
-  Status Append(const std::vector<std::pair<std::string_view, const Intent*>>& intents,
+  // Step I: appends one batch's intents, and with `sync` makes them durable
+  // (fdatasync); without, the caller must sync the journal's filesystem
+  // (dev()) before it relies on them. *batch gets the batch's number.
+  // Called by one thread at a time, and only after MoveOpenToState(): a
+  // batch number must never repeat one in the file.
+  Status Append(const std::vector<std::pair<std::string_view, const Intent*>>& intents, bool sync,
                 uint64_t* batch);
 
   // Step C: adds to `writes` the put that closes `batch`, unless an earlier
@@ -78,6 +81,8 @@ class IntentJournal {
   // Empties the file when every batch appended is closed and the file holds
   // at least `min_bytes`; otherwise does nothing.
   Status ResetIfClosed(uint64_t min_bytes);
+  // The filesystem the file is on (st_dev).
+  uint64_t dev() const { return dev_; }
   // The file's size, and the size at which to empty it between batches.
   uint64_t bytes() const;
   uint64_t reset_bytes() const { return reset_bytes_; }
@@ -93,7 +98,8 @@ class IntentJournal {
   uint64_t closed_ = 0;    // the mark: every batch up to it is closed
   uint64_t appended_ = 0;  // the last batch appended
   uint64_t bytes_ = 0;     // the file's size
-  std::string frame_;      // reused for each append
+  uint64_t dev_ = 0;
+  std::string frame_;  // reused for each append
   bool recovered_ = false;
 };
 

@@ -27,6 +27,7 @@ struct PassContext {
   File input;
   FileStat input_st;  // identity of the input directory, for snapshot keys
   File warehouse;
+  uint64_t warehouse_dev = 0;  // its st_dev
   File manifests;
   // <warehouse>/.atomic-ingest-tmp, where copies across filesystems are
   // staged before their rename into place.

@@ -69,7 +69,7 @@ class IntentJournalTest : public ::testing::Test {
     std::vector<std::pair<std::string_view, const Intent*>> refs;
     for (size_t i = 0; i < names.size(); ++i) refs.emplace_back(names[i], &intents[i]);
     uint64_t batch = 0;
-    Status s = j->Append(refs, &batch);
+    Status s = j->Append(refs, /*sync=*/true, &batch);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return batch;
   }
@@ -231,7 +231,7 @@ TEST_F(IntentJournalTest, AppendBeforeRecoveryIsRefused) {
   ASSERT_TRUE(j.Open(dir_).ok());
   Intent in = SampleIntent("a");
   uint64_t batch = 0;
-  Status s = j.Append({{"a", &in}}, &batch);
+  Status s = j.Append({{"a", &in}}, /*sync=*/true, &batch);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.ToString().find(JournalPath().string()), std::string::npos) << s.ToString();
 }

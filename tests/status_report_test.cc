@@ -217,7 +217,7 @@ TEST_F(StatusReportTest, IntentsOfUnfinishedBatchesInTheJournalAreCounted) {
     ASSERT_TRUE(journal.MoveOpenToState(&moved).ok());
     Intent a, b;
     uint64_t batch = 0;
-    ASSERT_TRUE(journal.Append({{"1", &a}, {"2", &b}}, &batch).ok());
+    ASSERT_TRUE(journal.Append({{"1", &a}, {"2", &b}}, /*sync=*/true, &batch).ok());
   }
   StatusReport r = Gather(0, /*db_exists=*/true);
   EXPECT_EQ(r.state.journal_open, 2u);
