@@ -142,19 +142,10 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
     if (s.ok()) s = rebuilder.Flush();
     if (!s.ok()) return s;
   }
-  // Swap: the old database (if any) is kept aside, never deleted.
-  const fs::path db = state / "db";
-  if (fs::exists(db, ec)) {
-    const fs::path aside = state / ("db.replaced-" + std::to_string(now_ns));
-    fs::rename(db, aside, ec);
-    if (ec) return Status::IOError("cannot move " + db.string() + " aside: " + ec.message());
-    spdlog::info("the previous state database is kept as {}", aside.string());
-  }
-  fs::rename(fresh, db, ec);
-  if (ec) return Status::IOError("cannot move " + fresh.string() + " into place: " + ec.message());
   // The intent journal's batches are numbered against the old database's
   // mark; read against the new one, closed batches would look open. Kept
-  // aside like the database.
+  // aside like the database, and first: a crash between the two must not
+  // leave the new database beside the old journal.
   const fs::path journal = state / std::string(IntentJournal::kFileName);
   if (fs::exists(journal, ec) && fs::file_size(journal, ec) > 0) {
     const fs::path aside =
@@ -166,6 +157,16 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
         "kept as {}",
         journal.string(), aside.string());
   }
+  // Swap: the old database (if any) is kept aside, never deleted.
+  const fs::path db = state / "db";
+  if (fs::exists(db, ec)) {
+    const fs::path aside = state / ("db.replaced-" + std::to_string(now_ns));
+    fs::rename(db, aside, ec);
+    if (ec) return Status::IOError("cannot move " + db.string() + " aside: " + ec.message());
+    spdlog::info("the previous state database is kept as {}", aside.string());
+  }
+  fs::rename(fresh, db, ec);
+  if (ec) return Status::IOError("cannot move " + fresh.string() + " into place: " + ec.message());
   File state_dir;
   s = env->OpenDir(options.state_path, &state_dir);
   return s.ok() ? env->Sync(state_dir) : s;
