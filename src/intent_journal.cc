@@ -59,8 +59,9 @@ Status ReadMark(StateStore* state, uint64_t* mark) {
 // Calls `open_batch` with the payload of every whole frame above `mark`, and
 // sets *last to the highest batch number seen. Frames at or below the mark
 // are skipped unread. Reading stops at the first frame that does not check
-// out: the tail of a batch whose append never became durable.
-Status ReadFrames(Env* env, const File& file, uint64_t mark, uint64_t* last,
+// out: the tail of a batch whose append never became durable (or, read
+// while a pass runs, one being appended), which `warn_torn` reports.
+Status ReadFrames(Env* env, const File& file, uint64_t mark, bool warn_torn, uint64_t* last,
                   const std::function<Status(std::string_view payload)>& open_batch) {
   FileStat st;
   Status s = env->Stat(file, &st);
@@ -85,6 +86,7 @@ Status ReadFrames(Env* env, const File& file, uint64_t mark, uint64_t* last,
           got == len && FrameHash(header + 4, payload) == std::string_view(header + 20, kHashSize);
     }
     if (!whole) {
+      if (!warn_torn) break;
       spdlog::warn(
           "{}: ignoring its last {} bytes, which do not form a whole frame (a batch whose "
           "intents never became durable, so none of its files moved)",
@@ -141,7 +143,7 @@ Status IntentJournal::Open(const File& state_dir) {
 }
 
 Status IntentJournal::ReadOpen(std::vector<OpenIntent>* open, uint64_t* last_batch) {
-  return ReadFrames(env_, file_, closed_, last_batch,
+  return ReadFrames(env_, file_, closed_, /*warn_torn=*/true, last_batch,
                     [&](std::string_view payload) { return DecodeFrame(file_, payload, open); });
 }
 
@@ -248,7 +250,7 @@ Status CountOpenIntents(Env* env, const File& state_dir, StateStore* state, uint
   if (s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;
   uint64_t last = 0;
-  return ReadFrames(env, file, mark, &last, [&](std::string_view payload) {
+  return ReadFrames(env, file, mark, /*warn_torn=*/false, &last, [&](std::string_view payload) {
     std::vector<IntentJournal::OpenIntent> open;
     Status d = DecodeFrame(file, payload, &open);
     *count += open.size();

@@ -104,7 +104,9 @@ class IntentJournal {
 };
 
 // Reads the journal at <state_dir>/intents without changing anything, for
-// `status`: the number of intents in open batches (0 when there is no file).
+// `status`, which may run beside a pass: the number of intents in open
+// batches (0 when there is no file). A frame still being appended is not
+// counted.
 Status CountOpenIntents(Env* env, const File& state_dir, StateStore* state, uint64_t* count);
 
 }  // namespace ingest
