@@ -179,6 +179,36 @@ class PipelineTest : public ::testing::Test {
     }
   }
 
+  // After a failed pass: every content staged is still in staging or in
+  // the partitions.
+  void ExpectNoContentLost(const std::map<std::string, int>& staged) {
+    std::map<std::string, int> present = Ingested();
+    for (const std::string& c : Contents(base_ / "in", {})) ++present[c];
+    for (const auto& [content, n] : staged) {
+      EXPECT_GT(present.count(content), 0u) << "lost: " << content.substr(0, 12);
+    }
+  }
+
+  // Clean passes until staging is empty (at most three), as later timer
+  // ticks would run them.
+  void DrainStaging() {
+    for (int pass = 0; pass < 3 && !fs::is_empty(base_ / "in"); ++pass) {
+      PassStats stats;
+      Status s = Pass(&stats);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+  }
+
+  // The end state with --on-duplicate delete: staging empty, and each
+  // content in the partitions once, with one manifest record.
+  void ExpectEachContentOnceWithDuplicatesDeleted(const std::map<std::string, int>& staged) {
+    EXPECT_TRUE(fs::is_empty(base_ / "in"));
+    const std::map<std::string, int> ingested = Ingested();
+    EXPECT_EQ(ingested.size(), staged.size());
+    for (const auto& [content, n] : ingested) EXPECT_EQ(n, 1) << content.substr(0, 12);
+    EXPECT_EQ(ManifestRecords().size(), staged.size());
+  }
+
   fs::path base_;
   Options options_;
   MemStateStore state_;
@@ -286,11 +316,7 @@ TEST_F(PipelineTest, FailedCommitStopsEveryWorkerAndALaterPassFinishes) {
   }
 
   fs::remove(blocker);
-  for (int pass = 0; pass < 3 && !fs::is_empty(base_ / "in"); ++pass) {
-    PassStats stats;
-    s = Pass(&stats);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
+  ASSERT_NO_FATAL_FAILURE(DrainStaging());
   ExpectEachContentIngestedOnce(staged);
 }
 
@@ -305,23 +331,11 @@ TEST_F(PipelineTest, FailedCommitNeverDeletesADuplicateOfWhatItUndid) {
 
   PassStats failed;
   EXPECT_FALSE(Pass(&failed).ok());
-  std::map<std::string, int> present = Ingested();
-  for (const std::string& c : Contents(base_ / "in", {})) ++present[c];
-  for (const auto& [content, n] : staged) {
-    EXPECT_GT(present.count(content), 0u) << "lost: " << content.substr(0, 12);
-  }
+  ExpectNoContentLost(staged);
 
   fs::remove(blocker);
-  for (int pass = 0; pass < 3 && !fs::is_empty(base_ / "in"); ++pass) {
-    PassStats stats;
-    Status s = Pass(&stats);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  EXPECT_TRUE(fs::is_empty(base_ / "in"));
-  const std::map<std::string, int> ingested = Ingested();
-  EXPECT_EQ(ingested.size(), staged.size());
-  for (const auto& [content, n] : ingested) EXPECT_EQ(n, 1) << content.substr(0, 12);
-  EXPECT_EQ(ManifestRecords().size(), staged.size());
+  ASSERT_NO_FATAL_FAILURE(DrainStaging());
+  ExpectEachContentOnceWithDuplicatesDeleted(staged);
 }
 
 // Fails the fdatasync of a manifest file after `ok` of them succeeded: the
@@ -353,22 +367,10 @@ TEST_F(PipelineTest, OneBatchFailingMidPassLeavesTheLaterOnesToRecovery) {
   EXPECT_FALSE(Pass(&failed, &env).ok());
   EXPECT_EQ(ManifestRecords().size(), failed.files_ingested);
   EXPECT_GE(failed.files_ingested, 2u);
-  std::map<std::string, int> present = Ingested();
-  for (const std::string& c : Contents(base_ / "in", {})) ++present[c];
-  for (const auto& [content, n] : staged) {
-    EXPECT_GT(present.count(content), 0u) << "lost: " << content.substr(0, 12);
-  }
+  ExpectNoContentLost(staged);
 
-  for (int pass = 0; pass < 3 && !fs::is_empty(base_ / "in"); ++pass) {
-    PassStats stats;
-    Status s = Pass(&stats);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  EXPECT_TRUE(fs::is_empty(base_ / "in"));
-  const std::map<std::string, int> ingested = Ingested();
-  EXPECT_EQ(ingested.size(), staged.size());
-  for (const auto& [content, n] : ingested) EXPECT_EQ(n, 1) << content.substr(0, 12);
-  EXPECT_EQ(ManifestRecords().size(), staged.size());
+  ASSERT_NO_FATAL_FAILURE(DrainStaging());
+  ExpectEachContentOnceWithDuplicatesDeleted(staged);
   File state_dir;
   ASSERT_TRUE(Env::Default()->OpenDir((base_ / "state").string(), &state_dir).ok());
   uint64_t open = 0;
