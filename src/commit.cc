@@ -14,8 +14,8 @@
 #include "hooks.h"
 #include "intent_journal.h"
 #include "name_escape.h"
-#include "parallel_for.h"
 #include "sidecar.h"
+#include "thread_pool.h"
 #include "warehouse.h"
 
 namespace ingest {
@@ -286,14 +286,17 @@ Status Committer::FindContent(const Prepared& p, std::string* duplicate_of) {
 
 Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan) {
   const UtcTime t(now_ns);
+  const std::string partition_dir = PartitionDir(t);
+  const std::string duplicates_dir = DuplicatesDir(t);
   const Options& opt = *ctx_->options;
   // sha256 -> index in *plan of this batch's ingest of that content.
   std::unordered_map<std::string, int> batch_content;
+  // The decisions, in order, on this thread.
   for (Prepared& p : *batch) {
-    const std::string source = p.candidate.dir->file.Child(p.candidate.name);
     if (p.outcome == Prepared::Outcome::kChanged) {
       ++stats_->deferred;
-      spdlog::debug("changed while being read, retrying next pass: {}", source);
+      spdlog::debug("changed while being read, retrying next pass: {}",
+                    p.candidate.dir->file.Child(p.candidate.name));
       continue;
     }
     if (p.outcome == Prepared::Outcome::kFailed) {
@@ -340,37 +343,50 @@ Status Committer::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector
       in.moved_ino = p.st.ino;
     }
     if (p.candidate.has_sidecar) in.sidecar_name = p.candidate.name + std::string(kSidecarSuffix);
-    in.snapshot_key = keys::Snapshot(p.candidate.dir->st.dev, p.candidate.dir->st.ino,
-                                     p.candidate.pos, p.candidate.name);
 
     if (pl.action == Action::kIngest || pl.action == Action::kQuarantine) {
       in.action = pl.action == Action::kIngest ? IntentAction::kIngest : IntentAction::kQuarantine;
-      in.dest_dir = pl.action == Action::kIngest ? PartitionDir(t) : DuplicatesDir(t);
+      in.dest_dir = pl.action == Action::kIngest ? partition_dir : duplicates_dir;
       s = ChooseName(in.dest_dir, p, &in.dest_name);
       if (!s.ok()) {
-        Fail(&pl, Status::IOError("cannot ingest " + source + ": " + s.message(), s.err()));
+        Fail(&pl, Status::IOError("cannot ingest " + p.candidate.dir->file.Child(p.candidate.name) +
+                                      ": " + s.message(),
+                                  s.err()));
         continue;
       }
     } else {
       in.action = IntentAction::kDelete;
     }
-    if (pl.action == Action::kIngest) {
-      ManifestRecord rec;
-      rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
-      rec.source = source;
-      rec.sha256 = p.sha256;
-      rec.device = p.st.dev;
-      rec.inode = p.st.ino;
-      rec.size = p.st.size;
-      rec.mtime_ns = p.st.mtime_ns;
-      rec.ingested_at = t.Rfc3339();
-      in.manifest_path = t.HourPath();
-      in.manifest_line = FormatManifestLine(rec);
-      batch_content[p.sha256] = static_cast<int>(plan->size());
-    }
-    pl.id = IntentId(now_ns, next_id_++);
+    if (pl.action == Action::kIngest) batch_content[p.sha256] = static_cast<int>(plan->size());
     plan->push_back(std::move(pl));
   }
+
+  // What follows from the decisions, formatted on several threads: it is
+  // most of the CPU a plan takes, and the renames wait for it.
+  const std::string ingested_at = t.Rfc3339();
+  const std::string hour_path = t.HourPath();
+  const uint64_t first_id = next_id_;
+  next_id_ += plan->size();
+  ctx_->pool->ParallelFor(plan->size(), static_cast<size_t>(opt.concurrency), [&](size_t i) {
+    Planned& pl = (*plan)[i];
+    const Prepared& p = *pl.file;
+    Intent& in = pl.intent;
+    pl.id = IntentId(now_ns, first_id + i);
+    in.snapshot_key = keys::Snapshot(p.candidate.dir->st.dev, p.candidate.dir->st.ino,
+                                     p.candidate.pos, p.candidate.name);
+    if (pl.action != Action::kIngest) return;
+    ManifestRecord rec;
+    rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
+    rec.source = p.candidate.dir->file.Child(p.candidate.name);
+    rec.sha256 = p.sha256;
+    rec.device = p.st.dev;
+    rec.inode = p.st.ino;
+    rec.size = p.st.size;
+    rec.mtime_ns = p.st.mtime_ns;
+    rec.ingested_at = ingested_at;
+    in.manifest_path = hour_path;
+    in.manifest_line = FormatManifestLine(rec);
+  });
   return Status::OK();
 }
 
@@ -392,44 +408,88 @@ Status Committer::Barrier(bool staging, bool warehouse) {
   return Status::OK();
 }
 
-void Committer::Move(Planned* p) {
+void Committer::CheckBeforeMove(Planned* p) const {
+  const Intent& in = p->intent;
+  // A copy from another filesystem is ours; a staged file may have been
+  // replaced or written to since it was hashed, and then gets another turn.
+  if (!in.cross_fs() && !IsUnchanged(ctx_->env, p->source_dir(), in.src_name, in.src_dev,
+                                     in.src_ino, in.size, in.mtime_ns)) {
+    p->failed = true;
+  }
+}
+
+void Committer::RenameIn(Planned* p) const {
+  if (p->failed) return;
+  const Intent& in = p->intent;
+  const File& from = in.cross_fs() ? ctx_->tmp_dir : p->source_dir();
+  Status s =
+      ctx_->env->Rename(from, in.cross_fs() ? in.tmp_name : in.src_name, *p->dest, in.dest_name);
+  if (!s.ok()) {
+    p->failed = true;
+    p->move_error = s;
+  }
+}
+
+void Committer::CheckAfterMove(Planned* p) const {
+  if (p->failed) return;
   Env* env = ctx_->env;
   const Intent& in = p->intent;
-  const File& src = p->source_dir();
-  File* dest = nullptr;
-  Status s = DestDir(in.dest_dir, &dest);
-  if (!s.ok()) {
-    Fail(p, s);
-    return;
-  }
-  p->dest = dest;
-  if (in.cross_fs()) {
-    s = env->Rename(ctx_->tmp_dir, in.tmp_name, *dest, in.dest_name);
-  } else if (!IsUnchanged(env, src, in.src_name, in.src_dev, in.src_ino, in.size, in.mtime_ns)) {
-    // Replaced or written to since it was hashed; it gets another turn.
-    p->failed = true;
-    ++stats_->deferred;
-    return;
-  } else {
-    s = env->Rename(src, in.src_name, *dest, in.dest_name);
-  }
-  if (!s.ok()) {
-    Fail(p, s);
-    return;
-  }
+  const File& dest = *p->dest;
   const bool intact =
       in.cross_fs()
-          ? IsSameInode(env, *dest, in.dest_name, in.moved_dev, in.moved_ino)
-          : IsUnchanged(env, *dest, in.dest_name, in.src_dev, in.src_ino, in.size, in.mtime_ns);
+          ? IsSameInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino)
+          : IsUnchanged(env, dest, in.dest_name, in.src_dev, in.src_ino, in.size, in.mtime_ns);
   if (!intact) {
     // Swapped or appended to between the check and the rename: put back
     // what was moved and leave it for a later pass.
-    if (!in.cross_fs()) (void)env->Rename(*dest, in.dest_name, src, in.src_name);
-    Fail(p, Status::IOError(src.Child(in.src_name) +
-                            " was replaced or written to while being moved; retried later"));
+    const File& src = p->source_dir();
+    if (!in.cross_fs()) (void)env->Rename(dest, in.dest_name, src, in.src_name);
+    p->failed = true;
+    p->move_error = Status::IOError(src.Child(in.src_name) +
+                                    " was replaced or written to while being moved; retried later");
     return;
   }
   p->moved = true;
+}
+
+void Committer::MoveAll(std::vector<Planned>* plan) {
+  // A duplicate of this batch's own ingest is handled only once that
+  // ingest has moved, so a failed original is never lost with its twin:
+  // originals go first, then the duplicates of this batch's ingests.
+  std::vector<Planned*> originals, twins;
+  for (Planned& p : *plan) {
+    if (p.failed || (p.action != Action::kIngest && p.action != Action::kQuarantine)) continue;
+    Status s = DestDir(p.intent.dest_dir, &p.dest);
+    if (!s.ok()) {
+      Fail(&p, s);
+      continue;
+    }
+    (p.original >= 0 ? twins : originals).push_back(&p);
+  }
+  // The checks run on several threads. The renames run on this one, in
+  // plan order: they take the filesystem's rename lock, and a second
+  // thread would only spin on it.
+  ThreadPool* pool = ctx_->pool;
+  const auto width = static_cast<size_t>(ctx_->options->concurrency);
+  auto move = [&](const std::vector<Planned*>& files) {
+    pool->ParallelFor(files.size(), width, [&](size_t i) { CheckBeforeMove(files[i]); });
+    for (Planned* p : files) RenameIn(p);
+    pool->ParallelFor(files.size(), width, [&](size_t i) { CheckAfterMove(files[i]); });
+  };
+  move(originals);
+  for (Planned* p : twins) {
+    if (!(*plan)[p->original].moved) p->failed = true;
+  }
+  move(twins);
+  // Reported in plan order.
+  for (Planned& p : *plan) {
+    if (p.dest == nullptr || !p.failed) continue;
+    if (p.move_error.ok()) {
+      ++stats_->deferred;
+    } else {
+      Fail(&p, p.move_error);
+    }
+  }
 }
 
 void Committer::UndoMoves(std::vector<Planned>* plan) {
@@ -542,24 +602,13 @@ Status Committer::Start(Job* job) {
 
   // M: renames. Each is atomic; recovery tells done from not done by the
   // inode at the destination.
-  // A duplicate of this batch's own ingest is handled only once that ingest
-  // has moved, so a failed original is never lost with its twin.
-  auto original_failed = [&](const Planned& p) {
-    return p.original >= 0 && !plan[p.original].moved;
-  };
+  MoveAll(&plan);
   bool any_moved = false;
   for (Planned& p : plan) {
-    if (p.failed || (p.action != Action::kIngest && p.action != Action::kQuarantine)) continue;
-    if (original_failed(p)) {
-      p.failed = true;
-      ++stats_->deferred;
-      continue;
-    }
-    Move(&p);
     any_moved |= p.moved;
-  }
-  for (Planned& p : plan) {
-    if (!p.failed && p.action == Action::kDelete && original_failed(p)) {
+    // A deleted duplicate's original must have moved first, as for a
+    // quarantined one.
+    if (!p.failed && p.action == Action::kDelete && p.original >= 0 && !plan[p.original].moved) {
       p.failed = true;
       ++stats_->deferred;
     }
@@ -684,7 +733,7 @@ Status Committer::Finish(Job* job) {
       done[i].sidecar = env->Unlink(p.source_dir(), in.sidecar_name);
     }
   };
-  ParallelFor(todo.size(), unlink_threads_, unlink_one);
+  ctx_->pool->ParallelFor(todo.size(), unlink_threads_, unlink_one);
   bool unlinked = false;
   for (size_t i = 0; i < plan.size(); ++i) {
     Planned& p = plan[i];

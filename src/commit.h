@@ -38,6 +38,10 @@ namespace ingest {
 // Not thread-safe: one committer per pass.
 class Committer {
  public:
+  // Unlinks in flight at once in step U (on ctx->pool): enough to keep a
+  // device busy whose discards make each one wait.
+  static constexpr size_t kUnlinkThreads = 16;
+
   Committer(PassContext* ctx, PassStats* stats);
 
   ~Committer();
@@ -73,8 +77,11 @@ class Committer {
     std::string id;
     Intent intent;
     bool moved = false;
-    File* dest = nullptr;  // the directory moved into, once moved
+    File* dest = nullptr;  // the directory it moves into
     bool failed = false;
+    // Why Move failed; OK with `failed` when the file changed and waits
+    // for a later pass. Reported in plan order once every move is done.
+    Status move_error;
     // Committed, but the source or the sidecar could not be removed: the
     // intent stays open and recovery finishes the job next pass.
     bool cleanup_left = false;
@@ -117,14 +124,18 @@ class Committer {
   Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name);
   Status DestDir(const std::string& rel, File** dir);
   Status Barrier(bool staging, bool warehouse);
-  void Move(Planned* p);
+  // Step M for one file whose `dest` is set, in three parts, each
+  // thread-safe and doing nothing for a file that failed: the last sets
+  // `moved`. A failure sets `failed`, and `move_error` unless the file
+  // merely changed.
+  void CheckBeforeMove(Planned* p) const;
+  void RenameIn(Planned* p) const;
+  void CheckAfterMove(Planned* p) const;
+  // Step M for the batch, on up to --concurrency threads.
+  void MoveAll(std::vector<Planned>* plan);
   void UndoMoves(std::vector<Planned>* plan);
   void Fail(Planned* p, const Status& s);
   void ReportDryRun(const std::vector<Planned>& plan);
-
-  // Unlinks in flight at once in step U: enough to keep a device busy
-  // whose discards make each one wait.
-  static constexpr size_t kUnlinkThreads = 16;
 
   PassContext* ctx_;
   PassStats* stats_;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "codec.h"
+#include "commit.h"
 #include "entry_decider.h"
 #include "failure_log.h"
 #include "fs_util.h"
@@ -23,6 +24,7 @@
 #include "snapshot_table.h"
 #include "stat_ahead.h"
 #include "state_check.h"
+#include "thread_pool.h"
 #include "warehouse.h"
 
 namespace ingest {
@@ -102,7 +104,7 @@ class Scan {
     const Options& o = *ctx_->options;
     // With workers, stats are taken ahead on as many threads; with one, the
     // listing keeps its single, deterministic order of operations.
-    StatAhead listing(env, &dir->file, &scanner, static_cast<size_t>(o.concurrency),
+    StatAhead listing(env, &dir->file, &scanner, ctx_->pool, static_cast<size_t>(o.concurrency),
                       [this](const DirEntry& e) { return decider_.NeedsStat(e); });
     table.Begin(start);
     uint64_t listed = 0;
@@ -333,6 +335,8 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     if (!s.ok()) return s;
   }
 
+  ThreadPool pool(Committer::kUnlinkThreads);
+  ctx.pool = &pool;
   ProgressReporter progress(&ctx.progress, options.progress_tty,
                             static_cast<uint64_t>(options.max_files));
   Pipeline pipeline(&ctx, stats);

@@ -16,6 +16,7 @@
 namespace ingest {
 
 class IntentJournal;
+class ThreadPool;
 
 // What every stage of a pass shares: the options, the open roots and the
 // services. Owned by the pass; stages borrow it.
@@ -36,6 +37,8 @@ struct PassContext {
   ManifestWriter* manifest = nullptr;
   // Where step I writes intents; null in a dry run.
   IntentJournal* journal = nullptr;
+  // Threads for the loops that run on several at once (thread_pool.h).
+  ThreadPool* pool = nullptr;
   // (dev, ino) of staged files whose open intent recovery could not finish
   // this pass; the scan leaves them alone. Bounded by the open intents.
   std::set<std::pair<uint64_t, uint64_t>> unresolved;

@@ -2,15 +2,14 @@
 
 #include <algorithm>
 
-#include "parallel_for.h"
-
 namespace ingest {
 
-StatAhead::StatAhead(Env* env, const File* dir, DirScanner* scanner, size_t threads,
-                     std::function<bool(const DirEntry&)> wanted)
+StatAhead::StatAhead(Env* env, const File* dir, DirScanner* scanner, ThreadPool* pool,
+                     size_t threads, std::function<bool(const DirEntry&)> wanted)
     : env_(env),
       dir_(dir),
       scanner_(scanner),
+      pool_(pool),
       threads_(std::min(threads, kMaxThreads)),
       wanted_(std::move(wanted)) {}
 
@@ -37,7 +36,7 @@ Status StatAhead::Fill() {
   // inode) does not leave the other threads idle.
   const size_t slices = threads_ * 4;
   const size_t per = (chunk_.size() + slices - 1) / slices;
-  ParallelFor(slices, threads_, [&](size_t k) {
+  pool_->ParallelFor(slices, threads_, [&](size_t k) {
     for (size_t i = k * per; i < std::min(chunk_.size(), (k + 1) * per); ++i) {
       Item& item = chunk_[i];
       if (item.stat) item.result.status = env_->StatAt(*dir_, item.name, &item.result.st);

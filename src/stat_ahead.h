@@ -7,6 +7,7 @@
 
 #include "env.h"
 #include "scanner.h"
+#include "thread_pool.h"
 
 namespace ingest {
 
@@ -31,8 +32,9 @@ class StatAhead {
   // More threads than this only wait on each other in the kernel.
   static constexpr size_t kMaxThreads = 8;
 
-  // `scanner` and `dir` must outlive this object.
-  StatAhead(Env* env, const File* dir, DirScanner* scanner, size_t threads,
+  // `scanner`, `dir` and `pool` must outlive this object; stats are taken
+  // on `threads` threads, the pool's and the caller's.
+  StatAhead(Env* env, const File* dir, DirScanner* scanner, ThreadPool* pool, size_t threads,
             std::function<bool(const DirEntry&)> wanted);
 
   // Sets *done at the end of the listing; otherwise fills *entry (valid
@@ -46,6 +48,7 @@ class StatAhead {
   Env* env_;
   const File* dir_;
   DirScanner* scanner_;
+  ThreadPool* pool_;
   const size_t threads_;
   std::function<bool(const DirEntry&)> wanted_;
 

@@ -46,7 +46,8 @@ class StatAheadTest : public ::testing::Test {
     Env* env = Env::Default();
     EXPECT_TRUE(env->SeekDir(dir_file_, 0).ok());
     DirScanner scanner(env, &dir_file_);
-    StatAhead listing(env, &dir_file_, &scanner, threads, Wanted);
+    ThreadPool pool(threads);
+    StatAhead listing(env, &dir_file_, &scanner, &pool, threads, Wanted);
     std::vector<Seen> seen;
     for (;;) {
       DirEntry e;
