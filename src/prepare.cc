@@ -23,8 +23,9 @@ bool SameInode(const FileStat& a, const FileStat& b) { return a.dev == b.dev && 
 }  // namespace
 
 std::string NextTempName() {
+  static const std::string prefix = std::to_string(::getpid()) + ".";
   static std::atomic<uint64_t> counter{0};
-  return std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1)) + ".copy";
+  return prefix + std::to_string(counter.fetch_add(1)) + ".copy";
 }
 
 Preparer::Preparer(Env* env, const File* tmp_dir, bool keep_owner)
@@ -94,37 +95,55 @@ void Preparer::Prepare(const Candidate& c, Prepared* out) {
 }
 
 Status Preparer::HashAndCopy(const File& src, Prepared* out) {
+  const FileStat& st = out->candidate.st;
   File tmp;
+  FileStat tst;  // the copy as created
   if (tmp_dir_ != nullptr) {
     out->tmp_name = NextTempName();
-    Status s = env_->OpenAt(*tmp_dir_, out->tmp_name, O_WRONLY | O_CREAT | O_EXCL, 0600, &tmp);
+    // Created with the source's mode, which the umask may narrow.
+    Status s =
+        env_->OpenAt(*tmp_dir_, out->tmp_name, O_WRONLY | O_CREAT | O_EXCL, st.mode & 07777, &tmp);
+    if (s.ok()) s = env_->Stat(tmp, &tst);
     if (!s.ok()) {
+      if (tmp.isValid()) (void)env_->Unlink(*tmp_dir_, out->tmp_name);
       out->tmp_name.clear();
       return s;
     }
   }
   Status s;
+  uint64_t total = 0;
   for (;;) {
     size_t got = 0;
     s = env_->Read(src, buf_.data(), buf_.size(), &got);
     if (!s.ok() || got == 0) break;
     std::string_view chunk(buf_.data(), got);
     sha_.Update(chunk);
+    total += got;
     if (tmp.isValid()) {
       s = env_->Write(tmp, chunk);
       if (!s.ok()) break;
     }
+    // All the bytes the scan saw: the read that would return 0 is skipped.
+    // A file that grew meanwhile has a new size or ctime, which the stat
+    // after hashing catches.
+    if (total == st.size) break;
   }
   out->sha256 = sha_.FinishHex();
   if (s.ok() && tmp.isValid()) {
-    // Keep what readers of the warehouse may rely on: mode, owner, mtime.
-    // The copy is made durable by the batch's barrier, not here.
-    const FileStat& st = out->candidate.st;
-    s = env_->SetMode(tmp, st.mode & 07777);
-    if (s.ok() && keep_owner_) s = env_->SetOwner(tmp, st.uid, st.gid);
+    // Keep what readers of the warehouse may rely on: mode, owner, mtime,
+    // setting only what the creation did not already get right. The copy
+    // is made durable by the batch's barrier, not here.
+    bool chowned = false;
+    if (keep_owner_ && (tst.uid != st.uid || tst.gid != st.gid)) {
+      s = env_->SetOwner(tmp, st.uid, st.gid);
+      chowned = true;
+    }
+    // A change of owner clears the set-user-ID and set-group-ID bits.
+    const mode_t mode = st.mode & 07777;
+    if (s.ok() && ((tst.mode & 07777) != mode || (chowned && (mode & 06000) != 0))) {
+      s = env_->SetMode(tmp, mode);
+    }
     if (s.ok()) s = env_->SetMtime(tmp, st.mtime_ns);
-    FileStat tst;
-    if (s.ok()) s = env_->Stat(tmp, &tst);
     out->tmp_dev = tst.dev;
     out->tmp_ino = tst.ino;
   }
