@@ -53,6 +53,9 @@ class BoundedQueue {
   void PopUpTo(size_t want, std::chrono::milliseconds timeout, std::vector<T>* out, bool* closed) {
     std::unique_lock<std::mutex> lock(mu_);
     want = std::max<size_t>(1, std::min(want, capacity_));
+    // Pushers held back until the queue is half empty would never bring
+    // the items waited for.
+    if (items_.size() < want && waiting_pushers_ > 0) not_full_.notify_all();
     wake_at_ = want;
     not_empty_.wait_for(lock, timeout, [&] { return closed_ || items_.size() >= want; });
     wake_at_ = 1;

@@ -27,9 +27,10 @@ Pipeline::Pipeline(PassContext* ctx, PassStats* stats)
       batch_size_(static_cast<size_t>(ctx->options->batch_size)),
       threaded_(ctx->options->concurrency > 1),
       work_(static_cast<size_t>(ctx->options->concurrency) * 4),
-      // One batch: the committer takes a whole batch at once, and the
-      // workers refill the queue while it commits.
-      done_(static_cast<size_t>(ctx->options->batch_size)) {
+      // Half a batch: the workers refill it while the committer commits,
+      // and it gathers the next batch in two takes. A whole batch held
+      // about 1 MiB more at the peak of a 10,000-file pass, for no speed.
+      done_(static_cast<size_t>(ctx->options->batch_size) / 2 + 1) {
   if (!threaded_) {
     inline_preparer_ = std::make_unique<Preparer>(ctx->env, TempDirFor(*ctx), KeepOwner());
     return;
