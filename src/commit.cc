@@ -466,9 +466,10 @@ void Committer::MoveAll(std::vector<Planned>* plan) {
     }
     (p.original >= 0 ? twins : originals).push_back(&p);
   }
-  // The checks run on several threads. The renames run on this one, in
-  // plan order: they take the filesystem's rename lock, and a second
-  // thread would only spin on it.
+  // The checks run on several threads (as does putting back a file found
+  // changed after its rename, which is rare). The renames into the
+  // warehouse run on this one, in plan order: they take the filesystem's
+  // rename lock, and a second thread would only spin on it.
   ThreadPool* pool = ctx_->pool;
   const auto width = static_cast<size_t>(ctx_->options->concurrency);
   auto move = [&](const std::vector<Planned*>& files) {

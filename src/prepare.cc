@@ -100,9 +100,13 @@ Status Preparer::HashAndCopy(const File& src, Prepared* out) {
   FileStat tst;  // the copy as created
   if (tmp_dir_ != nullptr) {
     out->tmp_name = NextTempName();
-    // Created with the source's mode, which the umask may narrow.
-    Status s =
-        env_->OpenAt(*tmp_dir_, out->tmp_name, O_WRONLY | O_CREAT | O_EXCL, st.mode & 07777, &tmp);
+    // Until it is renamed into place the copy is ours, so nobody may write
+    // it and only those who could read the source as "other" may read it:
+    // the source's owner bits, and its other bits (no write) for group and
+    // other. For the common 0644 and 0755 that is already the final mode.
+    const mode_t others = st.mode & 0005;
+    Status s = env_->OpenAt(*tmp_dir_, out->tmp_name, O_WRONLY | O_CREAT | O_EXCL,
+                            (st.mode & 0700) | (others << 3) | others, &tmp);
     if (s.ok()) s = env_->Stat(tmp, &tst);
     if (!s.ok()) {
       if (tmp.isValid()) (void)env_->Unlink(*tmp_dir_, out->tmp_name);
@@ -133,14 +137,14 @@ Status Preparer::HashAndCopy(const File& src, Prepared* out) {
     // Keep what readers of the warehouse may rely on: mode, owner, mtime,
     // setting only what the creation did not already get right. The copy
     // is made durable by the batch's barrier, not here.
-    bool chowned = false;
     if (keep_owner_ && (tst.uid != st.uid || tst.gid != st.gid)) {
       s = env_->SetOwner(tmp, st.uid, st.gid);
-      chowned = true;
     }
-    // A change of owner clears the set-user-ID and set-group-ID bits.
+    // Set-user-ID and set-group-ID bits, never given at creation, come
+    // last: a change of owner clears them, and so does a write without
+    // CAP_FSETID.
     const mode_t mode = st.mode & 07777;
-    if (s.ok() && ((tst.mode & 07777) != mode || (chowned && (mode & 06000) != 0))) {
+    if (s.ok() && (tst.mode & 07777) != mode) {
       s = env_->SetMode(tmp, mode);
     }
     if (s.ok()) s = env_->SetMtime(tmp, st.mtime_ns);

@@ -1,7 +1,6 @@
 #include "thread_pool.h"
 
 #include <algorithm>
-#include <system_error>
 
 namespace ingest {
 
@@ -74,8 +73,9 @@ void ThreadPool::ParallelFor(size_t n, size_t width, const std::function<void(si
         threads_.emplace_back([this] { HelperMain(); });
         ++starting_;
       }
-    } catch (const std::system_error&) {
-      // Out of threads: those running, and the caller, do the work.
+    } catch (...) {
+      // Out of threads or memory: those running, and the caller, do the
+      // work.
     }
   }
   work_cv_.notify_all();

@@ -4,7 +4,8 @@
 # work, on one filesystem and across two (a private tmpfs owned by nobody).
 # Across filesystems the copy cannot keep another user's ownership (no
 # chown without root): it degrades to nobody's, without an error, keeping
-# mode and mtime. A source that nobody cannot remove after its copy was
+# mode (set-ID bits too, which a write without CAP_FSETID clears) and
+# mtime. A source that nobody cannot remove after its copy was
 # committed (root's file in a sticky staging directory) leaves the commit
 # open: reported each pass with exit 1, never ingested twice, finished by
 # the first pass after the file is nobody's.
@@ -47,15 +48,17 @@ mount_tmpfs "$T/cross_fs/fs" "size=16m,mode=0755,uid=$NOBODY_UID,gid=$NOBODY_GID
 WH=$T/cross_fs/fs/warehouse
 printf 'mine\n' >"$IN/mine.csv"
 printf 'root 0604\n' >"$IN/roots.csv"
+printf 'set-ID\n' >"$IN/setid.sh"
 give_roots_to_nobody
 chown root:root "$IN/roots.csv"
 chmod 0604 "$IN/roots.csv"  # readable by nobody as "other"
+chmod 6755 "$IN/setid.sh"
 touch -d '2021-02-03 04:05:06.5' "$IN/roots.csv"
 stat -c '%a %y' "$IN/roots.csv" >"$T/roots.meta"
 cp "$IN/roots.csv" "$T/roots.expected"
 run_ingest_as_nobody --stability-seconds 0
 assert_rc 0
-assert_summary files_ingested 2
+assert_summary files_ingested 3
 assert_summary failed 0
 assert_eq "" "$(staged_files)" "files left in staging"
 part=$(partition_dir)
@@ -64,6 +67,7 @@ assert_eq "$NOBODY_UID:$NOBODY_GID" "$(stat -c %u:%g "$part/roots.csv")" "owner 
 # The degradation is said once, not once per file.
 assert_eq 1 "$(grep -c 'not running as root' "$ERR")" "warnings about ownership"
 assert_eq "$(cat "$T/roots.meta")" "$(stat -c '%a %y' "$part/roots.csv")" "mode and mtime of the copy"
+assert_eq 6755 "$(stat -c %a "$part/setid.sh")" "mode of a set-ID file copied by nobody"
 assert_warehouse_consistent
 assert_no_temp_copies
 
