@@ -12,10 +12,11 @@
 namespace ingest {
 
 // Threads that a pass starts once and lends to loops over its files: the
-// stats taken ahead of the scan, the renames of a batch, the unlinks of a
-// batch. Starting threads for every batch cost more than the loops they
-// ran when those were short. Thread-safe: several threads may run loops at
-// once, each getting helpers as they come free.
+// stats taken ahead of the scan, the formatting of a batch's plan, the
+// checks around its renames, its unlinks. (Started per loop instead, a
+// 100,000-file pass across filesystems started about 1,700 threads.)
+// Thread-safe: several threads may run loops at once, each getting
+// helpers as they come free.
 class ThreadPool {
  public:
   // Never more than `max_threads` threads; they start as loops first ask
