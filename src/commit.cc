@@ -408,6 +408,10 @@ Status Committer::Barrier(bool staging, bool warehouse) {
   return Status::OK();
 }
 
+bool Committer::BarrierCovers(uint64_t dev, bool staging, bool warehouse) const {
+  return (staging && dev == ctx_->input_st.dev) || (warehouse && dev == ctx_->warehouse_dev);
+}
+
 void Committer::CheckBeforeMove(Planned* p) const {
   const Intent& in = p->intent;
   // A copy from another filesystem is ours; a staged file may have been
@@ -591,10 +595,11 @@ Status Committer::Start(Job* job) {
   // copies were written without fsync), I the intents. When the journal
   // is on a filesystem B1 syncs anyway, its append needs no sync of its
   // own; otherwise it syncs after B1.
-  const bool b1_covers_journal = ctx_->journal->dev() == ctx_->input_st.dev ||
-                                 (ctx_->cross_fs && ctx_->journal->dev() == ctx_->warehouse_dev);
+  const bool b1_warehouse = ctx_->cross_fs;
+  const bool b1_covers_journal =
+      BarrierCovers(ctx_->journal->dev(), /*staging=*/true, b1_warehouse);
   if (b1_covers_journal) s = WriteIntents(job, /*sync=*/false);
-  if (s.ok()) s = Barrier(/*staging=*/true, /*warehouse=*/ctx_->cross_fs);
+  if (s.ok()) s = Barrier(/*staging=*/true, b1_warehouse);
   if (s.ok() && !b1_covers_journal) s = WriteIntents(job, /*sync=*/true);
   if (!s.ok()) {
     drop_temps();

@@ -124,6 +124,9 @@ class Committer {
   Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name);
   Status DestDir(const std::string& rel, File** dir);
   Status Barrier(bool staging, bool warehouse);
+  // Whether Barrier(staging, warehouse) syncs the filesystem `dev`, and so
+  // makes durable whatever was written on it.
+  bool BarrierCovers(uint64_t dev, bool staging, bool warehouse) const;
   // Step M for one file whose `dest` is set, in three parts, each
   // thread-safe and doing nothing for a file that failed: the last sets
   // `moved`. A failure sets `failed`, and `move_error` unless the file

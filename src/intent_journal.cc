@@ -19,10 +19,6 @@ namespace {
 constexpr std::string_view kMagic = "AIJ1";
 constexpr size_t kHashSize = 64;
 constexpr size_t kHeaderSize = 4 + 8 + 8 + kHashSize;
-// Bytes an encoded intent needs besides its strings' bytes: its version,
-// numbers and length prefixes, at most 10 bytes each (a generous bound; a
-// low one would only cost a reallocation).
-constexpr size_t kIntentNumbersBound = 24 * 10;
 // No batch comes near this; a larger length is a torn or garbled header.
 constexpr uint64_t kMaxPayload = 1ull << 32;
 
@@ -173,13 +169,8 @@ Status IntentJournal::Append(const std::vector<std::pair<std::string_view, const
   // The frame is built in place behind room for its header, in a buffer
   // reserved once at about its final size: growing it by doubling would
   // hold up to three times a batch's intents at once.
-  size_t bound = kHeaderSize + 16;
-  for (const auto& [id, in] : intents) {
-    bound += 2 * 16 + id.size() + kIntentNumbersBound + in->sha256.size() + in->src_dir.size() +
-             in->src_name.size() + in->tmp_dir.size() + in->tmp_name.size() + in->dest_dir.size() +
-             in->dest_name.size() + in->manifest_path.size() + in->manifest_line.size() +
-             in->sidecar_name.size() + in->snapshot_key.size();
-  }
+  size_t bound = kHeaderSize + 10;
+  for (const auto& [id, in] : intents) bound += 2 * 10 + id.size() + EncodedIntentBound(*in);
   std::string buf = std::move(frame_);
   buf.reserve(bound);
   buf.assign(kHeaderSize, '\0');

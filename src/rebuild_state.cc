@@ -36,6 +36,17 @@ int64_t ParseRfc3339(const std::string& s) {
   return int64_t{timegm(&tm)} * 1000000000 + int64_t{micros} * 1000;
 }
 
+// Renames `path` to "<path>.replaced-<now_ns>" beside it, never deleting
+// anything; *aside gets the new path.
+Status KeepAside(const std::filesystem::path& path, int64_t now_ns, std::filesystem::path* aside) {
+  *aside = path;
+  *aside += ".replaced-" + std::to_string(now_ns);
+  std::error_code ec;
+  std::filesystem::rename(path, *aside, ec);
+  if (ec) return Status::IOError("cannot move " + path.string() + " aside: " + ec.message());
+  return Status::OK();
+}
+
 class Rebuilder {
  public:
   Rebuilder(Env* env, StateStore* store, RebuildStats* stats)
@@ -147,11 +158,10 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
   // aside like the database, and first: a crash between the two must not
   // leave the new database beside the old journal.
   const fs::path journal = state / std::string(IntentJournal::kFileName);
+  fs::path aside;
   if (fs::exists(journal, ec) && fs::file_size(journal, ec) > 0) {
-    const fs::path aside =
-        state / (journal.filename().string() + ".replaced-" + std::to_string(now_ns));
-    fs::rename(journal, aside, ec);
-    if (ec) return Status::IOError("cannot move " + journal.string() + " aside: " + ec.message());
+    s = KeepAside(journal, now_ns, &aside);
+    if (!s.ok()) return s;
     spdlog::warn(
         "the intent journal {} was not empty (the last pass did not end cleanly); it is "
         "kept as {}",
@@ -160,9 +170,8 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
   // Swap: the old database (if any) is kept aside, never deleted.
   const fs::path db = state / "db";
   if (fs::exists(db, ec)) {
-    const fs::path aside = state / ("db.replaced-" + std::to_string(now_ns));
-    fs::rename(db, aside, ec);
-    if (ec) return Status::IOError("cannot move " + db.string() + " aside: " + ec.message());
+    s = KeepAside(db, now_ns, &aside);
+    if (!s.ok()) return s;
     spdlog::info("the previous state database is kept as {}", aside.string());
   }
   fs::rename(fresh, db, ec);

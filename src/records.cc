@@ -133,6 +133,14 @@ std::string EncodeIntent(const Intent& i) {
   return e.Release();
 }
 
+size_t EncodedIntentBound(const Intent& i) {
+  // Its version, numbers and length prefixes take at most 10 bytes each.
+  constexpr size_t kNumbers = 24 * 10;
+  return kNumbers + i.sha256.size() + i.src_dir.size() + i.src_name.size() + i.tmp_dir.size() +
+         i.tmp_name.size() + i.dest_dir.size() + i.dest_name.size() + i.manifest_path.size() +
+         i.manifest_line.size() + i.sidecar_name.size() + i.snapshot_key.size();
+}
+
 bool DecodeIntent(std::string_view in, Intent* i) {
   Decoder d(in);
   uint64_t action;

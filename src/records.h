@@ -139,6 +139,8 @@ std::string EncodeFailureRecord(const FailureRecord& r);
 bool DecodeFailureRecord(std::string_view in, FailureRecord* r);
 std::string EncodeIntent(const Intent& i);
 bool DecodeIntent(std::string_view in, Intent* i);
+// At least EncodeIntent(i).size(), cheaply: for reserving a buffer.
+size_t EncodedIntentBound(const Intent& i);
 std::string EncodeMark(uint64_t n);
 bool DecodeMark(std::string_view in, uint64_t* n);
 std::string EncodeHookRecord(const HookRecord& h);

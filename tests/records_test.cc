@@ -242,6 +242,15 @@ TEST(RecordsTest, IntentWithEmptyFieldsRoundTrips) {
   EXPECT_FALSE(out.cross_fs());
 }
 
+TEST(RecordsTest, EncodedIntentBoundCoversTheEncoding) {
+  Intent widest = SampleIntent();
+  widest.src_dev = widest.src_ino = widest.size = widest.moved_dev = widest.moved_ino = ~0ull;
+  widest.mtime_ns = std::numeric_limits<int64_t>::min();
+  for (const Intent& in : {Intent(), SampleIntent(), widest}) {
+    EXPECT_GE(EncodedIntentBound(in), EncodeIntent(in).size());
+  }
+}
+
 // Every strict prefix of an encoding is rejected; so is one extra byte.
 template <typename T>
 void ExpectPrefixesAndTrailingBytesRejected(const std::string& encoded,
