@@ -17,6 +17,7 @@
 #include "name_escape.h"
 #include "prepare.h"
 #include "records.h"
+#include "scan.h"
 #include "scanner.h"
 #include "sidecar.h"
 #include "snapshot_table.h"
@@ -74,10 +75,12 @@ class Explainer {
       if (slash == std::string::npos) slash = rel.size();
       parts.push_back(rel.substr(start, slash - start));
     }
-    auto dir = std::make_shared<StagingDir>();
-    s = env_->OpenDir(o_.input, &dir->file);
-    if (s.ok()) s = env_->Stat(dir->file, &dir->st);
+    StagingWalk walk(env_, input_, decider_.get());
+    std::shared_ptr<StagingDir> dir;
+    DirPlace place;
+    s = walk.Open("", &dir, &place);
     if (!s.ok()) return s;
+    if (place == DirPlace::kGone) return Status::NotFound(o_.input);
     for (size_t i = 0; i + 1 < parts.size(); ++i) {
       const std::string sub = JoinPath(dir->rel, parts[i]);
       DirEntry e;
@@ -101,13 +104,11 @@ class Explainer {
             ", which the scan never enters: " + d.reason);
         return Status::OK();
       }
-      auto next = std::make_shared<StagingDir>();
-      next->rel = sub;
-      s = env_->OpenDirAt(dir->file, parts[i], &next->file);
-      if (s.ok()) s = env_->Stat(next->file, &next->st);
-      if (s.IsNotFound()) return Gone(nullptr, known);
+      std::shared_ptr<StagingDir> next;
+      s = walk.Open(sub, &next, &place);
       if (!s.ok()) return s;
-      if (!decider_->OnInputMount(*next)) {
+      if (place == DirPlace::kGone) return Gone(nullptr, known);
+      if (place == DirPlace::kOtherMount) {
         Say("inside " + Printable(next->file.path()) +
             ", on another filesystem or mount, which the scan never enters");
         return Status::OK();

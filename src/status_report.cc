@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -15,6 +14,7 @@
 #include "name_escape.h"
 #include "prepare.h"
 #include "records.h"
+#include "scan.h"
 #include "scanner.h"
 #include "snapshot_table.h"
 
@@ -45,28 +45,24 @@ class StatusScan {
     EntryDecider decider(env_, o_, clock_, input, input_st, nullptr);
     s = decider.Init();
     if (!s.ok()) return s;
-    std::deque<std::string> pending{""};
-    while (!pending.empty()) {
-      const std::string rel = std::move(pending.front());
-      pending.pop_front();
-      StagingDir dir;
-      dir.rel = rel;
-      s = OpenDirs(env_, input, rel, &dir.file);
-      if (s.ok()) s = env_->Stat(dir.file, &dir.st);
-      if (s.IsNotFound()) continue;  // removed since it was listed
-      if (!s.ok()) return s;
-      if (!rel.empty() && !decider.OnInputMount(dir)) {
+    StagingWalk walk(env_, input, &decider);
+    for (;;) {
+      std::shared_ptr<StagingDir> dir;
+      DirPlace place;
+      bool done = false;
+      s = walk.Next(&dir, &place, &done);
+      if (!s.ok() || done) return s;
+      if (place == DirPlace::kOtherMount) {
         ++report_->skipped;  // the pass does not descend there either
         continue;
       }
-      s = ScanDir(&decider, dir, &pending);
+      s = ListDir(&decider, &walk, *dir);
       if (!s.ok()) return s;
     }
-    return Status::OK();
   }
 
  private:
-  Status ScanDir(EntryDecider* decider, const StagingDir& dir, std::deque<std::string>* pending) {
+  Status ListDir(EntryDecider* decider, StagingWalk* walk, const StagingDir& dir) {
     SnapshotTable table(state_, dir.st.dev, dir.st.ino, /*writable=*/false);
     table.Begin(0);
     bool any_failures = false;
@@ -99,7 +95,7 @@ class StatusScan {
           ++report_->skipped;
           continue;
         case EntryVerdict::kDescend:
-          pending->push_back(JoinPath(dir.rel, e.name));
+          walk->Descend(dir, e.name);
           continue;
         case EntryVerdict::kWaitSidecar:
           f.path = dir.file.Child(e.name);
