@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -62,6 +63,31 @@ class FailureLog {
   // Clear costs no lookup per committed file there. One log lives for one
   // pass; a record it notes itself takes its directory off the list.
   std::set<std::string> clean_dirs_;
+};
+
+// A FailureLog for the threads of one committer (its planning and its
+// finishing steps).
+class SharedFailureLog {
+ public:
+  SharedFailureLog(StateStore* state, bool writable) : log_(state, writable) {}
+
+  void Record(const StagingDir& dir, std::string_view name, const FileStat* st, const Status& error,
+              int64_t now_ns) {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.Record(dir, name, st, error, now_ns);
+  }
+  void Clear(const StagingDir& dir, std::string_view name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.Clear(dir, name);
+  }
+  void Flush() {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.Flush();
+  }
+
+ private:
+  std::mutex mu_;
+  FailureLog log_;
 };
 
 }  // namespace ingest

@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <optional>
 #include <vector>
 
 #include "fs_util.h"
-#include "hooks.h"
+#include "intent_effects.h"
 #include "intent_journal.h"
+#include "move.h"
 #include "records.h"
 #include "scanner.h"
 #include "warehouse.h"
@@ -28,13 +30,12 @@ class IntentRecovery {
       Status s = OpenDirs(env, ctx_->warehouse, in.dest_dir, &dest);
       if (!s.ok() && !s.IsNotFound()) return s;
       at_dest = s.ok() && IsSameInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino);
-      if (at_dest && !in.cross_fs() &&
-          !IsUnchanged(env, dest, in.dest_name, in.src_dev, in.src_ino, in.size, in.mtime_ns)) {
+      if (at_dest && !in.cross_fs() && !DestUnchanged(env, dest, in)) {
         // Moved, but written to after it was hashed (the crash came before
         // the check after the rename): it goes back to staging.
         File src;
         s = OpenDirs(env, ctx_->input, in.src_dir, &src);
-        if (s.ok()) s = env->Rename(dest, in.dest_name, src, in.src_name);
+        if (s.ok()) s = PutBack(env, dest, src, in);
         if (!s.ok()) return s;
         at_dest = false;
       }
@@ -70,16 +71,13 @@ class IntentRecovery {
       }
     }
     bool unlinked = false;
-    if (have_src && (in.cross_fs() || in.action == IntentAction::kDelete) &&
-        IsUnchanged(env, src, in.src_name, in.src_dev, in.src_ino, in.size, in.mtime_ns)) {
-      s = env->Unlink(src, in.src_name);
-      if (!s.ok()) return s;
-      unlinked = true;
-    }
-    if (have_src && !in.sidecar_name.empty()) {
-      s = env->Unlink(src, in.sidecar_name);
-      if (!s.ok() && !s.IsNotFound()) return s;
-      unlinked |= s.ok();
+    if (have_src) {
+      std::optional<Status> source = UnlinkRedundantSource(env, src, in);
+      if (source && !source->ok()) return *source;
+      unlinked = source.has_value();
+      std::optional<Status> sidecar = UnlinkSidecar(env, src, in);
+      if (sidecar && !sidecar->ok() && !sidecar->IsNotFound()) return *sidecar;
+      unlinked |= sidecar && sidecar->ok();
     }
     if (unlinked) {
       s = env->SyncFs(ctx_->input);
@@ -88,15 +86,9 @@ class IntentRecovery {
     std::vector<StateWrite> writes{{keys::Intent(id), std::nullopt}};
     if (!in.snapshot_key.empty()) writes.push_back({in.snapshot_key, std::nullopt});
     if (in.action == IntentAction::kIngest) {
-      ContentRecord rec;
-      rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
-      rec.source = JoinPath(ctx_->input.path(), JoinPath(in.src_dir, in.src_name));
-      rec.manifest = JoinPath(ctx_->manifests.path(),
-                              JoinPath(in.manifest_path, std::string(kManifestFileName)));
-      rec.size = in.size;
-      rec.ingested_at_ns = ctx_->clock->NowNs();
+      const int64_t now_ns = ctx_->clock->NowNs();
       // A commit whose content record is already written was counted by the
-      // pass that wrote it.
+      // pass that wrote it, and its hook queued with that record.
       std::string existing;
       Status got = ctx_->state->Get(keys::Content(in.sha256), &existing);
       if (!got.ok() && !got.IsNotFound()) return got;
@@ -105,17 +97,12 @@ class IntentRecovery {
         ++stats_->files_ingested;
         stats_->bytes_ingested += in.size;
       }
-      writes.push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
-      // --exec: queued here unless the commit's own C write already did.
-      if (first_commit && HooksEnabled(*ctx_->options)) {
-        writes.push_back(PendingHookWrite(id, in, rec, rec.ingested_at_ns));
-      }
+      AddContentWrites(*ctx_, id, in, now_ns, /*queue_hook=*/first_commit, &writes);
     } else {
       ++stats_->duplicates;
     }
     ++stats_->recovered;
-    spdlog::info("recovery: finished the commit of {}",
-                 JoinPath(ctx_->input.path(), JoinPath(in.src_dir, in.src_name)));
+    spdlog::info("recovery: finished the commit of {}", SourcePath(*ctx_, in));
     return ctx_->state->Apply(writes, /*sync=*/true);
   }
 
@@ -127,7 +114,7 @@ class IntentRecovery {
     }
     ++stats_->recovered;
     spdlog::info("recovery: rolled back the commit of {}; it stays in staging",
-                 JoinPath(ctx_->input.path(), JoinPath(in.src_dir, in.src_name)));
+                 SourcePath(*ctx_, in));
     return ctx_->state->Apply({{keys::Intent(id), std::nullopt}}, /*sync=*/true);
   }
 
@@ -195,8 +182,7 @@ Status RecoverIntents(PassContext* ctx, PassStats* stats) {
         // One stuck commit must not stop every other file: report it, keep
         // its intent for the next pass, and keep the scan off its source.
         ++stats->failed;
-        spdlog::error("recovery of {}: {}",
-                      JoinPath(ctx->input.path(), JoinPath(in.src_dir, in.src_name)), s.ToString());
+        spdlog::error("recovery of {}: {}", SourcePath(*ctx, in), s.ToString());
         ctx->unresolved.emplace(in.src_dev, in.src_ino);
       }
     }

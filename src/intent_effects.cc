@@ -1,0 +1,44 @@
+#include "intent_effects.h"
+
+#include "fs_util.h"
+#include "hooks.h"
+#include "manifest.h"
+#include "move.h"
+
+namespace ingest {
+
+std::string SourcePath(const PassContext& ctx, const Intent& in) {
+  return JoinPath(ctx.input.path(), JoinPath(in.src_dir, in.src_name));
+}
+
+std::string DestPath(const PassContext& ctx, const Intent& in) {
+  return JoinPath(ctx.warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
+}
+
+std::optional<Status> UnlinkRedundantSource(Env* env, const File& src_dir, const Intent& in) {
+  const bool redundant = in.cross_fs() || in.action == IntentAction::kDelete;
+  if (!redundant || !SourceUnchanged(env, src_dir, in)) return std::nullopt;
+  return env->Unlink(src_dir, in.src_name);
+}
+
+std::optional<Status> UnlinkSidecar(Env* env, const File& src_dir, const Intent& in) {
+  if (in.sidecar_name.empty()) return std::nullopt;
+  return env->Unlink(src_dir, in.sidecar_name);
+}
+
+void AddContentWrites(const PassContext& ctx, const std::string& id, const Intent& in,
+                      int64_t now_ns, bool queue_hook, std::vector<StateWrite>* writes) {
+  ContentRecord rec;
+  rec.path = DestPath(ctx, in);
+  rec.source = SourcePath(ctx, in);
+  rec.manifest =
+      JoinPath(ctx.manifests.path(), JoinPath(in.manifest_path, std::string(kManifestFileName)));
+  rec.size = in.size;
+  rec.ingested_at_ns = now_ns;
+  writes->push_back({keys::Content(in.sha256), EncodeContentRecord(rec)});
+  if (queue_hook && HooksEnabled(*ctx.options)) {
+    writes->push_back(PendingHookWrite(id, in, rec, now_ns));
+  }
+}
+
+}  // namespace ingest

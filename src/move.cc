@@ -1,0 +1,100 @@
+#include "move.h"
+
+#include "fs_util.h"
+#include "thread_pool.h"
+
+namespace ingest {
+
+bool SourceUnchanged(Env* env, const File& src_dir, const Intent& in) {
+  return IsUnchanged(env, src_dir, in.src_name, in.src_dev, in.src_ino, in.size, in.mtime_ns);
+}
+
+bool DestUnchanged(Env* env, const File& dest, const Intent& in) {
+  return IsUnchanged(env, dest, in.dest_name, in.src_dev, in.src_ino, in.size, in.mtime_ns);
+}
+
+Status PutBack(Env* env, const File& dest, const File& src_dir, const Intent& in) {
+  return env->Rename(dest, in.dest_name, src_dir, in.src_name);
+}
+
+void Mover::CheckBeforeMove(Planned* p) const {
+  const Intent& in = p->intent;
+  // A copy from another filesystem is ours; a staged file may have been
+  // replaced or written to since it was hashed, and then gets another turn.
+  if (!in.cross_fs() && !SourceUnchanged(ctx_->env, p->source_dir(), in)) p->failed = true;
+}
+
+void Mover::RenameIn(Planned* p) const {
+  if (p->failed) return;
+  const Intent& in = p->intent;
+  const File& from = in.cross_fs() ? ctx_->tmp_dir : p->source_dir();
+  Status s =
+      ctx_->env->Rename(from, in.cross_fs() ? in.tmp_name : in.src_name, *p->dest, in.dest_name);
+  if (!s.ok()) {
+    p->failed = true;
+    p->move_error = s;
+  }
+}
+
+void Mover::CheckAfterMove(Planned* p) const {
+  if (p->failed) return;
+  Env* env = ctx_->env;
+  const Intent& in = p->intent;
+  const File& dest = *p->dest;
+  const bool intact = in.cross_fs()
+                          ? IsSameInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino)
+                          : DestUnchanged(env, dest, in);
+  if (!intact) {
+    // Swapped or appended to between the check and the rename: put back
+    // what was moved and leave it for a later pass.
+    const File& src = p->source_dir();
+    // Should the rename back fail, the file stays in the warehouse with an
+    // open intent, and recovery puts it back next pass.
+    if (!in.cross_fs()) (void)PutBack(env, dest, src, in);
+    p->failed = true;
+    p->move_error = Status::IOError(src.Child(in.src_name) +
+                                    " was replaced or written to while being moved; retried later");
+    return;
+  }
+  p->moved = true;
+}
+
+void Mover::MoveAll(std::vector<Planned>* plan) {
+  // A duplicate of this batch's own ingest is handled only once that
+  // ingest has moved, so a failed original is never lost with its twin:
+  // originals go first, then the duplicates of this batch's ingests.
+  std::vector<Planned*> originals, twins;
+  for (Planned& p : *plan) {
+    if (p.failed || !p.moves()) continue;
+    (p.original >= 0 ? twins : originals).push_back(&p);
+  }
+  // The checks run on several threads (as does putting back a file found
+  // changed after its rename, which is rare). The renames into the
+  // warehouse run on this one, in plan order: they take the filesystem's
+  // rename lock, and a second thread would only spin on it.
+  ThreadPool* pool = ctx_->pool;
+  const auto width = static_cast<size_t>(ctx_->options->concurrency);
+  auto move = [&](const std::vector<Planned*>& files) {
+    pool->ParallelFor(files.size(), width, [&](size_t i) { CheckBeforeMove(files[i]); });
+    for (Planned* p : files) RenameIn(p);
+    pool->ParallelFor(files.size(), width, [&](size_t i) { CheckAfterMove(files[i]); });
+  };
+  move(originals);
+  for (Planned* p : twins) {
+    if (!(*plan)[p->original].moved) p->failed = true;
+  }
+  move(twins);
+}
+
+void Mover::UndoMoves(std::vector<Planned>* plan) {
+  Env* env = ctx_->env;
+  for (Planned& p : *plan) {
+    if (!p.moved) continue;
+    const Intent& in = p.intent;
+    Status s = in.cross_fs() ? env->Unlink(*p.dest, in.dest_name)
+                             : PutBack(env, *p.dest, p.source_dir(), in);
+    if (s.ok()) p.moved = false;
+  }
+}
+
+}  // namespace ingest

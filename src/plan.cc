@@ -1,0 +1,283 @@
+#include "plan.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <unordered_map>
+
+#include "fs_util.h"
+#include "manifest.h"
+#include "sidecar.h"
+#include "thread_pool.h"
+#include "warehouse.h"
+
+namespace ingest {
+
+namespace {
+
+std::string IntentId(int64_t now_ns, uint64_t n) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%016llx-%06llx", static_cast<unsigned long long>(now_ns),
+                static_cast<unsigned long long>(n));
+  return buf;
+}
+
+Action DuplicateAction(OnDuplicate on_duplicate) {
+  switch (on_duplicate) {
+    case OnDuplicate::kQuarantine:
+      return Action::kQuarantine;
+    case OnDuplicate::kDelete:
+      return Action::kDelete;
+    default:
+      return Action::kKeep;
+  }
+}
+
+}  // namespace
+
+Planner::Planner(PassContext* ctx, PassStats* stats, const RecentBatches* recent,
+                 SharedFailureLog* failures)
+    : ctx_(ctx), stats_(stats), recent_(recent), failures_(failures) {}
+
+void Planner::Preview(Prepared* p) const {
+  if (p->outcome != Prepared::Outcome::kReady || ctx_->options->dry_run) return;
+  CommitPreview& v = p->preview;
+  // Read before the lookup: a batch that commits meanwhile counts as after.
+  v.generation = recent_->generation();
+  std::string value;
+  Status s = ctx_->state->Get(keys::Content(p->sha256), &value);
+  ContentRecord rec;
+  if (s.ok() && DecodeContentRecord(value, &rec)) {
+    v.duplicate_of = rec.path;
+  } else if (!s.IsNotFound()) {
+    return;  // the committer looks again and reports it
+  }
+  v.done = true;
+  if (!v.duplicate_of.empty()) return;
+  v.dest_rel = PartitionDir(UtcTime(ctx_->clock->NowNs()));
+  FileStat st;
+  v.name_free =
+      ctx_->env->StatAt(ctx_->warehouse, JoinPath(v.dest_rel, p->candidate.name), &st).IsNotFound();
+}
+
+Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan) {
+  const UtcTime t(now_ns);
+  const std::string partition_dir = PartitionDir(t);
+  const std::string duplicates_dir = DuplicatesDir(t);
+  taken_.clear();
+  // sha256 -> index in *plan of this batch's ingest of that content.
+  std::unordered_map<std::string, int> batch_content;
+  // The decisions, in order, on this thread.
+  for (Prepared& p : *batch) {
+    if (p.outcome == Prepared::Outcome::kChanged) {
+      ++stats_->deferred;
+      spdlog::debug("changed while being read, retrying next pass: {}",
+                    p.candidate.dir->file.Child(p.candidate.name));
+      continue;
+    }
+    if (p.outcome == Prepared::Outcome::kFailed) {
+      ++stats_->failed;
+      spdlog::error("{}", p.error.ToString());
+      failures_->Record(*p.candidate.dir, p.candidate.name, &p.candidate.st, p.error, now_ns);
+      continue;
+    }
+    Planned pl;
+    pl.file = &p;
+    Status s = FindContent(p, &pl.duplicate_of);
+    if (!s.ok()) return s;
+    auto it = batch_content.find(p.sha256);
+    if (pl.duplicate_of.empty() && it != batch_content.end()) {
+      pl.original = it->second;
+      const Intent& first = (*plan)[pl.original].intent;
+      pl.duplicate_of = JoinPath(ctx_->warehouse.path(), JoinPath(first.dest_dir, first.dest_name));
+    }
+    pl.action =
+        pl.duplicate_of.empty() ? Action::kIngest : DuplicateAction(ctx_->options->on_duplicate);
+    FillIntent(&pl);
+    Intent& in = pl.intent;
+    if (pl.moves()) {
+      in.dest_dir = pl.action == Action::kIngest ? partition_dir : duplicates_dir;
+      s = ChooseName(in.dest_dir, p, &in.dest_name, &pl.dest);
+      if (!s.ok()) {
+        Fail(&pl, Status::IOError("cannot ingest " + p.candidate.dir->file.Child(p.candidate.name) +
+                                      ": " + s.message(),
+                                  s.err()));
+        continue;
+      }
+    }
+    if (pl.action == Action::kIngest) batch_content[p.sha256] = static_cast<int>(plan->size());
+    plan->push_back(std::move(pl));
+  }
+  Format(plan, now_ns);
+  return Status::OK();
+}
+
+void Planner::FillIntent(Planned* pl) const {
+  const Prepared& p = *pl->file;
+  Intent& in = pl->intent;
+  in.sha256 = p.sha256;
+  in.src_dir = p.candidate.dir->rel;
+  in.src_name = p.candidate.name;
+  in.src_dev = p.st.dev;
+  in.src_ino = p.st.ino;
+  in.size = p.st.size;
+  in.mtime_ns = p.st.mtime_ns;
+  if (!p.tmp_name.empty()) {
+    in.tmp_dir = std::string(kTempDirName);
+    in.tmp_name = p.tmp_name;
+    in.moved_dev = p.tmp_dev;
+    in.moved_ino = p.tmp_ino;
+  } else {
+    in.moved_dev = p.st.dev;
+    in.moved_ino = p.st.ino;
+  }
+  if (p.candidate.has_sidecar) in.sidecar_name = p.candidate.name + std::string(kSidecarSuffix);
+  switch (pl->action) {
+    case Action::kIngest:
+      in.action = IntentAction::kIngest;
+      break;
+    case Action::kQuarantine:
+      in.action = IntentAction::kQuarantine;
+      break;
+    case Action::kDelete:
+    case Action::kKeep:
+      in.action = IntentAction::kDelete;
+      break;
+  }
+}
+
+// Most of the CPU a plan takes, and the renames wait for it.
+void Planner::Format(std::vector<Planned>* plan, int64_t now_ns) {
+  const UtcTime t(now_ns);
+  const std::string ingested_at = t.Rfc3339();
+  const std::string hour_path = t.HourPath();
+  const uint64_t first_id = next_id_;
+  next_id_ += plan->size();
+  ctx_->pool->ParallelFor(
+      plan->size(), static_cast<size_t>(ctx_->options->concurrency), [&](size_t i) {
+        Planned& pl = (*plan)[i];
+        const Prepared& p = *pl.file;
+        Intent& in = pl.intent;
+        pl.id = IntentId(now_ns, first_id + i);
+        in.snapshot_key = keys::Snapshot(p.candidate.dir->st.dev, p.candidate.dir->st.ino,
+                                         p.candidate.pos, p.candidate.name);
+        if (pl.action != Action::kIngest) return;
+        ManifestRecord rec;
+        rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
+        rec.source = p.candidate.dir->file.Child(p.candidate.name);
+        rec.sha256 = p.sha256;
+        rec.device = p.st.dev;
+        rec.inode = p.st.ino;
+        rec.size = p.st.size;
+        rec.mtime_ns = p.st.mtime_ns;
+        rec.ingested_at = ingested_at;
+        in.manifest_path = hour_path;
+        in.manifest_line = FormatManifestLine(rec);
+      });
+}
+
+Status Planner::FindContent(const Prepared& p, std::string* duplicate_of) {
+  duplicate_of->clear();
+  RecentBatches::Iterator since;
+  if (!p.preview.done || !recent_->Since(p.preview.generation, &since)) {
+    // Read before the lookup, as Preview does.
+    const uint64_t seen = recent_->generation();
+    std::string value;
+    Status s = ctx_->state->Get(keys::Content(p.sha256), &value);
+    if (s.ok()) {
+      ContentRecord rec;
+      if (!DecodeContentRecord(value, &rec)) {
+        return Status::Corruption("state: undecodable content record for " + p.sha256);
+      }
+      *duplicate_of = rec.path;
+      return Status::OK();
+    }
+    if (!s.IsNotFound()) return s;
+    // Batches not yet in the state are at most those handed to the
+    // finisher, always within those kept.
+    if (!recent_->Since(seen, &since)) {
+      return Status::IOError("commit: lost track of recent batches");
+    }
+  } else if (!p.preview.duplicate_of.empty()) {
+    *duplicate_of = p.preview.duplicate_of;
+    return Status::OK();
+  }
+  // The lookup may have missed what the batches since ingested.
+  std::string rel;
+  if (recent_->FindIngested(since, p.sha256, &rel)) {
+    *duplicate_of = JoinPath(ctx_->warehouse.path(), rel);
+  }
+  return Status::OK();
+}
+
+Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name,
+                           File** dest) {
+  Status s = DestDir(dest_rel, dest);
+  if (!s.ok()) return s;
+  const File* dir = *dest;
+  std::unordered_set<std::string>& taken = taken_[dest_rel];
+  const std::string& original = p.candidate.name;
+  // The name was free when the worker looked; it still is unless this
+  // batch or one committed since took it.
+  RecentBatches::Iterator since;
+  if (p.preview.done && p.preview.name_free && p.preview.dest_rel == dest_rel &&
+      recent_->Since(p.preview.generation, &since) &&
+      !recent_->MayHaveName(since, dest_rel, original) && taken.insert(original).second) {
+    *name = original;
+    return Status::OK();
+  }
+  for (const std::string& candidate :
+       {original, CollisionName(original, p.sha256, 12), CollisionName(original, p.sha256, 64)}) {
+    if (taken.count(candidate)) continue;
+    FileStat st;
+    Status exists = dir == nullptr ? Status::NotFound("") : ctx_->env->StatAt(*dir, candidate, &st);
+    if (exists.IsNotFound()) {
+      taken.insert(candidate);
+      *name = candidate;
+      return Status::OK();
+    }
+    if (!exists.ok()) return exists;
+  }
+  return Status::IOError("no free name for " + p.candidate.dir->file.Child(original) + " in " +
+                         JoinPath(ctx_->warehouse.path(), dest_rel));
+}
+
+Status Planner::DestDir(const std::string& rel, File** dir) {
+  auto it = dest_dirs_.find(rel);
+  if (it == dest_dirs_.end()) {
+    File f;
+    Status s;
+    if (ctx_->options->dry_run) {
+      s = ctx_->warehouse.isValid() ? OpenDirs(ctx_->env, ctx_->warehouse, rel, &f)
+                                    : Status::NotFound(rel);
+      if (s.IsNotFound()) {
+        *dir = nullptr;
+        return Status::OK();
+      }
+    } else {
+      bool created = false;
+      s = OpenOrCreateDirs(ctx_->env, ctx_->warehouse, rel, &f, &created);
+      dirs_created_ |= created;
+    }
+    if (!s.ok()) return s;
+    it = dest_dirs_.emplace(rel, std::move(f)).first;
+  }
+  *dir = &it->second;
+  return Status::OK();
+}
+
+void Planner::Fail(Planned* p, const Status& s) {
+  p->failed = true;
+  ++stats_->failed;
+  spdlog::error("{}", s.ToString());
+  const Candidate& c = p->file->candidate;
+  failures_->Record(*c.dir, c.name, &c.st, s, ctx_->clock->NowNs());
+}
+
+bool Planner::TakeDirsCreated() {
+  const bool created = dirs_created_;
+  dirs_created_ = false;
+  return created;
+}
+
+}  // namespace ingest

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "failure_log.h"
+#include "pass_context.h"
+#include "prepare.h"
+#include "recent_batches.h"
+#include "records.h"
+
+namespace ingest {
+
+// What a commit does with a prepared file.
+enum class Action {
+  kIngest,      // into today's partition, with a manifest record
+  kQuarantine,  // a duplicate, into today's duplicates directory
+  kDelete,      // a duplicate, unlinked from staging
+  kKeep,        // a duplicate, left in staging and remembered
+};
+
+// One file of a batch on its way through the commit's steps.
+struct Planned {
+  Prepared* file = nullptr;
+  Action action = Action::kIngest;
+  std::string duplicate_of;  // path of the first ingest, for duplicates
+  int original = -1;         // index in the plan when that ingest is in this batch
+  std::string id;
+  Intent intent;
+  File* dest = nullptr;  // the directory it moves into (kIngest, kQuarantine)
+  bool moved = false;
+  bool failed = false;
+  // Why the move failed; OK with `failed` when the file changed and waits
+  // for a later pass. Reported in plan order once every move is done.
+  Status move_error;
+  // Committed, but the source or the sidecar could not be removed: the
+  // intent stays open and recovery finishes the job next pass.
+  bool cleanup_left = false;
+
+  const File& source_dir() const { return file->candidate.dir->file; }
+  bool moves() const { return action == Action::kIngest || action == Action::kQuarantine; }
+};
+
+// Decides, for each file of a batch, what its commit does and where it
+// goes: whether its content is new (in the state, in the batches the state
+// does not hold yet, or earlier in this batch), the free name it takes in
+// the warehouse, and its intent and manifest record. The committer's
+// thread only, except for Preview.
+class Planner {
+ public:
+  Planner(PassContext* ctx, PassStats* stats, const RecentBatches* recent,
+          SharedFailureLog* failures);
+
+  // Thread-safe; for workers, on a file they prepared, so that the
+  // committer's serial path does less: looks the content up in the index
+  // and checks that the file's name is free in today's partition. Plan
+  // trusts the lookup only while `recent` still knows every content
+  // committed since, and a name taken meanwhile makes the file wait for the
+  // next pass (the rename never replaces).
+  void Preview(Prepared* p) const;
+
+  // Plans `batch` (sorted as it is to be committed) at `now_ns`. Files
+  // that failed or changed while prepared are counted and left out; a file
+  // without a free name fails alone.
+  Status Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<Planned>* plan);
+
+  // Counts, logs and records the failure of one planned file.
+  void Fail(Planned* p, const Status& s);
+
+  // Whether a warehouse directory was created since the last call.
+  bool TakeDirsCreated();
+
+ private:
+  // The first ingest of `p`'s content before this batch ("" if none).
+  Status FindContent(const Prepared& p, std::string* duplicate_of);
+  // Picks a free name in `dest_rel` for `p`, honouring names already taken
+  // by this batch, and opens that directory into `*dest`.
+  Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name, File** dest);
+  // The warehouse directory `rel`, created unless in a dry run (where a
+  // missing one is null).
+  Status DestDir(const std::string& rel, File** dir);
+  // The intent's own fields, from the file and the decision.
+  void FillIntent(Planned* pl) const;
+  // What follows from the decisions, formatted on several threads.
+  void Format(std::vector<Planned>* plan, int64_t now_ns);
+
+  PassContext* ctx_;
+  PassStats* stats_;
+  const RecentBatches* recent_;
+  SharedFailureLog* failures_;
+  uint64_t next_id_ = 0;
+  std::map<std::string, File> dest_dirs_;
+  // Names this batch has assigned, per destination directory.
+  std::map<std::string, std::unordered_set<std::string>> taken_;
+  bool dirs_created_ = false;
+};
+
+}  // namespace ingest
