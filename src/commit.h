@@ -22,7 +22,7 @@
 
 namespace ingest {
 
-// Commits batches of prepared files with the protocol README.md describes:
+// Commits batches of prepared files with the protocol doc/design.md describes:
 //   B1  barrier: hashed sources and temp copies durable
 //   I   intents written (one append to the intent journal, made durable by
 //       B1's syncfs when the journal shares a filesystem it syncs, else by
