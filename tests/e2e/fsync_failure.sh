@@ -5,24 +5,8 @@
 # one for a file that is not in the warehouse). The next pass ingests every
 # file exactly once. The failures are injected with strace.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-if ! command -v strace >/dev/null ||
-   ! strace -f -qq -o /dev/null -e trace=syncfs -e inject=syncfs:error=EIO:when=1 true 2>/dev/null; then
-  echo "SKIP: strace with syscall injection is not available here"
-  exit 77
-fi
-
-# Like run_ingest, under strace with options "$@" up to "--"; the flags after
-# it go to the pass. strace's own log is $T/strace.log.
-run_traced() {  # STRACE_OPTIONS... -- FLAGS...
-  local strace_opts=()
-  while [[ $1 != -- ]]; do strace_opts+=("$1"); shift; done
-  shift
-  RC=0
-  timeout -k 5 "${INGEST_TIMEOUT:-60}" strace -f -qq -o "$T/strace.log" "${strace_opts[@]}" \
-    "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
-    "$@" >"$OUT" 2>"$ERR" || RC=$?
-}
+source "$(dirname "${BASH_SOURCE[0]}")/strace_lib.sh"
+require_strace_inject syncfs:error=EIO
 
 # Every manifest record names a file in the warehouse that holds the
 # recorded content.

@@ -9,15 +9,12 @@
 #                             `unshare --mount`), so the tmpfs mounts it makes
 #                             are never visible to anyone else and vanish with
 #                             it; without those facilities it is skipped.
-#   skip WHY                  ends the script as skipped (exit 77).
-#   require_root, require_strace_inject, require_nobody
+#   require_root, require_nobody
 #                             skip unless the facility is there.
 #   mount_tmpfs DIR OPTIONS   a tmpfs on DIR, unmounted on exit.
 #   as_nobody CMD...          runs CMD as nobody:nogroup without groups.
 #   run_ingest_as_nobody ...  run_ingest, as nobody.
-#   start_traced / wait_for_log / finish_traced / kill_traced
-#                             a pass under strace in the background, so the
-#                             test can act while strace holds it at a syscall.
+#   everything in strace_lib.sh (passes under strace).
 #   assert_warehouse_consistent
 #                             every manifest record names a file in ingest_date=*
 #                             holding the recorded size and sha256, and every
@@ -39,20 +36,10 @@ if [[ -n "${HOSTILE_PRIVATE_MOUNTS:-}" && -z "${E2E_PRIVATE_MOUNTS:-}" ]]; then
 fi
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-skip() {
-  echo "SKIP: $TEST_NAME: $*"
-  exit 77
-}
+source "$(dirname "${BASH_SOURCE[0]}")/strace_lib.sh"
 
 require_root() {
   [[ $(id -u) == 0 ]] || skip "needs root"
-}
-
-require_strace_inject() {
-  command -v strace >/dev/null || skip "strace is not installed"
-  strace -f -qq -o /dev/null -e trace=getpid -e inject=getpid:delay_enter=1:when=1 true 2>/dev/null ||
-    skip "strace cannot inject delays here (no ptrace?)"
 }
 
 # ---- tmpfs ----
@@ -113,61 +100,6 @@ run_ingest_as_nobody() {
     setpriv --reuid="$NOBODY_UID" --regid="$NOBODY_GID" --clear-groups -- "$ATOMIC_INGEST" \
     --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
     "$@" >"$OUT" 2>"$ERR" || RC=$?
-}
-
-# ---- passes under strace, in the background ----
-
-# Starts one pass over the current roots under strace with the options
-# before "--" and the pass's flags after it. strace's log is $T/strace.log.
-start_traced() {  # STRACE_OPTIONS... -- FLAGS...
-  local strace_opts=()
-  while [[ $1 != -- ]]; do strace_opts+=("$1"); shift; done
-  shift
-  rm -f "$T/strace.log" "$T/traced.rc"
-  : >"$T/strace.log"
-  (
-    rc=0
-    timeout -k 5 "${INGEST_TIMEOUT:-60}" strace -f -qq -o "$T/strace.log" "${strace_opts[@]}" \
-      "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
-      "$@" >"$OUT" 2>"$ERR" || rc=$?
-    echo "$rc" >"$T/traced.rc"
-  ) 2>/dev/null &  # no "Killed" notice from bash when a test kills the pass
-  TRACED_JOB=$!
-  on_exit "kill $TRACED_JOB 2>/dev/null; wait $TRACED_JOB 2>/dev/null"
-}
-
-# Waits until strace's log has a line matching the extended regex: strace
-# writes a syscall's line when it enters it, so with a delay injected on
-# entry, the pass is held there while the test acts.
-wait_for_log() {  # REGEX
-  local _
-  for _ in $(seq 1 400); do
-    grep -qE -- "$1" "$T/strace.log" 2>/dev/null && return 0
-    [[ -e "$T/traced.rc" ]] && break
-    sleep 0.05
-  done
-  grep -qE -- "$1" "$T/strace.log" 2>/dev/null && return 0
-  echo "--- strace log:" >&2
-  cat "$T/strace.log" >&2
-  fail "the traced pass never reached a syscall matching /$1/"
-}
-
-# Kills the traced pass with SIGKILL while strace holds it at a syscall:
-# a thread held in a ptrace stop does not die until its tracer lets go, so
-# strace is killed too, which detaches it. TID is a thread of the pass, as
-# strace's log names it.
-kill_traced() {  # TID
-  local tracer
-  tracer=$(awk '/^PPid:/ {print $2}' "/proc/$1/status" 2>/dev/null) ||
-    fail "no process $1 to kill"
-  kill -9 "$1"
-  [[ -n "$tracer" && "$tracer" != 1 ]] && kill -9 "$tracer" 2>/dev/null
-  finish_traced
-}
-
-finish_traced() {
-  wait "$TRACED_JOB" 2>/dev/null || true
-  RC=$(cat "$T/traced.rc" 2>/dev/null || echo "?")
 }
 
 # ---- assertions ----

@@ -11,7 +11,8 @@
 #                   run_ingest
 #   E2E_KEEP        when set, the temporary directory of a failed test is
 #                   kept for inspection
-#   Exit status 77 means "skipped" to meson.
+#   skip WHY    ends the script as skipped: exit status 77 means "skipped"
+#               to meson.
 
 set -euo pipefail
 shopt -s nullglob
@@ -84,6 +85,11 @@ fail() {
 }
 
 note() { echo "# $*"; }
+
+skip() {
+  echo "SKIP: $TEST_NAME: $*"
+  exit 77
+}
 
 # ---- assertions: each says what it expected and what it found ----
 

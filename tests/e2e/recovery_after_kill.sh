@@ -6,26 +6,8 @@
 # recovered commits. The kill is injected with strace (SIGKILL on entering
 # the Nth renameat2).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-if ! command -v strace >/dev/null ||
-   ! strace -f -qq -o /dev/null -e trace=renameat2 -e inject=renameat2:error=EIO:when=1 true 2>/dev/null; then
-  echo "SKIP: strace with syscall injection is not available here"
-  exit 77
-fi
-
-# Like run_ingest, under strace with options "$@" up to "--"; the flags after
-# it go to the pass. strace's own log is $T/strace.log.
-run_traced() {  # STRACE_OPTIONS... -- FLAGS...
-  local strace_opts=()
-  while [[ $1 != -- ]]; do strace_opts+=("$1"); shift; done
-  shift
-  RC=0
-  # With the group's stderr dropped, so that bash's "Killed" notice for the
-  # expected SIGKILL stays out of the test log.
-  { timeout -k 5 "${INGEST_TIMEOUT:-60}" strace -f -qq -o "$T/strace.log" "${strace_opts[@]}" \
-    "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
-    "$@" >"$OUT" 2>"$ERR"; } 2>/dev/null || RC=$?
-}
+source "$(dirname "${BASH_SOURCE[0]}")/strace_lib.sh"
+require_strace_inject renameat2:error=EIO
 
 # Every manifest record names a file in ingest_date=* that holds the
 # recorded content.
