@@ -15,11 +15,8 @@
 #   as_nobody CMD...          runs CMD as nobody:nogroup without groups.
 #   run_ingest_as_nobody ...  run_ingest, as nobody.
 #   everything in strace_lib.sh (passes under strace).
-#   assert_warehouse_consistent
-#                             every manifest record names a file in ingest_date=*
-#                             holding the recorded size and sha256, and every
-#                             file there has exactly one record: no partial or
-#                             unrecorded file is visible to readers.
+#   ALLOW_GARBAGE_LINES=1     assert_warehouse_consistent (lib.sh) skips
+#                             manifest lines that are not records.
 #   assert_error_names [-c CAUSE] PATH...
 #                             the last pass logged an error line naming each
 #                             path given (and CAUSE, a strerror text).
@@ -103,81 +100,6 @@ run_ingest_as_nobody() {
 }
 
 # ---- assertions ----
-
-# Checks that the manifests and the dated partitions agree: every record
-# names a file in ingest_date=* whose size and sha256 are the recorded ones,
-# and every file in ingest_date=* is named by exactly one record. Lines that
-# are not records (other people's garbage) are ignored when
-# ALLOW_GARBAGE_LINES=1. Escaped (non-UTF-8) names are unescaped.
-assert_warehouse_consistent() {
-  python3 - "$MF" "$WH" "${ALLOW_GARBAGE_LINES:-0}" <<'EOF' || fail "the warehouse and the manifests disagree (see above)"
-import hashlib, json, os, re, sys
-mf, wh, allow_garbage = os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2]), sys.argv[3] == "1"
-
-def unescape(s):
-    out, i = bytearray(), 0
-    while i < len(s):
-        c = s[i]
-        if c != "\\":
-            out += c.encode("utf-8"); i += 1
-        elif s[i + 1] == "\\":
-            out += b"\\"; i += 2
-        elif s[i + 1] == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", s[i + 2:i + 4]):
-            out.append(int(s[i + 2:i + 4], 16)); i += 4
-        else:
-            raise ValueError(f"bad escape at {i} in {s!r}")
-    return bytes(out)
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-problems, recorded = [], {}
-if os.path.isdir(mf):
-    for dirpath, _, files in os.walk(mf):
-        for f in files:
-            if f != b"manifest.jsonl":
-                continue
-            for raw in open(os.path.join(dirpath, f), "rb").read().splitlines():
-                try:
-                    rec = json.loads(raw.decode("utf-8"), strict=True)
-                    assert isinstance(rec, dict) and "path" in rec and "sha256" in rec
-                except Exception:
-                    if not allow_garbage:
-                        problems.append(f"not a record: {raw[:200]!r}")
-                    continue
-                path = unescape(rec["path"]) if rec.get("escaped") else rec["path"].encode("utf-8")
-                if path in recorded:
-                    problems.append(f"two records for {path!r}")
-                recorded[path] = rec
-                if not path.startswith(os.path.join(wh, b"ingest_date=")):
-                    problems.append(f"record outside the dated partitions: {raw[:300]!r}")
-                elif not os.path.isfile(path) or os.path.islink(path):
-                    problems.append(f"no file at {path!r}: {raw[:300]!r}")
-                else:
-                    size = os.stat(path).st_size
-                    if size != rec["size"]:
-                        problems.append(f"{path!r} holds {size} bytes, its record says {rec['size']}")
-                    digest = sha256(path)
-                    if digest != rec["sha256"]:
-                        problems.append(f"{path!r} has sha256 {digest}, its record says {rec['sha256']}")
-present = set()
-if os.path.isdir(wh):
-    for part in os.listdir(wh):
-        if not part.startswith(b"ingest_date="):
-            continue
-        for name in os.listdir(os.path.join(wh, part)):
-            present.add(os.path.join(wh, part, name))
-for path in sorted(present - set(recorded)):
-    problems.append(f"{path!r} is in a dated partition without a manifest record")
-if problems:
-    print("\n".join(problems), file=sys.stderr)
-    sys.exit(1)
-EOF
-}
 
 # The last pass logged an error line that names every PATH given (and the
 # CAUSE, a strerror text, when -c CAUSE comes first).
