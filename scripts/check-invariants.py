@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
-"""Checks the exactly-once invariants of one set of atomic-ingest roots
-against the ledger of everything that was staged. Used by scripts/crash-soak
-after each killed pass ("partial") and after each drained pass ("complete").
+"""Checks that the warehouse and the manifests of one set of atomic-ingest
+roots agree and, given the ledger of everything that was staged, the
+exactly-once invariants. Used by scripts/crash-soak after each killed pass
+("partial") and after each drained pass ("complete"), and by the end-to-end
+tests (tests/e2e/lib.sh, assert_warehouse_consistent).
+
+Without a ledger, only the agreement is checked:
+  - every manifest line is strict JSON with path, source, sha256 and size
+    (lines that are not records are skipped with --allow-garbage-lines);
+    a manifest ends in a newline unless --allow-torn;
+  - each record's path is a regular file in <warehouse>/ingest_date=*/ with
+    that sha256 and size, and no two records name the same path;
+  - every entry of <warehouse>/ingest_date=*/ is named by a record.
+Other entries of the warehouse and the manifests are not looked at.
 
 The ledger has one line per staged file, fields separated by tabs: name,
 sha256, size, kind ("new" or "resend": candidates; "ignored": a name the
 tool must never take), then fields the checker does not read.
 
-Invariants, in both phases:
+Invariants with a ledger, in every phase:
   - a content appears at most once across <warehouse>/ingest_date=*/;
   - every file in the warehouse is a staged file (its name or a collision
     name of it, and its content), and is there at most once;
@@ -19,9 +30,17 @@ Invariants, in both phases:
     partition with that sha256 and size, and its source is the staged file;
   - a manifest may end in a torn line (no trailing newline) only when
     --allow-torn says the last pass was killed.
+In the stopped phase (the last pass ended without being killed, but may
+have left files staged, as after SIGTERM) and the complete phase:
+  - no staged file is both in staging and in the warehouse;
+  - every file in a partition is named by a record; no torn tail;
+  - the temp directory is empty.
 Only in the complete phase:
   - each staged content is in a partition exactly once, with one record;
-  - staging holds no candidate, the temp directory is empty.
+  - staging holds no candidate.
+
+Names that are not UTF-8 are escaped in records ("escaped": true); unescape()
+gives their bytes back, and the tests load it from here.
 
 Prints one "VIOLATION ..." line per problem (the first --max-report of
 them) and a "checked ..." summary; exits 1 when anything was violated.
@@ -56,6 +75,39 @@ def collision_names(name, sha):
     dot = name.find(".", 1)
     stem, ext = (name, "") if dot < 0 else (name[:dot], name[dot:])
     return {name, f"{stem}.{sha[:12]}{ext}", f"{stem}.{sha}{ext}"}
+
+
+def unescape(s):
+    """The bytes of a name escaped as src/name_escape.h says: "\\xHH" for a
+    byte that is not UTF-8 and "\\\\" for a backslash. Raises ValueError on
+    a malformed escape."""
+    out, i = bytearray(), 0
+    while i < len(s):
+        c = s[i]
+        if c != "\\":
+            out += c.encode("utf-8")
+            i += 1
+        elif s[i + 1:i + 2] == "\\":
+            out += b"\\"
+            i += 2
+        elif s[i + 1:i + 2] == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", s[i + 2:i + 4]):
+            out.append(int(s[i + 2:i + 4], 16))
+            i += 4
+        else:
+            raise ValueError(f"bad escape at {i} in {s!r}")
+    return bytes(out)
+
+
+def record_path(rec, key):
+    """A path field of a record as a str for os calls (bytes that are not
+    UTF-8 as surrogates, as os.listdir gives them)."""
+    return os.fsdecode(unescape(rec[key])) if rec.get("escaped") is True else rec[key]
+
+
+def in_real_dir(path):
+    """path with its directory resolved but not its last component, so that
+    a symlink there stays a symlink."""
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
 
 
 def no_duplicate_keys(pairs):
@@ -110,6 +162,7 @@ class Checker:
         self.a = args
         self.hasher = Hasher(args.cache)
         self.violations = []
+        self.ledger = None  # without one, only the agreement is checked
 
     def bad(self, invariant, detail):
         self.violations.append(f"{invariant}: {detail}")
@@ -127,7 +180,7 @@ class Checker:
 
     def load_ledger(self):
         self.ledger = {}  # name -> (sha, size, kind)
-        with open(self.a.ledger, encoding="utf-8") as f:
+        with open(self.a.ledger, encoding="utf-8", errors="surrogateescape") as f:
             for line in f:
                 name, sha, size, kind = line.rstrip("\n").split("\t")[:4]
                 self.ledger[name] = (sha, int(size), kind)
@@ -141,7 +194,7 @@ class Checker:
 
     def scan_warehouse(self):
         """Files of the partitions and of _duplicates, as path -> (sha, size)."""
-        wh = self.a.warehouse
+        wh = os.path.realpath(self.a.warehouse)
         self.partitions, self.duplicates, self.temps = {}, {}, []
         if not os.path.isdir(wh):
             return
@@ -149,6 +202,8 @@ class Checker:
             p = os.path.join(wh, top)
             if top.startswith("ingest_date=") and os.path.isdir(p):
                 self.scan_partition(p, self.partitions)
+            elif self.ledger is None:
+                continue
             elif top == "_duplicates" and os.path.isdir(p):
                 for sub in sorted(os.listdir(p)):
                     q = os.path.join(p, sub)
@@ -194,6 +249,7 @@ class Checker:
                 names = sorted(n for n, v in self.ledger.items() if v[0] == sha)
                 self.bad("content not ingested",
                          f"sha256 {sha} (staged as {', '.join(names[:5])}) is in no partition")
+        if self.a.phase in ("stopped", "complete"):
             if self.temps:
                 self.bad("temp directory not empty",
                          f"{len(self.temps)} entries: {', '.join(self.temps[:5])}")
@@ -224,6 +280,8 @@ class Checker:
                          f"{path} (sha256 {sha}, {size} bytes) is neither in staging nor in the warehouse")
             if self.a.phase == "complete" and in_staging:
                 self.bad("staged file not drained", f"{path} is still in staging")
+            elif self.a.phase == "stopped" and in_staging and landed:
+                self.bad("staged file also in the warehouse", f"{path}: {', '.join(landed)}")
         if self.a.phase == "complete":
             extra = sorted(n for n in present if is_candidate(n) and n not in self.ledger)
             for n in extra:
@@ -241,7 +299,8 @@ class Checker:
             for f in sorted(files):
                 path = os.path.join(dirpath, f)
                 if f != "manifest.jsonl":
-                    self.bad("unexpected entry", path)
+                    if self.ledger is not None:
+                        self.bad("unexpected entry", path)
                     continue
                 with open(path, "rb") as fh:
                     data = fh.read()
@@ -249,77 +308,103 @@ class Checker:
                 tail = lines.pop()  # b"" when the file ends in a newline
                 if tail:
                     self.torn += 1
-                    if not self.a.allow_torn:
+                    if not self.a.allow_torn and not self.a.allow_garbage_lines:
                         self.bad("torn manifest tail after a completed pass",
                                  f"{path} ends in {len(tail)} bytes without a newline: {tail[:120]!r}")
                 for i, raw in enumerate(lines, 1):
                     where = f"{path}:{i}"
-                    rec = self.parse_record(where, raw)
+                    rec = self.parse_record(where, raw, report=not self.a.allow_garbage_lines)
                     if rec is not None:
                         self.records += 1
                         records.setdefault(rec["sha256"], []).append((where, rec))
         self.finish_manifests(records)
 
-    def parse_record(self, where, raw):
+    def parse_record(self, where, raw, report=True):
+        """The record on one manifest line, or None (a violation unless
+        report is False) when the line is not one."""
+        bad = self.bad if report else lambda *_: None
         try:
             rec = json.loads(raw.decode("utf-8"), strict=True,
                              object_pairs_hook=no_duplicate_keys, parse_constant=no_constant)
         except Exception as e:
-            self.bad("manifest line not strict JSON", f"{where}: {e}: {raw[:200]!r}")
+            bad("manifest line not strict JSON", f"{where}: {e}: {raw[:200]!r}")
             return None
         if not isinstance(rec, dict):
-            self.bad("manifest line not an object", f"{where}: {raw[:200]!r}")
+            bad("manifest line not an object", f"{where}: {raw[:200]!r}")
             return None
         types = {"path": str, "source": str, "sha256": str, "size": int}
         for k, t in types.items():
             if not isinstance(rec.get(k), t) or isinstance(rec.get(k), bool):
-                self.bad("manifest record field", f"{where}: '{k}' missing or not {t.__name__}: {raw[:200]!r}")
+                bad("manifest record field", f"{where}: '{k}' missing or not {t.__name__}: {raw[:200]!r}")
                 return None
         if not SHA_RE.match(rec["sha256"]):
-            self.bad("manifest record field", f"{where}: sha256 {rec['sha256']!r} is not 64 hex digits")
+            bad("manifest record field", f"{where}: sha256 {rec['sha256']!r} is not 64 hex digits")
+            return None
+        try:
+            rec["path"], rec["source"] = record_path(rec, "path"), record_path(rec, "source")
+        except (ValueError, IndexError) as e:
+            bad("manifest record field", f"{where}: {e}")
             return None
         return rec
 
     def finish_manifests(self, records):
         wh = os.path.realpath(self.a.warehouse)
-        staging = os.path.realpath(self.a.staging)
+        recorded = {}  # path in a partition -> where its record is
         for sha, recs in sorted(records.items()):
-            if len(recs) > 1:
+            if len(recs) > 1 and self.ledger is not None:
                 self.bad("content recorded more than once",
                          f"sha256 {sha} at {', '.join(w for w, _ in recs)}")
             for where, rec in recs:
                 path = rec["path"]
-                real = os.path.realpath(path)
+                real = in_real_dir(path)
                 part = os.path.relpath(os.path.dirname(real), wh)
                 r = None
                 if os.sep in part or not part.startswith("ingest_date="):
-                    self.bad("manifest path outside the partitions", f"{where}: {path}")
+                    self.bad("manifest path outside the partitions", f"{where}: {path!r}")
                 else:
+                    if real in recorded:
+                        self.bad("path recorded more than once", f"{path!r} at {recorded[real]} and {where}")
+                    recorded[real] = where
                     r = self.regular_sha(real)
                 if r is None:
-                    self.bad("manifest path missing", f"{where}: {path} does not exist")
+                    self.bad("manifest path missing", f"{where}: {path!r} is not a regular file")
                 elif r != (sha, rec["size"]):
                     self.bad("manifest record does not match its file",
-                             f"{where}: {path} has sha256 {r[0]} and {r[1]} bytes, the record says {sha} and {rec['size']}")
-                src = rec["source"]
-                name = os.path.basename(src)
-                if os.path.realpath(os.path.dirname(src)) != staging or name not in self.ledger:
-                    self.bad("manifest source unknown", f"{where}: {src} was never staged")
-                elif self.ledger[name][0] != sha:
-                    self.bad("manifest source content", f"{where}: {src} was staged with sha256 {self.ledger[name][0]}, the record says {sha}")
-                elif os.path.basename(path) not in collision_names(name, sha):
-                    self.bad("manifest path name", f"{where}: {path} is not a name for {src}")
+                             f"{where}: {path!r} has sha256 {r[0]} and {r[1]} bytes, the record says {sha} and {rec['size']}")
+                if self.ledger is not None:
+                    self.check_source(where, rec)
+        if self.ledger is None or self.a.phase != "partial":
+            for p in sorted(set(self.partitions) - set(recorded)):
+                self.bad("file in a partition without a manifest record", repr(p))
         if self.a.phase == "complete":
             for sha in sorted(set(self.by_content) - set(records)):
                 self.bad("ingested content without a manifest record",
                          f"{', '.join(self.by_content[sha])} (sha256 {sha})")
 
+    def check_source(self, where, rec):
+        """The record's source is the staged file of its content, and its
+        path a name the tool may give that file."""
+        staging = os.path.realpath(self.a.staging)
+        sha, path = rec["sha256"], rec["path"]
+        src = rec["source"]
+        name = os.path.basename(src)
+        if os.path.realpath(os.path.dirname(src)) != staging or name not in self.ledger:
+            self.bad("manifest source unknown", f"{where}: {src} was never staged")
+        elif self.ledger[name][0] != sha:
+            self.bad("manifest source content", f"{where}: {src} was staged with sha256 {self.ledger[name][0]}, the record says {sha}")
+        elif os.path.basename(path) not in collision_names(name, sha):
+            self.bad("manifest path name", f"{where}: {path} is not a name for {src}")
+
     def run(self):
-        self.load_ledger()
+        if self.a.ledger:
+            self.load_ledger()
         self.scan_warehouse()
-        self.check_warehouse()
-        self.check_staging()
+        if self.ledger is not None:
+            self.check_warehouse()
+            self.check_staging()
         self.check_manifests()
+        if self.a.records is not None and self.records != self.a.records:
+            self.bad("manifest records", f"expected {self.a.records}, found {self.records}")
         self.hasher.save()
         label = f"[{self.a.label}] " if self.a.label else ""
         for v in self.violations[: self.a.max_report]:
@@ -327,27 +412,40 @@ class Checker:
         more = len(self.violations) - self.a.max_report
         if more > 0:
             print(f"VIOLATION {label}... and {more} more")
-        print(f"checked {label}phase={self.a.phase} staged={sum(v[2] != 'ignored' for v in self.ledger.values())} "
-              f"contents={len(self.contents)} in_staging={self.in_staging} "
-              f"partitions={len(self.partitions)} duplicates={len(self.duplicates)} "
-              f"temps={len(self.temps)} records={self.records} torn={self.torn} "
-              f"violations={len(self.violations)}")
+        if self.ledger is None:
+            print(f"checked {label}partitions={len(self.partitions)} records={self.records} "
+                  f"torn={self.torn} violations={len(self.violations)}")
+        else:
+            print(f"checked {label}phase={self.a.phase} staged={sum(v[2] != 'ignored' for v in self.ledger.values())} "
+                  f"contents={len(self.contents)} in_staging={self.in_staging} "
+                  f"partitions={len(self.partitions)} duplicates={len(self.duplicates)} "
+                  f"temps={len(self.temps)} records={self.records} torn={self.torn} "
+                  f"violations={len(self.violations)}")
         return 1 if self.violations else 0
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ledger", required=True)
-    ap.add_argument("--staging", required=True)
+    ap.add_argument("--ledger", help="what was staged; without it only the agreement is checked")
+    ap.add_argument("--staging", help="the staging directory (with --ledger)")
     ap.add_argument("--warehouse", required=True)
     ap.add_argument("--manifests", required=True)
-    ap.add_argument("--phase", choices=["partial", "complete"], required=True)
+    ap.add_argument("--phase", choices=["partial", "stopped", "complete"],
+                    help="how the last pass ended (with --ledger)")
     ap.add_argument("--allow-torn", action="store_true",
                     help="the last pass was killed: a torn manifest tail is allowed")
+    ap.add_argument("--allow-garbage-lines", action="store_true",
+                    help="someone else wrote lines that are not records into the manifests: skip them")
+    ap.add_argument("--records", type=int, help="the manifests hold exactly this many records")
     ap.add_argument("--cache", help="file to cache sha256 sums in between runs")
     ap.add_argument("--label", default="", help="prefix for the report lines")
     ap.add_argument("--max-report", type=int, default=20)
-    sys.exit(Checker(ap.parse_args()).run())
+    args = ap.parse_args()
+    if args.ledger and not (args.staging and args.phase):
+        ap.error("--ledger needs --staging and --phase")
+    if args.phase and not args.ledger:
+        ap.error("--phase needs --ledger")
+    sys.exit(Checker(args).run())
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support.h"
+
 namespace ingest {
 namespace {
 
@@ -16,17 +18,11 @@ namespace fs = std::filesystem;
 class CommandLineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "cli_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     // Canonical, so expectations match what ParseCommandLine normalizes to.
-    root_ = fs::canonical(tmpl).string();
+    root_ = tmp_.path().string();
     for (const char* d : {"input", "warehouse", "manifests", "state"}) {
       fs::create_directory(root_ + "/" + d);
     }
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
 
   std::string Path(const std::string& rel) const { return root_ + "/" + rel; }
@@ -50,6 +46,7 @@ class CommandLineTest : public ::testing::Test {
         << "error \"" << err << "\" does not name " << flag;
   }
 
+  TempRoot tmp_{"cli_test"};
   std::string root_;
 };
 

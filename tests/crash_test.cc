@@ -38,6 +38,7 @@
 #include "mem_state_store.h"
 #include "records.h"
 #include "sha256.h"
+#include "test_support.h"
 #include "warehouse.h"
 
 namespace ingest {
@@ -55,18 +56,6 @@ struct Scenario {
   // Whether the crash is a kill (nullopt) or a power loss of this kind.
   std::optional<FaultEnv::PowerLossMode> power_loss;
 };
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const fs::path& p, const std::string& content) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-}
 
 // Runs no program: a hook's run is one FaultEnv operation, and a run that
 // happened is remembered in `completed` (sha256s).
@@ -91,21 +80,14 @@ class CountingHookRunner final : public HookRunner {
 class CrashHarness {
  public:
   explicit CrashHarness(const Scenario& sc) : sc_(sc) {
-    // The FaultEnv models durability itself, so the real filesystem only
-    // has to be fast: tmpfs where there is one.
-    std::string tmpl = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    tmpl += "/crash_test.XXXXXX";
-    base_ = mkdtemp(tmpl.data());
+    base_ = root_.path();
     tree_ = base_ / "tree";
     scratch_ = base_ / "scratch";
-    options_.input = (tree_ / "in").string();
-    options_.warehouse = (tree_ / "wh").string();
-    options_.manifests = (tree_ / "mf").string();
-    // In the tree, so that the FaultEnv sees the intent journal.
-    options_.state_path = (tree_ / "state").string();
+    // The state is in the tree too, so that the FaultEnv sees the intent
+    // journal.
+    options_ = OptionsUnder(tree_);
     options_.mode = sc.mode;
     options_.on_duplicate = sc.on_duplicate;
-    options_.stability_seconds = 0;
     options_.concurrency = 1;
     options_.batch_size = 2;
     options_.recursive = true;
@@ -115,7 +97,6 @@ class CrashHarness {
     // keep every frame until the pass ends.
     if (sc.power_loss) options_.journal_reset_bytes = 1;
   }
-  ~CrashHarness() { fs::remove_all(base_); }
 
   // A fresh tree: c.csv already ingested with other content (for a name
   // collision), then a workload staged: a duplicate pair, the colliding
@@ -367,6 +348,9 @@ class CrashHarness {
   }
 
   Scenario sc_;
+  // The FaultEnv models durability itself, so the real filesystem only has
+  // to be fast: tmpfs where there is one.
+  TempRoot root_{"crash_test", access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : "/tmp/"};
   fs::path base_, tree_, scratch_;
   Options options_;
   std::unique_ptr<MemStateStore> state_;

@@ -16,6 +16,7 @@
 #include "mem_state_store.h"
 #include "records.h"
 #include "snapshot_table.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -46,22 +47,16 @@ class TestEnv final : public EnvWrapper {
 class EntryDeciderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "entry_decider_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = fs::canonical(tmpl);
+    root_ = tmp_.path();
     options_.input = root_.string();
     options_.stability_seconds = 30;
     ASSERT_TRUE(env_.OpenDir(options_.input, &input_).ok());
     ASSERT_TRUE(env_.Stat(input_, &input_st_).ok());
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
 
   // Writes a file and returns its stat.
   FileStat Write(const std::string& name, const std::string& content = "x\n") {
-    std::ofstream(root_ / name, std::ios::binary) << content;
+    WriteFile(root_ / name, content);
     FileStat st;
     EXPECT_TRUE(env_.StatAt(input_, name, &st).ok());
     return st;
@@ -111,6 +106,7 @@ class EntryDeciderTest : public ::testing::Test {
   static int64_t Newest(const FileStat& st) { return std::max(st.mtime_ns, st.ctime_ns); }
 
   static constexpr int64_t kPos = 42;
+  TempRoot tmp_{"entry_decider_test"};
   fs::path root_;
   TestEnv env_;
   Options options_;

@@ -9,6 +9,7 @@
 
 #include "mem_state_store.h"
 #include "records.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -18,19 +19,13 @@ namespace fs = std::filesystem;
 class FailureLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "failure_log_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = fs::canonical(tmpl);
+    root_ = tmp_.path();
     ASSERT_TRUE(env_->OpenDir(root_.string(), &dir_.file).ok());
     ASSERT_TRUE(env_->Stat(dir_.file, &dir_.st).ok());
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
 
   FileStat Write(const std::string& name) {
-    std::ofstream(root_ / name, std::ios::binary) << "content\n";
+    WriteFile(root_ / name, "content\n");
     FileStat st;
     EXPECT_TRUE(env_->StatAt(dir_.file, name, &st).ok());
     return st;
@@ -53,6 +48,7 @@ class FailureLogTest : public ::testing::Test {
   }
 
   Env* env_ = Env::Default();
+  TempRoot tmp_{"failure_log_test"};
   fs::path root_;
   StagingDir dir_;
   MemStateStore state_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mem_state_store.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -235,12 +236,7 @@ TEST_F(HooksTest, DryRunRunsNoHook) {
 
 class ExecHookRunnerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "hooks_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = tmp_.path().string(); }
 
   static HookRecord Sample() {
     HookRecord h;
@@ -254,13 +250,9 @@ class ExecHookRunnerTest : public ::testing::Test {
     return h;
   }
 
-  std::string Read(const std::string& name) {
-    std::ifstream in(dir_ + "/" + name);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  std::string Read(const std::string& name) { return ReadFile(dir_ + "/" + name); }
 
+  TempRoot tmp_{"hooks_test"};
   std::string dir_;
 };
 

@@ -19,6 +19,7 @@
 #include "env.h"
 #include "mem_state_store.h"
 #include "options.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -29,25 +30,15 @@ class IngestPassTest : public ::testing::Test {
  protected:
   void SetUp() override {
     spdlog::set_level(spdlog::level::off);
-    std::string tmpl = ::testing::TempDir() + "ingest_pass_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    base_ = tmpl;
+    base_ = tmp_.path();
     fs::create_directories(base_ / "in");
     fs::create_directories(base_ / "state");
-    options_.input = (base_ / "in").string();
-    options_.warehouse = (base_ / "wh").string();
-    options_.manifests = (base_ / "mf").string();
-    options_.state_path = (base_ / "state").string();
-    options_.stability_seconds = 0;
+    options_ = OptionsUnder(base_);
     options_.concurrency = 1;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(base_, ec);
   }
 
   void Stage(const std::string& name, const std::string& content) {
-    std::ofstream(base_ / "in" / name, std::ios::binary) << content;
+    WriteFile(base_ / "in" / name, content);
   }
 
   // max(mtime, ctime) of a staged file: where the timestamps put its last
@@ -68,6 +59,7 @@ class IngestPassTest : public ::testing::Test {
     return static_cast<size_t>(std::distance(fs::directory_iterator(base_ / "in"), {}));
   }
 
+  TempRoot tmp_{"ingest_pass_test"};
   fs::path base_;
   Options options_;
   MemStateStore state_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mem_state_store.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -41,14 +42,8 @@ class IntentJournalTest : public ::testing::Test {
  protected:
   void SetUp() override {
     spdlog::set_level(spdlog::level::off);
-    std::string tmpl = ::testing::TempDir() + "intent_journal_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    base_ = tmpl;
+    base_ = tmp_.path();
     ASSERT_TRUE(Env::Default()->OpenDir(base_.string(), &dir_).ok());
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(base_, ec);
   }
 
   // A journal as a pass opens it: opened, then recovered.
@@ -110,6 +105,7 @@ class IntentJournalTest : public ::testing::Test {
   fs::path JournalPath() const { return base_ / std::string(IntentJournal::kFileName); }
   uint64_t JournalSize() const { return fs::file_size(JournalPath()); }
 
+  TempRoot tmp_{"intent_journal_test"};
   fs::path base_;
   File dir_;
   MemStateStore state_;

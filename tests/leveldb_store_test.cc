@@ -11,25 +11,17 @@
 #include <string>
 
 #include "state_store.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class LevelDbStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "leveldb_store_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = fs::canonical(tmpl);
+    root_ = tmp_.path();
     db_ = (root_ / "db").string();
     // Copies go to TMPDIR: keep them on this filesystem, where links work.
     fs::create_directory(root_ / "tmp");
@@ -42,8 +34,6 @@ class LevelDbStoreTest : public ::testing::Test {
     } else {
       setenv("TMPDIR", old_tmpdir_.c_str(), 1);
     }
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
 
   // Opens the database, writes `n` keys "<prefix><i>", closes it. What was
@@ -63,6 +53,7 @@ class LevelDbStoreTest : public ::testing::Test {
     return n;
   }
 
+  TempRoot tmp_{"leveldb_store_test"};
   fs::path root_;
   std::string db_;
   std::string old_tmpdir_;

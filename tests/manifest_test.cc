@@ -13,6 +13,7 @@
 #include <string>
 
 #include "name_escape.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -239,28 +240,18 @@ TEST(ManifestTest, MalformedEscapeInAnEscapedRecordIsRejected) {
 class ManifestFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "manifest_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path().string();
     env_ = Env::Default();
     ASSERT_TRUE(env_->OpenDir(dir_, &root_).ok());
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   std::string ManifestPath(std::string_view hour) const {
     return dir_ + "/" + std::string(hour) + "/" + std::string(kManifestFileName);
   }
-  std::string ReadAll(const std::string& path) const {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string ReadAll(const std::string& path) const { return ReadFile(path); }
   void WriteAll(const std::string& path, const std::string& data) const {
     fs::create_directories(fs::path(path).parent_path());
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << data;
+    WriteFile(path, data);
   }
   File OpenFile(const std::string& name) {
     File f;
@@ -268,6 +259,7 @@ class ManifestFileTest : public ::testing::Test {
     return f;
   }
 
+  TempRoot tmp_{"manifest_test"};
   std::string dir_;
   Env* env_ = nullptr;
   File root_;

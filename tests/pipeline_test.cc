@@ -27,6 +27,7 @@
 #include "manifest.h"
 #include "mem_state_store.h"
 #include "options.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -36,18 +37,6 @@ namespace fs = std::filesystem;
 constexpr int64_t kNow = 1795341600LL * kNanosPerSecond;  // 2026-11-22T10:00:00Z
 constexpr int kFiles = 200;
 constexpr int kDistinct = 120;  // files kDistinct.. repeat earlier contents
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const fs::path& p, const std::string& content) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-}
 
 // Content number `i`, a few hundred bytes so hashing takes a moment.
 std::string Content(int i) {
@@ -60,23 +49,13 @@ class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (getenv("PIPELINE_TEST_LOG") == nullptr) spdlog::set_level(spdlog::level::off);
-    std::string tmpl = ::testing::TempDir() + "pipeline_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    base_ = tmpl;
+    base_ = tmp_.path();
     fs::create_directories(base_ / "in");
     fs::create_directories(base_ / "state");
-    options_.input = (base_ / "in").string();
-    options_.warehouse = (base_ / "wh").string();
-    options_.manifests = (base_ / "mf").string();
-    options_.state_path = (base_ / "state").string();
-    options_.stability_seconds = 0;
+    options_ = OptionsUnder(base_);
     options_.concurrency = 4;
     options_.batch_size = 3;
     options_.on_duplicate = OnDuplicate::kQuarantine;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(base_, ec);
   }
 
   // Stages kFiles files; file i holds Content(i % kDistinct). Returns how
@@ -209,6 +188,7 @@ class PipelineTest : public ::testing::Test {
     EXPECT_EQ(ManifestRecords().size(), staged.size());
   }
 
+  TempRoot tmp_{"pipeline_test"};
   fs::path base_;
   Options options_;
   MemStateStore state_;

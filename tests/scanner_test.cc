@@ -11,6 +11,8 @@
 #include <set>
 #include <string>
 
+#include "test_support.h"
+
 namespace ingest {
 namespace {
 
@@ -19,17 +21,11 @@ namespace fs = std::filesystem;
 class DirScannerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "scanner_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path().string();
     env_ = Env::Default();
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
 
-  void Touch(const std::string& name) { std::ofstream(dir_ + "/" + name) << "x"; }
+  void Touch(const std::string& name) { WriteFile(dir_ + "/" + name, "x"); }
 
   File Open() {
     File dir;
@@ -53,6 +49,7 @@ class DirScannerTest : public ::testing::Test {
     return seen;
   }
 
+  TempRoot tmp_{"scanner_test"};
   std::string dir_;
   Env* env_ = nullptr;
 };

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <string>
 
+#include "test_support.h"
+
 namespace ingest {
 namespace {
 
@@ -21,19 +23,13 @@ class StagingWatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     spdlog::set_level(spdlog::level::off);
-    std::string tmpl = ::testing::TempDir() + "staging_watcher_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    base_ = fs::canonical(tmpl);
+    base_ = tmp_.path();
     input_ = base_ / "in";
     fs::create_directory(input_);
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(base_, ec);
-  }
 
   static void Write(const fs::path& p, const std::string& content = "x\n") {
-    std::ofstream(p, std::ios::binary) << content;
+    WriteFile(p, content);
   }
 
   StagingChanges Read(StagingWatcher* w) {
@@ -43,6 +39,7 @@ class StagingWatcherTest : public ::testing::Test {
     return c;
   }
 
+  TempRoot tmp_{"staging_watcher_test"};
   fs::path base_;
   fs::path input_;
 };

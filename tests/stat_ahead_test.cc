@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support.h"
+
 namespace ingest {
 namespace {
 
@@ -17,19 +19,13 @@ namespace fs = std::filesystem;
 class StatAheadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "stat_ahead_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path().string();
     // More than two chunks, of varied sizes; every third name is skipped.
     for (size_t i = 0; i < 2 * StatAhead::kChunk + 77; ++i) {
-      std::ofstream(dir_ + "/f" + std::to_string(i)) << std::string(i % 50, 'x');
+      WriteFile(dir_ + "/f" + std::to_string(i), std::string(i % 50, 'x'));
     }
     fs::create_directory(dir_ + "/sub");
     ASSERT_TRUE(Env::Default()->OpenDir(dir_, &dir_file_).ok());
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   static bool Wanted(const DirEntry& e) { return e.name.size() % 3 != 0; }
@@ -66,6 +62,7 @@ class StatAheadTest : public ::testing::Test {
     return seen;
   }
 
+  TempRoot tmp_{"stat_ahead_test"};
   std::string dir_;
   File dir_file_;
 };

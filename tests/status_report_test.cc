@@ -13,6 +13,7 @@
 #include "intent_journal.h"
 #include "mem_state_store.h"
 #include "records.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -25,23 +26,17 @@ constexpr int64_t kSec = kNanosPerSecond;
 class StatusReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "status_report_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = fs::canonical(tmpl);
+    root_ = tmp_.path();
     fs::create_directory(root_ / "in");
     fs::create_directory(root_ / "db");
     options_.input = (root_ / "in").string();
     options_.state_path = root_.string();
     options_.stability_seconds = 60;
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
 
   // Stages a file; returns the newer of its mtime and ctime.
   int64_t Stage(const std::string& name, const std::string& content = "x\n") {
-    std::ofstream(root_ / "in" / name, std::ios::binary) << content;
+    WriteFile(root_ / "in" / name, content);
     FileStat st;
     File dir;
     EXPECT_TRUE(env_->OpenDir(options_.input, &dir).ok());
@@ -61,6 +56,7 @@ class StatusReportTest : public ::testing::Test {
   }
 
   Env* env_ = Env::Default();
+  TempRoot tmp_{"status_report_test"};
   fs::path root_;
   Options options_;
   MemStateStore state_;

@@ -5,45 +5,8 @@
 # one for a file that is not in the warehouse). The next pass ingests every
 # file exactly once. The failures are injected with strace.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-if ! command -v strace >/dev/null ||
-   ! strace -f -qq -o /dev/null -e trace=syncfs -e inject=syncfs:error=EIO:when=1 true 2>/dev/null; then
-  echo "SKIP: strace with syscall injection is not available here"
-  exit 77
-fi
-
-# Like run_ingest, under strace with options "$@" up to "--"; the flags after
-# it go to the pass. strace's own log is $T/strace.log.
-run_traced() {  # STRACE_OPTIONS... -- FLAGS...
-  local strace_opts=()
-  while [[ $1 != -- ]]; do strace_opts+=("$1"); shift; done
-  shift
-  RC=0
-  timeout -k 5 "${INGEST_TIMEOUT:-60}" strace -f -qq -o "$T/strace.log" "${strace_opts[@]}" \
-    "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
-    "$@" >"$OUT" 2>"$ERR" || RC=$?
-}
-
-# Every manifest record names a file in the warehouse that holds the
-# recorded content.
-assert_records_point_at_files() {
-  python3 - "$MF" <<'EOF' || fail "manifest records that do not match the warehouse (see above)"
-import hashlib, json, os, sys
-problems = []
-for dirpath, _, files in os.walk(sys.argv[1]):
-    for f in files:
-        for raw in open(os.path.join(dirpath, f), "rb").read().splitlines():
-            rec = json.loads(raw)
-            path = rec["path"]
-            if not os.path.isfile(path):
-                problems.append(f"no file at {path!r}: {raw!r}")
-            elif hashlib.sha256(open(path, "rb").read()).hexdigest() != rec["sha256"]:
-                problems.append(f"{path!r} does not hold the recorded content: {raw!r}")
-if problems:
-    print("\n".join(problems), file=sys.stderr)
-    sys.exit(1)
-EOF
-}
+source "$(dirname "${BASH_SOURCE[0]}")/strace_lib.sh"
+require_strace_inject syncfs:error=EIO
 
 contents=(alpha beta gamma)
 
@@ -81,7 +44,7 @@ assert_nothing_committed() {  # EARLIER_RECORDS
   assert_ingested_count "$1"
   assert_duplicate_count 0
   assert_manifest_records "$1"
-  assert_records_point_at_files
+  assert_warehouse_consistent
   manifest_sums >"$T/manifests.after"
   if ! cmp -s "$T/manifests.before" "$T/manifests.after"; then
     diff "$T/manifests.before" "$T/manifests.after" >&2 || true
@@ -104,7 +67,7 @@ assert_next_pass_completes() {  # EARLIER_RECORDS
   assert_duplicate_count 0
   assert_manifest_records "$total"
   assert_eq "$total" "$(manifest_field sha256 | sort -u | count_lines)" "distinct sha256 in the manifest"
-  assert_records_point_at_files
+  assert_warehouse_consistent
   # And nothing is left for a later pass to do twice.
   run_ingest --stability-seconds 0 --concurrency 1
   assert_rc 0

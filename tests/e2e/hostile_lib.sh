@@ -9,20 +9,14 @@
 #                             `unshare --mount`), so the tmpfs mounts it makes
 #                             are never visible to anyone else and vanish with
 #                             it; without those facilities it is skipped.
-#   skip WHY                  ends the script as skipped (exit 77).
-#   require_root, require_strace_inject, require_nobody
+#   require_root, require_nobody
 #                             skip unless the facility is there.
 #   mount_tmpfs DIR OPTIONS   a tmpfs on DIR, unmounted on exit.
 #   as_nobody CMD...          runs CMD as nobody:nogroup without groups.
 #   run_ingest_as_nobody ...  run_ingest, as nobody.
-#   start_traced / wait_for_log / finish_traced / kill_traced
-#                             a pass under strace in the background, so the
-#                             test can act while strace holds it at a syscall.
-#   assert_warehouse_consistent
-#                             every manifest record names a file in ingest_date=*
-#                             holding the recorded size and sha256, and every
-#                             file there has exactly one record: no partial or
-#                             unrecorded file is visible to readers.
+#   everything in strace_lib.sh (passes under strace).
+#   ALLOW_GARBAGE_LINES=1     assert_warehouse_consistent (lib.sh) skips
+#                             manifest lines that are not records.
 #   assert_error_names [-c CAUSE] PATH...
 #                             the last pass logged an error line naming each
 #                             path given (and CAUSE, a strerror text).
@@ -39,20 +33,10 @@ if [[ -n "${HOSTILE_PRIVATE_MOUNTS:-}" && -z "${E2E_PRIVATE_MOUNTS:-}" ]]; then
 fi
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-skip() {
-  echo "SKIP: $TEST_NAME: $*"
-  exit 77
-}
+source "$(dirname "${BASH_SOURCE[0]}")/strace_lib.sh"
 
 require_root() {
   [[ $(id -u) == 0 ]] || skip "needs root"
-}
-
-require_strace_inject() {
-  command -v strace >/dev/null || skip "strace is not installed"
-  strace -f -qq -o /dev/null -e trace=getpid -e inject=getpid:delay_enter=1:when=1 true 2>/dev/null ||
-    skip "strace cannot inject delays here (no ptrace?)"
 }
 
 # ---- tmpfs ----
@@ -115,137 +99,7 @@ run_ingest_as_nobody() {
     "$@" >"$OUT" 2>"$ERR" || RC=$?
 }
 
-# ---- passes under strace, in the background ----
-
-# Starts one pass over the current roots under strace with the options
-# before "--" and the pass's flags after it. strace's log is $T/strace.log.
-start_traced() {  # STRACE_OPTIONS... -- FLAGS...
-  local strace_opts=()
-  while [[ $1 != -- ]]; do strace_opts+=("$1"); shift; done
-  shift
-  rm -f "$T/strace.log" "$T/traced.rc"
-  : >"$T/strace.log"
-  (
-    rc=0
-    timeout -k 5 "${INGEST_TIMEOUT:-60}" strace -f -qq -o "$T/strace.log" "${strace_opts[@]}" \
-      "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
-      "$@" >"$OUT" 2>"$ERR" || rc=$?
-    echo "$rc" >"$T/traced.rc"
-  ) 2>/dev/null &  # no "Killed" notice from bash when a test kills the pass
-  TRACED_JOB=$!
-  on_exit "kill $TRACED_JOB 2>/dev/null; wait $TRACED_JOB 2>/dev/null"
-}
-
-# Waits until strace's log has a line matching the extended regex: strace
-# writes a syscall's line when it enters it, so with a delay injected on
-# entry, the pass is held there while the test acts.
-wait_for_log() {  # REGEX
-  local _
-  for _ in $(seq 1 400); do
-    grep -qE -- "$1" "$T/strace.log" 2>/dev/null && return 0
-    [[ -e "$T/traced.rc" ]] && break
-    sleep 0.05
-  done
-  grep -qE -- "$1" "$T/strace.log" 2>/dev/null && return 0
-  echo "--- strace log:" >&2
-  cat "$T/strace.log" >&2
-  fail "the traced pass never reached a syscall matching /$1/"
-}
-
-# Kills the traced pass with SIGKILL while strace holds it at a syscall:
-# a thread held in a ptrace stop does not die until its tracer lets go, so
-# strace is killed too, which detaches it. TID is a thread of the pass, as
-# strace's log names it.
-kill_traced() {  # TID
-  local tracer
-  tracer=$(awk '/^PPid:/ {print $2}' "/proc/$1/status" 2>/dev/null) ||
-    fail "no process $1 to kill"
-  kill -9 "$1"
-  [[ -n "$tracer" && "$tracer" != 1 ]] && kill -9 "$tracer" 2>/dev/null
-  finish_traced
-}
-
-finish_traced() {
-  wait "$TRACED_JOB" 2>/dev/null || true
-  RC=$(cat "$T/traced.rc" 2>/dev/null || echo "?")
-}
-
 # ---- assertions ----
-
-# Checks that the manifests and the dated partitions agree: every record
-# names a file in ingest_date=* whose size and sha256 are the recorded ones,
-# and every file in ingest_date=* is named by exactly one record. Lines that
-# are not records (other people's garbage) are ignored when
-# ALLOW_GARBAGE_LINES=1. Escaped (non-UTF-8) names are unescaped.
-assert_warehouse_consistent() {
-  python3 - "$MF" "$WH" "${ALLOW_GARBAGE_LINES:-0}" <<'EOF' || fail "the warehouse and the manifests disagree (see above)"
-import hashlib, json, os, re, sys
-mf, wh, allow_garbage = os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2]), sys.argv[3] == "1"
-
-def unescape(s):
-    out, i = bytearray(), 0
-    while i < len(s):
-        c = s[i]
-        if c != "\\":
-            out += c.encode("utf-8"); i += 1
-        elif s[i + 1] == "\\":
-            out += b"\\"; i += 2
-        elif s[i + 1] == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", s[i + 2:i + 4]):
-            out.append(int(s[i + 2:i + 4], 16)); i += 4
-        else:
-            raise ValueError(f"bad escape at {i} in {s!r}")
-    return bytes(out)
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-problems, recorded = [], {}
-if os.path.isdir(mf):
-    for dirpath, _, files in os.walk(mf):
-        for f in files:
-            if f != b"manifest.jsonl":
-                continue
-            for raw in open(os.path.join(dirpath, f), "rb").read().splitlines():
-                try:
-                    rec = json.loads(raw.decode("utf-8"), strict=True)
-                    assert isinstance(rec, dict) and "path" in rec and "sha256" in rec
-                except Exception:
-                    if not allow_garbage:
-                        problems.append(f"not a record: {raw[:200]!r}")
-                    continue
-                path = unescape(rec["path"]) if rec.get("escaped") else rec["path"].encode("utf-8")
-                if path in recorded:
-                    problems.append(f"two records for {path!r}")
-                recorded[path] = rec
-                if not path.startswith(os.path.join(wh, b"ingest_date=")):
-                    problems.append(f"record outside the dated partitions: {raw[:300]!r}")
-                elif not os.path.isfile(path) or os.path.islink(path):
-                    problems.append(f"no file at {path!r}: {raw[:300]!r}")
-                else:
-                    size = os.stat(path).st_size
-                    if size != rec["size"]:
-                        problems.append(f"{path!r} holds {size} bytes, its record says {rec['size']}")
-                    digest = sha256(path)
-                    if digest != rec["sha256"]:
-                        problems.append(f"{path!r} has sha256 {digest}, its record says {rec['sha256']}")
-present = set()
-if os.path.isdir(wh):
-    for part in os.listdir(wh):
-        if not part.startswith(b"ingest_date="):
-            continue
-        for name in os.listdir(os.path.join(wh, part)):
-            present.add(os.path.join(wh, part, name))
-for path in sorted(present - set(recorded)):
-    problems.append(f"{path!r} is in a dated partition without a manifest record")
-if problems:
-    print("\n".join(problems), file=sys.stderr)
-    sys.exit(1)
-EOF
-}
 
 # The last pass logged an error line that names every PATH given (and the
 # CAUSE, a strerror text, when -c CAUSE comes first).

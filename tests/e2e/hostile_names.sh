@@ -64,20 +64,10 @@ assert_manifest_records "${#odd_names[@]}"
 # A record is escaped exactly when its name is not UTF-8; the names come
 # back byte for byte.
 python3 - "$MF" "$IN" "$part" "${odd_names[@]}" <<'EOF' || fail "manifest records of the odd names (see above)"
-import json, os, re, sys
+import importlib, json, os, sys
+unescape = importlib.import_module("check-invariants").unescape
 mf, staging, part = (os.fsencode(a) for a in sys.argv[1:4])
 names = [os.fsencode(a) for a in sys.argv[4:]]
-
-def unescape(s):
-    out, i = bytearray(), 0
-    while i < len(s):
-        if s[i] != "\\":
-            out += s[i].encode("utf-8"); i += 1
-        elif s[i + 1] == "\\":
-            out += b"\\"; i += 2
-        else:
-            out.append(int(s[i + 2:i + 4], 16)); i += 4
-    return bytes(out)
 
 def utf8(b):
     try:

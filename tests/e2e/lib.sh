@@ -11,7 +11,8 @@
 #                   run_ingest
 #   E2E_KEEP        when set, the temporary directory of a failed test is
 #                   kept for inspection
-#   Exit status 77 means "skipped" to meson.
+#   skip WHY    ends the script as skipped: exit status 77 means "skipped"
+#               to meson.
 
 set -euo pipefail
 shopt -s nullglob
@@ -84,6 +85,11 @@ fail() {
 }
 
 note() { echo "# $*"; }
+
+skip() {
+  echo "SKIP: $TEST_NAME: $*"
+  exit 77
+}
 
 # ---- assertions: each says what it expected and what it found ----
 
@@ -222,6 +228,37 @@ for dirpath, _, files in sorted(os.walk(root)):
             for raw in open(os.path.join(dirpath, f), "rb").read().splitlines():
                 print(json.loads(raw.decode("utf-8")).get(field, ""))
 EOF
+}
+
+CHECK_INVARIANTS=$(realpath "$(dirname "${BASH_SOURCE[0]}")/../../scripts/check-invariants.py")
+# Python snippets of the tests load helpers such as unescape from it:
+#   importlib.import_module("check-invariants").unescape
+PYTHONPATH=$(dirname "$CHECK_INVARIANTS")${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONPATH
+
+# The manifests and the dated partitions agree (scripts/check-invariants.py
+# without a ledger): every record names a file in ingest_date=* holding the
+# recorded size and sha256, and every file there has exactly one record, so
+# no partial or unrecorded file is visible to readers. Lines that are not
+# records (other people's garbage) are skipped when ALLOW_GARBAGE_LINES=1.
+# OPTIONS go to the checker, e.g. --records N, or --ledger FILE --staging
+# "$IN" --phase stopped|complete for the exactly-once checks of what
+# write_ledger recorded.
+assert_warehouse_consistent() {  # [OPTION...]
+  local opts=() out
+  [[ ${ALLOW_GARBAGE_LINES:-0} == 1 ]] && opts+=(--allow-garbage-lines)
+  out=$(python3 "$CHECK_INVARIANTS" --warehouse "$WH" --manifests "$MF" "${opts[@]}" "$@" 2>&1) ||
+    fail "the warehouse and the manifests disagree: $out"
+}
+
+# Writes a ledger of everything staged now (name, sha256, size, "new") to
+# FILE, for assert_warehouse_consistent --ledger FILE.
+write_ledger() {  # FILE
+  local f
+  : >"$1"
+  for f in "$IN"/*; do
+    printf '%s\t%s\t%s\tnew\n' "${f##*/}" "$(sha_of "$f")" "$(stat -c %s "$f")" >>"$1"
+  done
 }
 
 # A field of the "summary {json}" line the last pass logged on stderr.

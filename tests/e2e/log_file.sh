@@ -6,6 +6,7 @@
 # logrotate's "create" does), makes the run write its later records to a
 # new file at the path: none lost, none in both.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/strace_lib.sh"
 
 L=$T/logs/ingest.log
 mkdir -p "$T/logs"
@@ -65,29 +66,22 @@ note "$(cat "$ERR")"
 # --- SIGHUP in a long run. ---
 # Each batch syncs a few times; strace makes every fdatasync take 100 ms, so
 # a run of 20 one-file batches lasts seconds on any filesystem.
-if ! command -v strace >/dev/null ||
-   ! strace -f -qq -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=1000 true 2>/dev/null; then
-  echo "SKIP: strace with syscall delay injection is not available here (the rest passed)"
-  exit 77
-fi
+have_strace_inject fdatasync:delay_exit=1000 ||
+  skip "strace cannot inject syscall delays here (the rest passed)"
 new_roots hup
 for i in $(seq 1 20); do printf 'file %s\n' "$i" >"$IN/f$i.csv"; done
 H=$T/logs/hup.log
-strace -f -qq -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_exit=100000 \
-  "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
-  --stability-seconds 0 --batch-size 1 --concurrency 1 --log-file "$H" >"$OUT" 2>"$ERR" &
-tracer=$!
-on_exit "kill $tracer 2>/dev/null; wait $tracer 2>/dev/null"
+start_traced -e trace=fdatasync -e inject=fdatasync:delay_exit=100000 -- \
+  --stability-seconds 0 --batch-size 1 --concurrency 1 --log-file "$H"
 for _ in $(seq 1 300); do
   grep -q ' info ingested ' "$H" 2>/dev/null && break
   sleep 0.1
 done
 grep -q ' info ingested ' "$H" || fail "no file was logged as ingested within 30 s"
-pid=$(pgrep -P "$tracer" -x atomic-ingest) || fail "the traced run is not running"
+pid=$(traced_pid)
 mv "$H" "$H.1"
 kill -HUP "$pid" || fail "the run ended before the SIGHUP: too fast for this test"
-RC=0
-wait "$tracer" || RC=$?
+finish_traced
 assert_rc 0 "exit code of the run that got SIGHUP"
 assert_file "$H"
 assert_file "$H.1"

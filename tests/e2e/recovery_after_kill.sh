@@ -6,49 +6,8 @@
 # recovered commits. The kill is injected with strace (SIGKILL on entering
 # the Nth renameat2).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-if ! command -v strace >/dev/null ||
-   ! strace -f -qq -o /dev/null -e trace=renameat2 -e inject=renameat2:error=EIO:when=1 true 2>/dev/null; then
-  echo "SKIP: strace with syscall injection is not available here"
-  exit 77
-fi
-
-# Like run_ingest, under strace with options "$@" up to "--"; the flags after
-# it go to the pass. strace's own log is $T/strace.log.
-run_traced() {  # STRACE_OPTIONS... -- FLAGS...
-  local strace_opts=()
-  while [[ $1 != -- ]]; do strace_opts+=("$1"); shift; done
-  shift
-  RC=0
-  # With the group's stderr dropped, so that bash's "Killed" notice for the
-  # expected SIGKILL stays out of the test log.
-  { timeout -k 5 "${INGEST_TIMEOUT:-60}" strace -f -qq -o "$T/strace.log" "${strace_opts[@]}" \
-    "$ATOMIC_INGEST" --input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST" \
-    "$@" >"$OUT" 2>"$ERR"; } 2>/dev/null || RC=$?
-}
-
-# Every manifest record names a file in ingest_date=* that holds the
-# recorded content.
-assert_records_point_at_files() {
-  python3 - "$MF" "$WH" <<'EOF' || fail "manifest records that do not match the warehouse (see above)"
-import hashlib, json, os, sys
-problems = []
-for dirpath, _, files in os.walk(sys.argv[1]):
-    for f in files:
-        for raw in open(os.path.join(dirpath, f), "rb").read().splitlines():
-            rec = json.loads(raw)
-            path = rec["path"]
-            if not path.startswith(os.path.join(sys.argv[2], "ingest_date=")):
-                problems.append(f"not in a dated partition: {raw!r}")
-            elif not os.path.isfile(path):
-                problems.append(f"no file at {path!r}: {raw!r}")
-            elif hashlib.sha256(open(path, "rb").read()).hexdigest() != rec["sha256"]:
-                problems.append(f"{path!r} does not hold the recorded content: {raw!r}")
-if problems:
-    print("\n".join(problems), file=sys.stderr)
-    sys.exit(1)
-EOF
-}
+source "$(dirname "${BASH_SOURCE[0]}")/strace_lib.sh"
+require_strace_inject renameat2:error=EIO
 
 # a, b and c are distinct; d repeats a, so the batch also quarantines.
 # The committer renames in arrival order (ctime, then name): a, b, c, d.
@@ -78,7 +37,7 @@ for when in 2 3 4; do
   assert_duplicate_count 1
   assert_manifest_records 3
   assert_eq 3 "$(manifest_field sha256 | sort -u | count_lines)" "distinct sha256 in the manifest"
-  assert_records_point_at_files
+  assert_warehouse_consistent
   part=$(partition_dir)
   for name in a b c; do
     assert_eq "content of $name" "$(cat "$part/$name.csv" 2>/dev/null)" "content of the ingested $name.csv"
