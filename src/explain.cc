@@ -14,6 +14,7 @@
 #include "failure_log.h"
 #include "fs_util.h"
 #include "manifest.h"
+#include "manifest_reader.h"
 #include "name_escape.h"
 #include "prepare.h"
 #include "records.h"
@@ -406,19 +407,14 @@ class Explainer {
     });
     if (!s.ok()) return s;
     if (matches == 0 && !o_.manifests.empty()) {
-      File root;
-      s = env_->OpenDir(o_.manifests, &root);
-      if (s.ok()) {
-        s = WalkManifests(
-            root, 0, [&](const std::string& manifest, uint64_t line_no, std::string_view line) {
-              ManifestRecord r;
-              if (ParseManifestLine(line, &r) && (r.source == path || r.path == path)) {
-                show(r.source, r.path, r.sha256, manifest + ":" + std::to_string(line_no),
-                     r.ingested_at);
-              }
-            });
-      }
-      if (!s.ok() && !s.IsNotFound()) return s;
+      s = SearchManifests([&](const std::string& manifest, const ManifestLine& line) {
+        ManifestRecord r;
+        if (ParseManifestLine(line.text, &r) && (r.source == path || r.path == path)) {
+          show(r.source, r.path, r.sha256, manifest + ":" + std::to_string(line.number),
+               r.ingested_at);
+        }
+      });
+      if (!s.ok()) return s;
     }
     if (o_.limit != 0 && matches > static_cast<uint64_t>(o_.limit)) {
       Say("... and " + std::to_string(matches - o_.limit) + " more records (--limit)");
@@ -427,42 +423,30 @@ class Explainer {
     return Status::OK();
   }
 
-  using LineFn = std::function<void(const std::string&, uint64_t, std::string_view)>;
+  using LineFn = std::function<void(const std::string&, const ManifestLine&)>;
 
-  // Every complete line of <root>/YYYY/MM/DD/HH/manifest.jsonl.
-  Status WalkManifests(const File& dir, int depth, const LineFn& fn) {
-    if (depth == 4) return ReadManifest(dir, fn);
-    std::vector<std::string> names;
-    Status s = ListSubdirectories(env_, dir, &names);
-    if (!s.ok()) return s;
-    for (const std::string& name : names) {
-      File sub;
-      s = env_->OpenDirAt(dir, name, &sub);
-      if (s.ok()) s = WalkManifests(sub, depth + 1, fn);
-      if (!s.ok() && !s.IsNotFound()) return s;
-    }
-    return Status::OK();
-  }
-
-  Status ReadManifest(const File& dir, const LineFn& fn) {
-    File f;
-    Status s = env_->OpenAt(dir, std::string(kManifestFileName), O_RDONLY, 0, &f);
+  // Every complete line of every manifest; the parts of the tree that are
+  // gone meanwhile are passed over.
+  Status SearchManifests(const LineFn& fn) {
+    File root;
+    Status s = env_->OpenDir(o_.manifests, &root);
     if (s.IsNotFound()) return Status::OK();
     if (!s.ok()) return s;
-    std::string pending;
-    std::vector<char> buf(1 << 16);
-    uint64_t line_no = 0;
+    ManifestTree tree(env_, root);
     for (;;) {
-      size_t got = 0;
-      s = env_->Read(f, buf.data(), buf.size(), &got);
-      if (!s.ok()) return s;
-      if (got == 0) return Status::OK();  // a torn last line is no record
-      pending.append(buf.data(), got);
-      size_t start = 0;
-      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-        fn(f.path(), ++line_no, std::string_view(pending).substr(start, nl - start));
+      ManifestFile m;
+      bool done = false;
+      s = tree.Next(&m, &done);
+      if (s.IsNotFound()) continue;
+      if (!s.ok() || done) return s;
+      ManifestLineReader reader(env_, m.file);
+      for (;;) {
+        ManifestLine line;
+        s = reader.Next(&line, &done);
+        if (!s.ok()) return s;
+        if (done) break;
+        fn(m.file.path(), line);
       }
-      pending.erase(0, start);
     }
   }
 

@@ -20,6 +20,7 @@
 #include "ingest_pass.h"
 #include "logging.h"
 #include "manifest.h"
+#include "manifest_reader.h"
 #include "mem_state_store.h"
 #include "metrics.h"
 #include "rebuild_state.h"
@@ -68,14 +69,21 @@ Status LockState(const Options& o, bool read_only, File* dir) {
   return env->LockFile(*dir);
 }
 
-// True when some manifest under `root` holds a record.
-bool ManifestsHoldRecords(const std::string& root) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().filename() == kManifestFileName && it->file_size(ec) > 0) return true;
+// True when some manifest under `root` holds a record. Parts of the tree
+// that cannot be read are passed over: this only decides whether a missing
+// state database is an error.
+bool ManifestsHoldRecords(Env* env, const std::string& root) {
+  File dir;
+  if (!env->OpenDir(root, &dir).ok()) return false;
+  ManifestTree tree(env, dir);
+  for (;;) {
+    ManifestFile m;
+    bool done = false;
+    Status s = tree.Next(&m, &done);
+    if (done) return false;
+    FileStat st;
+    if (s.ok() && env->Stat(m.file, &st).ok() && st.size > 0) return true;
   }
-  return false;
 }
 
 std::string SummaryJson(const PassStats& st, double seconds) {
@@ -124,7 +132,8 @@ Status OpenLockedState(const Options& o, LockedState* out) {
   }
   // A state directory that lost its database would ingest everything
   // again: refuse, and point at the repair.
-  if (!std::filesystem::exists(JoinPath(db, "CURRENT")) && ManifestsHoldRecords(o.manifests)) {
+  if (!std::filesystem::exists(JoinPath(db, "CURRENT")) &&
+      ManifestsHoldRecords(Env::Default(), o.manifests)) {
     return Status::Corruption("state database " + db + " is missing, but the manifests in " +
                               o.manifests +
                               " hold records; run 'atomic-ingest rebuild-state' to rebuild it "

@@ -8,7 +8,7 @@
 
 #include "clock.h"
 #include "env.h"
-#include "manifest.h"
+#include "manifest_writer.h"
 #include "options.h"
 #include "progress.h"
 #include "state_store.h"

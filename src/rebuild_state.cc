@@ -14,8 +14,8 @@
 #include "fs_util.h"
 #include "intent_journal.h"
 #include "manifest.h"
+#include "manifest_reader.h"
 #include "records.h"
-#include "scanner.h"
 #include "state_store.h"
 
 namespace ingest {
@@ -52,19 +52,17 @@ class Rebuilder {
   Rebuilder(Env* env, StateStore* store, RebuildStats* stats)
       : env_(env), store_(store), stats_(stats) {}
 
-  // Walks YYYY/MM/DD/HH below `root`.
-  Status Walk(const File& dir, int depth) {
-    if (depth == 4) return ReadManifest(dir);
-    std::vector<std::string> names;
-    Status s = ListSubdirectories(env_, dir, &names);
-    if (!s.ok()) return s;
-    for (const std::string& name : names) {
-      File sub;
-      s = env_->OpenDirAt(dir, name, &sub);
-      if (s.ok()) s = Walk(sub, depth + 1);
+  // Reads every manifest below `root`, oldest first.
+  Status ReadTree(const File& root) {
+    ManifestTree tree(env_, root);
+    for (;;) {
+      ManifestFile m;
+      bool done = false;
+      Status s = tree.Next(&m, &done);
+      if (!s.ok() || done) return s;
+      s = ReadManifest(m.file);
       if (!s.ok()) return s;
     }
-    return Status::OK();
   }
 
   Status Flush() {
@@ -75,29 +73,19 @@ class Rebuilder {
   }
 
  private:
-  Status ReadManifest(const File& dir) {
-    File f;
-    Status s = env_->OpenAt(dir, std::string(kManifestFileName), O_RDONLY, 0, &f);
-    if (s.IsNotFound()) return Status::OK();
-    if (!s.ok()) return s;
+  Status ReadManifest(const File& f) {
     ++stats_->manifests;
-    std::string pending;
-    char buf[1 << 16];
-    uint64_t line_no = 0;
+    ManifestLineReader reader(env_, f);
     for (;;) {
-      size_t got = 0;
-      s = env_->Read(f, buf, sizeof buf, &got);
+      ManifestLine line;
+      bool done = false;
+      Status s = reader.Next(&line, &done);
       if (!s.ok()) return s;
-      pending.append(buf, got);
-      size_t start = 0;
-      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-        s = Line(f.path(), ++line_no, std::string_view(pending).substr(start, nl - start));
-        if (!s.ok()) return s;
-      }
-      pending.erase(0, start);
-      if (got == 0) break;
+      if (done) break;
+      s = Line(f.path(), line.number, line.text);
+      if (!s.ok()) return s;
     }
-    if (!pending.empty()) {
+    if (reader.torn_tail()) {
       ++stats_->skipped;
       spdlog::warn("{}: ignoring an incomplete last line", f.path());
     }
@@ -149,7 +137,7 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
     s = OpenLevelDbStore(fresh.string(), /*create=*/true, &store);
     if (!s.ok()) return s;
     Rebuilder rebuilder(env, store.get(), stats);
-    s = rebuilder.Walk(root, 0);
+    s = rebuilder.ReadTree(root);
     if (s.ok()) s = rebuilder.Flush();
     if (!s.ok()) return s;
   }

@@ -1,14 +1,11 @@
 #include "state_check.h"
 
-#include <fcntl.h>
-
 #include <string>
 #include <vector>
 
-#include "fs_util.h"
 #include "manifest.h"
+#include "manifest_reader.h"
 #include "records.h"
-#include "scanner.h"
 
 namespace ingest {
 
@@ -16,42 +13,18 @@ namespace {
 
 constexpr size_t kTailBytes = 64 * 1024;
 
-// The greatest directory name in `dir` (YYYY, MM, DD and HH sort as text).
-Status NewestSubdir(Env* env, const File& dir, std::string* newest) {
-  newest->clear();
-  DirScanner scanner(env, &dir, 16 * 1024);
-  for (;;) {
-    DirEntry e;
-    bool done = false;
-    Status s = scanner.Next(&e, &done);
-    if (!s.ok()) return s;
-    if (done) return Status::OK();
-    if (e.name.empty() || e.name[0] < '0' || e.name[0] > '9') continue;
-    if (e.name > *newest) *newest = std::string(e.name);
-  }
-}
-
 }  // namespace
 
 Status CheckStateAgainstManifests(Env* env, const File& manifests, StateStore* state,
                                   const std::string& state_name) {
   if (!manifests.isValid()) return Status::OK();
-  File dir;
-  Status s = OpenDirs(env, manifests, "", &dir);
-  if (!s.ok()) return s;
-  for (int depth = 0; depth < 4; ++depth) {
-    std::string name;
-    s = NewestSubdir(env, dir, &name);
-    if (!s.ok() || name.empty()) return s;
-    File sub;
-    s = env->OpenDirAt(dir, name, &sub);
-    if (!s.ok()) return s;
-    dir = std::move(sub);
-  }
-  File f;
-  s = env->OpenAt(dir, std::string(kManifestFileName), O_RDONLY, 0, &f);
-  if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return s;
+  // The newest manifest file.
+  ManifestTree tree(env, manifests, ManifestTree::Order::kNewestFirst);
+  ManifestFile newest;
+  bool none = false;
+  Status s = tree.Next(&newest, &none);
+  if (!s.ok() || none) return s;
+  const File& f = newest.file;
   FileStat st;
   s = env->Stat(f, &st);
   if (!s.ok() || st.size == 0) return s;

@@ -4,19 +4,16 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <string_view>
 #include <vector>
 
 #include "manifest.h"
+#include "manifest_reader.h"
 #include "name_escape.h"
+#include "scanner.h"
 #include "sha256.h"
 
 namespace ingest {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -46,77 +43,106 @@ Status HashFile(Env* env, const std::string& path, std::string* sha) {
   return Status::OK();
 }
 
-// Walks <manifests>/YYYY/MM/DD/HH/manifest.jsonl in date order.
-void ForEachManifest(const std::string& root, const VerifyOptions& o,
-                     const std::function<void(const fs::path&)>& fn) {
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().filename() != kManifestFileName) continue;
-    const fs::path rel = fs::relative(it->path(), root, ec);
-    std::vector<std::string> parts;
-    for (const auto& p : rel) parts.push_back(p.string());
-    if (parts.size() != 5) continue;
-    const std::string date = parts[0] + "-" + parts[1] + "-" + parts[2];
-    if (InRange(date, o)) files.push_back(it->path());
+// Checks one manifest's records against the files they name.
+Status VerifyManifest(Env* env, const File& manifest, VerifyStats* stats,
+                      std::vector<std::string>* listed) {
+  ManifestLineReader reader(env, manifest);
+  uint64_t n = 0;
+  for (;;) {
+    ManifestLine line;
+    bool done = false;
+    Status s = reader.Next(&line, &done);
+    if (!s.ok()) return s;
+    if (done) break;
+    n = line.number;
+    ManifestRecord r;
+    if (!ParseManifestLine(line.text, &r)) {
+      ++stats->bad_lines;
+      std::printf("bad-line %s:%llu\n", Printable(manifest.path()).c_str(),
+                  static_cast<unsigned long long>(n));
+      continue;
+    }
+    ++stats->records;
+    listed->push_back(r.path);
+    std::string sha;
+    s = HashFile(env, r.path, &sha);
+    if (s.IsNotFound()) {
+      ++stats->missing;
+      std::printf("missing %s\n", Printable(r.path).c_str());
+    } else if (!s.ok()) {
+      ++stats->missing;
+      std::printf("unreadable %s: %s\n", Printable(r.path).c_str(), s.ToString().c_str());
+    } else if (sha != r.sha256) {
+      ++stats->corrupted;
+      std::printf("corrupted %s: manifest says %s, content is %s\n", Printable(r.path).c_str(),
+                  r.sha256.c_str(), sha.c_str());
+    } else {
+      ++stats->ok;
+    }
   }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files) fn(f);
+  if (reader.torn_tail()) {
+    ++stats->bad_lines;
+    std::printf("bad-line %s:%llu\n", Printable(manifest.path()).c_str(),
+                static_cast<unsigned long long>(n + 1));
+  }
+  return Status::OK();
 }
 
-}  // namespace
-
-Status Verify(Env* env, const VerifyOptions& o, VerifyStats* stats) {
-  std::vector<std::string> listed;
-  ForEachManifest(o.manifests, o, [&](const fs::path& manifest) {
-    std::ifstream in(manifest, std::ios::binary);
-    std::string line;
-    uint64_t n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      ManifestRecord r;
-      if (!ParseManifestLine(line, &r)) {
-        ++stats->bad_lines;
-        std::printf("bad-line %s:%llu\n", Printable(manifest.string()).c_str(),
-                    static_cast<unsigned long long>(n));
-        continue;
-      }
-      ++stats->records;
-      listed.push_back(r.path);
-      std::string sha;
-      Status s = HashFile(env, r.path, &sha);
-      if (s.IsNotFound()) {
-        ++stats->missing;
-        std::printf("missing %s\n", Printable(r.path).c_str());
-      } else if (!s.ok()) {
-        ++stats->missing;
-        std::printf("unreadable %s: %s\n", Printable(r.path).c_str(), s.ToString().c_str());
-      } else if (sha != r.sha256) {
-        ++stats->corrupted;
-        std::printf("corrupted %s: manifest says %s, content is %s\n", Printable(r.path).c_str(),
-                    r.sha256.c_str(), sha.c_str());
-      } else {
-        ++stats->ok;
-      }
-    }
-  });
-  std::sort(listed.begin(), listed.end());
-
-  std::error_code ec;
-  for (fs::directory_iterator part(o.warehouse, ec), end; !ec && part != end; part.increment(ec)) {
-    const std::string name = part->path().filename().string();
-    const std::string prefix = "ingest_date=";
+// Lists the files of the warehouse's ingest_date= partitions in range that
+// no manifest names.
+Status FindUnlisted(Env* env, const VerifyOptions& o, const std::vector<std::string>& listed,
+                    VerifyStats* stats) {
+  File warehouse;
+  Status s = env->OpenDir(o.warehouse, &warehouse);
+  if (!s.ok()) return s;
+  const std::string prefix = "ingest_date=";
+  std::vector<std::string> partitions;
+  s = ListSubdirectories(env, warehouse, &partitions);
+  if (!s.ok()) return s;
+  for (const std::string& name : partitions) {
     if (name.rfind(prefix, 0) != 0 || !InRange(name.substr(prefix.size()), o)) continue;
-    for (fs::directory_iterator f(part->path(), ec), fend; !ec && f != fend; f.increment(ec)) {
-      const std::string path = f->path().string();
+    File part;
+    s = env->OpenDirAt(warehouse, name, &part);
+    if (!s.ok()) return s;
+    DirScanner scanner(env, &part);
+    for (;;) {
+      DirEntry e;
+      bool done = false;
+      s = scanner.Next(&e, &done);
+      if (!s.ok()) return s;
+      if (done) break;
+      const std::string path = part.Child(e.name);
       if (!std::binary_search(listed.begin(), listed.end(), path)) {
         ++stats->unlisted;
         std::printf("unlisted %s\n", Printable(path).c_str());
       }
     }
   }
-  if (ec) return Status::IOError("cannot list " + o.warehouse + ": " + ec.message());
   return Status::OK();
+}
+
+}  // namespace
+
+Status Verify(Env* env, const VerifyOptions& o, VerifyStats* stats) {
+  std::vector<std::string> listed;
+  File root;
+  Status s = env->OpenDir(o.manifests, &root);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  ManifestTree tree(env, root);
+  for (bool done = !s.ok(); !done;) {
+    ManifestFile m;
+    s = tree.Next(&m, &done);
+    if (s.IsNotFound()) continue;  // removed while listed
+    if (!s.ok()) return s;
+    if (done) break;
+    std::string date = m.hour.substr(0, 10);  // YYYY/MM/DD
+    std::replace(date.begin(), date.end(), '/', '-');
+    if (!InRange(date, o)) continue;
+    s = VerifyManifest(env, m.file, stats, &listed);
+    if (!s.ok()) return s;
+  }
+  std::sort(listed.begin(), listed.end());
+  return FindUnlisted(env, o, listed, stats);
 }
 
 }  // namespace ingest

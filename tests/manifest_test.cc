@@ -1,4 +1,5 @@
 #include "manifest.h"
+#include "manifest_writer.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

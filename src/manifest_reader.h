@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "env.h"
+
+namespace ingest {
+
+// One manifest file of a manifest tree.
+struct ManifestFile {
+  std::string hour;  // "YYYY/MM/DD/HH", below the root
+  File file;         // open for reading
+};
+
+// The manifest files below a manifest root, <root>/YYYY/MM/DD/HH/
+// manifest.jsonl, in hour order: the one walk of the tree for every
+// command that reads manifests. Directory names sort as text, which for
+// these fixed-width numbers is time order. Hours without a manifest file
+// are passed over.
+class ManifestTree {
+ public:
+  enum class Order { kOldestFirst, kNewestFirst };
+
+  // `root` must outlive the walk.
+  ManifestTree(Env* env, const File& root, Order order = Order::kOldestFirst);
+
+  // The next manifest file, or `*done` at the end. An error names the
+  // directory or file that could not be read; the walk can go on past it
+  // with the next call.
+  Status Next(ManifestFile* out, bool* done);
+
+ private:
+  struct Level {
+    File dir;
+    std::string rel;
+    std::vector<std::string> names;  // subdirectories, in walk order
+    size_t next = 0;
+  };
+
+  Env* env_;
+  const File& root_;
+  const Order order_;
+  bool started_ = false;
+  std::vector<Level> stack_;  // from the root down to an hour
+};
+
+// One line of a manifest file.
+struct ManifestLine {
+  uint64_t number = 0;    // from 1
+  std::string_view text;  // without its '\n'; valid until the next call
+};
+
+// Reads the complete lines of one manifest file in order, by offset, so
+// that it also reads a file open for appending. A last line without its
+// '\n' is a torn tail, never a record: it is not returned, and torn_tail()
+// says whether there was one.
+class ManifestLineReader {
+ public:
+  // `file` must outlive the reader.
+  ManifestLineReader(Env* env, const File& file) : env_(env), file_(file) {}
+
+  // The next complete line, or `*done` at the end of the file.
+  Status Next(ManifestLine* out, bool* done);
+  // At the end: whether the file ends in an incomplete line.
+  bool torn_tail() const { return torn_tail_; }
+
+ private:
+  Env* env_;
+  const File& file_;
+  std::string buf_;
+  size_t start_ = 0;  // of the next line in buf_
+  uint64_t offset_ = 0;
+  uint64_t number_ = 0;
+  bool eof_ = false;
+  bool torn_tail_ = false;
+};
+
+}  // namespace ingest
