@@ -114,6 +114,8 @@ class Env {
   // files atomic-ingest owns outright (the metrics file).
   virtual Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) = 0;
   virtual Status Unlink(const File& dir, const std::string& name) = 0;
+  // unlinkat(AT_REMOVEDIR): removes an empty directory.
+  virtual Status RemoveDirAt(const File& dir, const std::string& name) = 0;
   // flock(LOCK_EX | LOCK_NB); Busy when another process holds it. The lock
   // lives as long as `file` stays open.
   virtual Status LockFile(const File& file) = 0;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "state_store.h"
+#include "unique_fd.h"
 
 namespace ingest {
 
@@ -136,14 +137,14 @@ class LevelDbStore final : public StateStore {
 // are tens of MiB), read into buffers it costs a block at a time.
 class PreadFile final : public leveldb::RandomAccessFile {
  public:
-  PreadFile(std::string name, int fd) : name_(std::move(name)), fd_(fd) {}
-  ~PreadFile() override { ::close(fd_); }
+  PreadFile(std::string name, UniqueFd fd) : name_(std::move(name)), fd_(std::move(fd)) {}
 
   leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
                        char* scratch) const override {
     size_t got = 0;
     while (got < n) {
-      const ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(offset + got));
+      const ssize_t r =
+          ::pread(fd_.get(), scratch + got, n - got, static_cast<off_t>(offset + got));
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) {
         *result = leveldb::Slice(scratch, 0);
@@ -158,7 +159,7 @@ class PreadFile final : public leveldb::RandomAccessFile {
 
  private:
   const std::string name_;
-  const int fd_;
+  const UniqueFd fd_;
 };
 
 class PreadEnv final : public leveldb::EnvWrapper {
@@ -172,7 +173,7 @@ class PreadEnv final : public leveldb::EnvWrapper {
       return errno == ENOENT ? leveldb::Status::NotFound(f, std::strerror(errno))
                              : leveldb::Status::IOError(f, std::strerror(errno));
     }
-    *r = new PreadFile(f, fd);
+    *r = new PreadFile(f, UniqueFd(fd));
     return leveldb::Status::OK();
   }
 };

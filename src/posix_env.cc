@@ -242,6 +242,13 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status RemoveDirAt(const File& dir, const std::string& name) override {
+    if (::unlinkat(dir.fd(), name.c_str(), AT_REMOVEDIR) != 0) {
+      return Errno("cannot remove", dir.Child(name));
+    }
+    return Status::OK();
+  }
+
   Status LockFile(const File& file) override {
     if (::flock(file.fd(), LOCK_EX | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK) return Status::Busy("another run holds the lock on " + file.path());

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "manifest.h"
 #include "manifest_reader.h"
 #include "records.h"
+#include "scanner.h"
 #include "state_store.h"
 
 namespace ingest {
@@ -36,15 +36,47 @@ int64_t ParseRfc3339(const std::string& s) {
   return int64_t{timegm(&tm)} * 1000000000 + int64_t{micros} * 1000;
 }
 
-// Renames `path` to "<path>.replaced-<now_ns>" beside it, never deleting
-// anything; *aside gets the new path.
-Status KeepAside(const std::filesystem::path& path, int64_t now_ns, std::filesystem::path* aside) {
-  *aside = path;
-  *aside += ".replaced-" + std::to_string(now_ns);
-  std::error_code ec;
-  std::filesystem::rename(path, *aside, ec);
-  if (ec) return Status::IOError("cannot move " + path.string() + " aside: " + ec.message());
+// Renames `name` in `dir` to "<name>.replaced-<now_ns>" beside it, never
+// deleting anything; *aside gets the new path.
+Status KeepAside(Env* env, const File& dir, const std::string& name, int64_t now_ns,
+                 std::string* aside) {
+  const std::string to = name + ".replaced-" + std::to_string(now_ns);
+  *aside = dir.Child(to);
+  Status s = env->Rename(dir, name, dir, to);
+  if (!s.ok()) return Status::IOError("cannot move " + dir.Child(name) + " aside: " + s.message());
   return Status::OK();
+}
+
+// Removes the database directory `name` in `dir` that a rebuild cut short
+// left behind, if any. It holds only LevelDB's files, no subdirectory.
+Status RemoveUnfinished(Env* env, const File& dir, const std::string& name) {
+  File db;
+  Status s = env->OpenDirAt(dir, name, &db);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  std::vector<std::string> files;
+  DirScanner scanner(env, &db, 64 * 1024);
+  for (;;) {
+    DirEntry e;
+    bool done = false;
+    s = scanner.Next(&e, &done);
+    if (!s.ok()) return s;
+    if (done) break;
+    files.emplace_back(e.name);
+  }
+  for (const std::string& f : files) {
+    s = env->Unlink(db, f);
+    if (!s.ok()) return s;
+  }
+  return env->RemoveDirAt(dir, name);
+}
+
+// Whether `name` exists in `dir`; with `nonempty`, only when it has bytes.
+Status Exists(Env* env, const File& dir, const std::string& name, bool nonempty, bool* exists) {
+  FileStat st;
+  Status s = env->StatAt(dir, name, &st);
+  *exists = s.ok() && (!nonempty || st.size > 0);
+  return s.IsNotFound() ? Status::OK() : s;
 }
 
 class Rebuilder {
@@ -124,17 +156,19 @@ class Rebuilder {
 }  // namespace
 
 Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildStats* stats) {
-  namespace fs = std::filesystem;
-  const fs::path state(options.state_path);
-  const fs::path fresh = state / "db.rebuild";
-  std::error_code ec;
-  fs::remove_all(fresh, ec);
+  const std::string fresh = "db.rebuild";
+  const std::string db = "db";
+  const std::string journal(IntentJournal::kFileName);
+  File state_dir;
+  Status s = env->OpenDir(options.state_path, &state_dir);
+  if (s.ok()) s = RemoveUnfinished(env, state_dir, fresh);
+  if (!s.ok()) return s;
   File root;
-  Status s = env->OpenDir(options.manifests, &root);
+  s = env->OpenDir(options.manifests, &root);
   if (!s.ok()) return s;
   {
     std::unique_ptr<StateStore> store;
-    s = OpenLevelDbStore(fresh.string(), /*create=*/true, &store);
+    s = OpenLevelDbStore(state_dir.Child(fresh), /*create=*/true, &store);
     if (!s.ok()) return s;
     Rebuilder rebuilder(env, store.get(), stats);
     s = rebuilder.ReadTree(root);
@@ -145,28 +179,27 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
   // mark; read against the new one, closed batches would look open. Kept
   // aside like the database, and first: a crash between the two must not
   // leave the new database beside the old journal.
-  const fs::path journal = state / std::string(IntentJournal::kFileName);
-  fs::path aside;
-  if (fs::exists(journal, ec) && fs::file_size(journal, ec) > 0) {
-    s = KeepAside(journal, now_ns, &aside);
-    if (!s.ok()) return s;
+  bool exists = false;
+  std::string aside;
+  s = Exists(env, state_dir, journal, /*nonempty=*/true, &exists);
+  if (s.ok() && exists) s = KeepAside(env, state_dir, journal, now_ns, &aside);
+  if (!s.ok()) return s;
+  if (exists) {
     spdlog::warn(
         "the intent journal {} was not empty (the last pass did not end cleanly); it is "
         "kept as {}",
-        journal.string(), aside.string());
+        state_dir.Child(journal), aside);
   }
   // Swap: the old database (if any) is kept aside, never deleted.
-  const fs::path db = state / "db";
-  if (fs::exists(db, ec)) {
-    s = KeepAside(db, now_ns, &aside);
-    if (!s.ok()) return s;
-    spdlog::info("the previous state database is kept as {}", aside.string());
+  s = Exists(env, state_dir, db, /*nonempty=*/false, &exists);
+  if (s.ok() && exists) s = KeepAside(env, state_dir, db, now_ns, &aside);
+  if (!s.ok()) return s;
+  if (exists) spdlog::info("the previous state database is kept as {}", aside);
+  s = env->Rename(state_dir, fresh, state_dir, db);
+  if (!s.ok()) {
+    return Status::IOError("cannot move " + state_dir.Child(fresh) + " into place: " + s.message());
   }
-  fs::rename(fresh, db, ec);
-  if (ec) return Status::IOError("cannot move " + fresh.string() + " into place: " + ec.message());
-  File state_dir;
-  s = env->OpenDir(options.state_path, &state_dir);
-  return s.ok() ? env->Sync(state_dir) : s;
+  return env->Sync(state_dir);
 }
 
 }  // namespace ingest

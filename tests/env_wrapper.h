@@ -70,6 +70,9 @@ class EnvWrapper : public Env {
   Status Unlink(const File& dir, const std::string& name) override {
     return target_->Unlink(dir, name);
   }
+  Status RemoveDirAt(const File& dir, const std::string& name) override {
+    return target_->RemoveDirAt(dir, name);
+  }
   Status LockFile(const File& file) override { return target_->LockFile(file); }
 
  private:

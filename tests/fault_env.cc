@@ -367,6 +367,12 @@ Status FaultEnv::Unlink(const File& dir, const std::string& name) {
   return Status::OK();
 }
 
+Status FaultEnv::RemoveDirAt(const File& dir, const std::string& name) {
+  Status s;
+  if (!Count("rmdir " + Clean(dir.Child(name)), &s)) return s;
+  return real_->RemoveDirAt(dir, name);
+}
+
 Status FaultEnv::LockFile(const File& file) {
   Status s;
   if (Crashed(&s)) return s;

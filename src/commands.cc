@@ -1,0 +1,208 @@
+#include "commands.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "clock.h"
+#include "env.h"
+#include "explain.h"
+#include "fs_util.h"
+#include "ingest_pass.h"
+#include "metrics.h"
+#include "pass_summary.h"
+#include "rebuild_state.h"
+#include "records.h"
+#include "signal_fd.h"
+#include "state_open.h"
+#include "status_report.h"
+#include "verify.h"
+#include "watch.h"
+
+namespace ingest {
+
+namespace {
+
+struct PassOutcome {
+  PassStats stats;
+  Status status;  // why the pass stopped early
+  bool metrics_failed = false;
+};
+
+// One pass over the locked state: logs its summary, keeps it in the state
+// as the last pass's, and rewrites --metrics-file (errors logged).
+PassOutcome RunOnePass(const Options& o, StateStore* state, const std::atomic<bool>* stop) {
+  PassOutcome out;
+  Clock* clock = Clock::Real();
+  const int64_t start = clock->NowNs();
+  out.status = RunIngestPass(o, Env::Default(), clock, state, &out.stats, stop);
+  const double seconds = static_cast<double>(clock->NowNs() - start) / 1e9;
+  const std::string summary = SummaryJson(out.stats, seconds);
+  if (!out.status.ok()) spdlog::error("pass stopped: {}", out.status.ToString());
+  spdlog::info("summary {}", summary);
+  if (o.dry_run) return out;
+  (void)state->Apply({{std::string(keys::kLastPass), summary}}, true);
+  if (!o.metrics_file.empty()) {
+    Status m = WriteMetricsFile(Env::Default(), state, o.metrics_file, out.stats, out.status.ok(),
+                                seconds, clock->NowNs());
+    if (!m.ok()) {
+      spdlog::error("--metrics-file: {}", m.ToString());
+      out.metrics_failed = true;
+    }
+  }
+  return out;
+}
+
+int RunPass(const Options& o) {
+  LockedState state;
+  Status s = OpenLockedState(Env::Default(), o, &state);
+  if (s.IsBusy()) {
+    // Expected under cron when a long pass overlaps the next tick: quiet.
+    spdlog::debug("{}", s.ToString());
+    return kExitLocked;
+  }
+  if (!s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return kExitFailed;
+  }
+  const PassOutcome pass = RunOnePass(o, state.store.get(), /*stop=*/nullptr);
+  // A failed hook fails the run too, so a timer or cron notices; the file
+  // itself stays ingested and the hook runs again next run.
+  return !pass.status.ok() || pass.stats.failed > 0 || pass.stats.hooks_failed > 0 ||
+                 pass.metrics_failed
+             ? kExitFailed
+             : kExitOk;
+}
+
+int WatchCommand(const Options& o) {
+  if (o.dry_run) {
+    std::fprintf(stderr,
+                 "atomic-ingest: --dry-run cannot be used with watch; try 'atomic-ingest run "
+                 "--dry-run'\n");
+    return kExitUsage;
+  }
+  // Before the state opens: LevelDB's thread must inherit the blocked mask.
+  SignalFd signals;
+  Status s = SignalFd::Open({SIGTERM, SIGINT, SIGHUP}, &signals);
+  LockedState state;
+  if (s.ok()) s = OpenLockedState(Env::Default(), o, &state);
+  if (s.IsBusy()) {
+    // The watch holds the lock for its whole life, so a cron'd run beside
+    // it exits 75 quietly; the other way round is worth a word.
+    spdlog::error("{}", s.ToString());
+    return kExitLocked;
+  }
+  if (s.ok()) {
+    s = Watch(o, &signals, [&](const std::atomic<bool>& stop) {
+      const PassOutcome pass = RunOnePass(o, state.store.get(), &stop);
+      return WatchPassResult{!pass.status.ok(), pass.stats.cut_short, pass.stats.next_ready_ns};
+    });
+  }
+  if (!s.ok()) {
+    spdlog::error("watch: {}", s.ToString());
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+int RebuildStateCommand(const Options& o) {
+  File state_dir;
+  Status s = LockState(Env::Default(), o, /*read_only=*/false, &state_dir);
+  if (s.IsBusy()) {
+    spdlog::error("{}", s.ToString());
+    return kExitLocked;
+  }
+  RebuildStats stats;
+  if (s.ok()) s = RebuildState(o, Env::Default(), Clock::Real()->NowNs(), &stats);
+  if (!s.ok()) {
+    spdlog::error("rebuild-state: {}", s.ToString());
+    return kExitFailed;
+  }
+  spdlog::info(
+      "rebuild-state: {} records from {} manifests ({} lines ignored, {} repeated contents)",
+      stats.records, stats.manifests, stats.skipped, stats.repeats);
+  return kExitOk;
+}
+
+int VerifyCommand(const Options& o) {
+  VerifyOptions vo{o.manifests, o.warehouse, o.since, o.until};
+  VerifyStats st;
+  Status s = Verify(Env::Default(), vo, &st);
+  if (!s.ok()) {
+    spdlog::error("verify: {}", s.ToString());
+    return kExitFailed;
+  }
+  const uint64_t problems = st.missing + st.corrupted + st.unlisted + st.bad_lines;
+  std::printf(
+      "verified %llu records: %llu ok, %llu missing, %llu corrupted, %llu unlisted, "
+      "%llu bad manifest lines\n",
+      static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.ok),
+      static_cast<unsigned long long>(st.missing), static_cast<unsigned long long>(st.corrupted),
+      static_cast<unsigned long long>(st.unlisted), static_cast<unsigned long long>(st.bad_lines));
+  return problems == 0 ? kExitOk : kExitFailed;
+}
+
+void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+int StatusCommand(const Options& o) {
+  std::unique_ptr<StateStore> state;
+  bool exists = false;
+  Status s = OpenStateForReading(o, &state, &exists);
+  StatusReport report;
+  if (s.ok()) {
+    s = GatherStatus(o, Env::Default(), Clock::Real(), state.get(),
+                     JoinPath(o.state_path, kStateDbName), exists, &report);
+  }
+  if (!s.ok()) {
+    spdlog::error("status: {}", s.ToString());
+    return kExitFailed;
+  }
+  Print(o.json ? StatusJson(report) : StatusText(report));
+  return kExitOk;
+}
+
+int ExplainCommand(const Options& o) {
+  std::unique_ptr<StateStore> state;
+  bool exists = false;
+  Status s = OpenStateForReading(o, &state, &exists);
+  std::string text;
+  bool known = false;
+  if (s.ok()) s = Explain(o, Env::Default(), Clock::Real(), state.get(), &text, &known);
+  Print(text);
+  if (!s.ok()) {
+    spdlog::error("explain: {}", s.ToString());
+    return kExitFailed;
+  }
+  return known ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"run", "one ingest pass over --input (the default)", kNeedAllRoots, RunPass},
+      {"watch",
+       "stay resident: a pass when --input changes, when a waiting file becomes stable, and "
+       "every --interval seconds",
+       kNeedAllRoots, WatchCommand},
+      {"rebuild-state", "rebuild the content index in --state-path from --manifests",
+       kNeedManifests | kNeedState, RebuildStateCommand},
+      {"verify",
+       "re-hash the warehouse files the manifests list (--since/--until); report missing, "
+       "corrupted and unlisted files",
+       kNeedManifests | kNeedWarehouse, VerifyCommand},
+      {"status",
+       "files in --input by why they wait, or ready; the last pass; the state's size "
+       "(--json, --limit; needs no lock)",
+       kNeedInput | kNeedState, StatusCommand},
+      {"explain", "explain PATH: why that file was or was not ingested, or where it went",
+       kNeedInput | kNeedManifests | kNeedState | kNeedPath, ExplainCommand},
+  };
+  return commands;
+}
+
+}  // namespace ingest

@@ -1,0 +1,85 @@
+#include "state_open.h"
+
+#include "fs_util.h"
+#include "manifest_reader.h"
+#include "mem_state_store.h"
+
+namespace ingest {
+
+namespace {
+
+// True when some manifest under `root` holds a record. Parts of the tree
+// that cannot be read are passed over: this only decides whether a missing
+// state database is an error.
+bool ManifestsHoldRecords(Env* env, const std::string& root) {
+  File dir;
+  if (!env->OpenDir(root, &dir).ok()) return false;
+  ManifestTree tree(env, dir);
+  for (;;) {
+    ManifestFile m;
+    bool done = false;
+    Status s = tree.Next(&m, &done);
+    if (done) return false;
+    FileStat st;
+    if (s.ok() && env->Stat(m.file, &st).ok() && st.size > 0) return true;
+  }
+}
+
+// Whether the state directory `dir` holds a database (LevelDB's CURRENT).
+bool HasDatabase(Env* env, const File& dir) {
+  File db;
+  FileStat st;
+  return env->OpenDirAt(dir, kStateDbName, &db).ok() && env->StatAt(db, "CURRENT", &st).ok();
+}
+
+}  // namespace
+
+Status LockState(Env* env, const Options& o, bool read_only, File* dir) {
+  Status s = env->OpenDir(o.state_path, dir);
+  if (s.IsNotFound() && !read_only) {
+    File root;
+    bool created = false;
+    File made;
+    s = env->OpenDir("/", &root);
+    if (s.ok()) {
+      s = OpenOrCreateDirs(env, root, std::string_view(o.state_path).substr(1), &made, &created);
+    }
+    if (s.ok()) s = env->OpenDir(o.state_path, dir);
+  }
+  if (!s.ok()) return s;
+  return env->LockFile(*dir);
+}
+
+Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
+  Status s = LockState(env, o, o.dry_run, &out->dir);
+  if (!s.ok() && !(o.dry_run && s.IsNotFound())) return s;
+  const std::string db = JoinPath(o.state_path, kStateDbName);
+  if (o.dry_run) {
+    // Plan against a copy, or an empty state before the first run.
+    if (s.ok()) s = OpenLevelDbSnapshot(db, &out->store);
+    if (s.IsNotFound()) {
+      out->store = std::make_unique<MemStateStore>();
+      s = Status::OK();
+    }
+    return s;
+  }
+  if (!HasDatabase(env, out->dir) && ManifestsHoldRecords(env, o.manifests)) {
+    return Status::Corruption("state database " + db + " is missing, but the manifests in " +
+                              o.manifests +
+                              " hold records; run 'atomic-ingest rebuild-state' to rebuild it "
+                              "from them");
+  }
+  return OpenLevelDbStore(db, /*create=*/true, &out->store);
+}
+
+Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state, bool* exists) {
+  Status s = OpenLevelDbSnapshot(JoinPath(o.state_path, kStateDbName), state);
+  *exists = s.ok();
+  if (s.IsNotFound()) {
+    *state = std::make_unique<MemStateStore>();
+    return Status::OK();
+  }
+  return s;
+}
+
+}  // namespace ingest

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "env.h"
+#include "options.h"
+#include "state_store.h"
+
+namespace ingest {
+
+// The name of the database directory in --state-path.
+inline constexpr const char* kStateDbName = "db";
+
+// Opens the state directory, creating it unless `read_only`, and takes its
+// run lock. Busy when another run holds it.
+Status LockState(Env* env, const Options& o, bool read_only, File* dir);
+
+// The state a pass works on: the state directory, whose descriptor holds
+// the run lock, and the database in it.
+struct LockedState {
+  File dir;
+  std::unique_ptr<StateStore> store;
+};
+
+// Takes the run lock on --state-path and opens its database: for a dry run
+// a private copy of it, or an empty state before the first run. Busy when
+// another run holds the lock. A missing database while the manifests hold
+// records is Corruption: a state directory that lost its database would
+// ingest everything again.
+Status OpenLockedState(Env* env, const Options& o, LockedState* out);
+
+// Opens the state for reading, without its lock, so that it works while a
+// pass or `watch` holds it: a private copy (state_store.h), or an empty
+// store when there is no database yet (*exists false).
+Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state, bool* exists);
+
+}  // namespace ingest
