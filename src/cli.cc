@@ -33,11 +33,10 @@ struct Descriptions {
   po::positional_options_description positional;
 
   Descriptions() {
+    // Indexed by FlagGroup, kHidden excluded.
     std::vector<po::options_description> groups;
-    for (FlagGroup g :
-         {FlagGroup::kPaths, FlagGroup::kBehaviour, FlagGroup::kHooks, FlagGroup::kLogging,
-          FlagGroup::kVerify, FlagGroup::kReport, FlagGroup::kGeneral}) {
-      groups.emplace_back(FlagGroupTitle(g));
+    for (size_t g = 0; g < static_cast<size_t>(FlagGroup::kHidden); ++g) {
+      groups.emplace_back(FlagGroupTitle(static_cast<FlagGroup>(g)));
     }
     po::options_description hidden;
     for (const Flag& f : FlagTable()) {

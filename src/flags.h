@@ -11,8 +11,9 @@
 
 namespace ingest {
 
-// Where --help lists a flag. kHidden is explain's PATH operand, which Boost
-// parses as an option but --help and the tests of the documentation skip.
+// Where --help lists a flag, in the order it lists the groups. kHidden,
+// last, is explain's PATH operand, which Boost parses as an option but
+// --help and the tests of the documentation skip.
 enum class FlagGroup { kPaths, kBehaviour, kHooks, kLogging, kVerify, kReport, kGeneral, kHidden };
 
 // A check that takes more than the flag's own type, range and choices;
