@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/make_shared.hpp>
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -10,7 +11,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
+#include "flags.h"
 #include "fs_util.h"
 #include "split_command.h"
 
@@ -21,77 +25,55 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kMaxStabilitySeconds = 7 * 24 * 3600;
-constexpr int kMaxConcurrency = 256;
-constexpr int kMaxBatchSize = 100000;
-constexpr int64_t kMaxExecTimeout = 24 * 3600;
-
-struct Flags {
-  po::options_description paths{"Paths"};
-  po::options_description behaviour{"Behaviour"};
-  po::options_description hooks{"Hooks"};
-  po::options_description logging{"Logging"};
-  po::options_description verify{"verify"};
-  po::options_description report{"status and explain"};
-  po::options_description general{"General"};
-  po::options_description operand;  // explain's PATH, not listed
-  po::options_description all;
-  po::options_description accepted;  // `all` and the operand
-  po::positional_options_description positional;
+// Boost's view of the flag table.
+struct Descriptions {
+  po::options_description all;        // what --help lists, by group
+  po::options_description accepted;   // `all` and explain's PATH
   po::options_description in_config;  // what a --config file may set
+  po::positional_options_description positional;
 
-  // clang-format off
-  Flags() {
-    paths.add_options()
-        ("input", po::value<std::string>(), "staging directory to ingest from")
-        ("warehouse", po::value<std::string>(), "warehouse root; files land in ingest_date=YYYY-MM-DD/")
-        ("manifests", po::value<std::string>(), "manifest root; records go to YYYY/MM/DD/HH/manifest.jsonl")
-        ("state-path", po::value<std::string>(), "state directory (LevelDB and the run lock)");
-    behaviour.add_options()
-        ("mode", po::value<std::string>()->default_value("stability"), "stability|sidecar: how a file is judged complete")
-        ("stability-seconds", po::value<int64_t>()->default_value(30), "seconds a file must stay unchanged (stability mode)")
-        ("on-duplicate", po::value<std::string>()->default_value("quarantine"), "quarantine|delete|keep: what to do with content already ingested")
-        ("concurrency", po::value<int>()->default_value(2), "files hashed and moved in parallel")
-        ("batch-size", po::value<int>()->default_value(1000), "files per durable commit")
-        ("dry-run", po::bool_switch(), "print what would happen; change nothing")
-        ("recursive", po::bool_switch(), "also ingest from subdirectories of --input (same mount, never through a symlink)")
-        ("max-files", po::value<int64_t>()->default_value(0), "stop after this many complete files; the next run resumes the listing there (0: no limit)")
-        ("max-seconds", po::value<int64_t>()->default_value(0), "stop listing after this many seconds; the next run resumes there (0: no limit)")
-        ("interval", po::value<int64_t>()->default_value(300), "watch: seconds between full passes when nothing else starts one");
-    hooks.add_options()
-        ("exec", po::value<std::string>(), "run CMD (no shell; quotes group words) once per ingested file, the manifest line on stdin")
-        ("exec-timeout", po::value<int64_t>()->default_value(300), "seconds before a hook is terminated and counted as failed");
-    logging.add_options()
-        ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
-        ("log-format", po::value<std::string>()->default_value("text"), "text|json (one JSON object per line)")
-        ("log-file", po::value<std::string>(), "also append the log to this file; SIGHUP reopens it (logrotate)")
-        ("metrics-file", po::value<std::string>(), "write Prometheus textfile-collector metrics here after each pass");
-    verify.add_options()
-        ("since", po::value<std::string>(), "verify: first ingest date to check (YYYY-MM-DD)")
-        ("until", po::value<std::string>(), "verify: last ingest date to check (YYYY-MM-DD)");
-    report.add_options()
-        ("json", po::bool_switch(), "status: print one JSON document instead of text")
-        ("limit", po::value<int64_t>()->default_value(20), "status: files listed per group; explain: records listed (0: all)");
-    operand.add_options()
-        ("path", po::value<std::vector<std::string>>(), "explain: the file to explain");
-    positional.add("path", -1);
-    general.add_options()
-        ("config", po::value<std::string>(), "read flags from FILE (key = value; the command line wins)")
-        ("help,h", po::bool_switch(), "show this help")
-        ("version", po::bool_switch(), "show the version");
-    all.add(paths).add(behaviour).add(hooks).add(logging).add(verify).add(report).add(general);
-    accepted.add(all).add(operand);
-    in_config.add(paths).add(behaviour).add(hooks).add(logging);
+  Descriptions() {
+    // Indexed by FlagGroup, kHidden excluded.
+    std::vector<po::options_description> groups;
+    for (size_t g = 0; g < static_cast<size_t>(FlagGroup::kHidden); ++g) {
+      groups.emplace_back(FlagGroupTitle(static_cast<FlagGroup>(g)));
+    }
+    po::options_description hidden;
+    for (const Flag& f : FlagTable()) {
+      std::string names = f.name;
+      if (f.short_name != 0) names += std::string(",") + f.short_name;
+      const std::string help = FlagHelp(f);
+      auto option =
+          boost::make_shared<po::option_description>(names.c_str(), Semantic(f), help.c_str());
+      if (f.group == FlagGroup::kHidden) {
+        hidden.add(option);
+      } else {
+        groups[static_cast<size_t>(f.group)].add(option);
+      }
+      if (f.config_key) in_config.add(option);
+      if (f.check == FlagCheck::kOperand) positional.add(f.name, -1);
+    }
+    for (const po::options_description& g : groups) all.add(g);
+    accepted.add(all).add(hidden);
   }
-  // clang-format on
+
+  // How Boost reads the flag's value: its type from the Options member, its
+  // default from Options{}.
+  static const po::value_semantic* Semantic(const Flag& f) {
+    if (f.check == FlagCheck::kOperand) return po::value<std::vector<std::string>>();
+    if (f.value_name == nullptr) return po::bool_switch();
+    if (auto field = std::get_if<int Options::*>(&f.field)) {
+      return po::value<int>()->default_value(Options{}.**field)->value_name(f.value_name);
+    }
+    if (auto field = std::get_if<int64_t Options::*>(&f.field)) {
+      return po::value<int64_t>()->default_value(Options{}.**field)->value_name(f.value_name);
+    }
+    auto* value = po::value<std::string>()->value_name(f.value_name);
+    const std::string def = FlagDefault(f);
+    if (!def.empty()) value->default_value(def);
+    return value;
+  }
 };
-
-bool OneOf(const std::string& v, std::initializer_list<const char*> allowed) {
-  for (const char* a : allowed) {
-    if (v == a) return true;
-  }
-  return false;
-}
 
 // Absolute, lexically normal, with symlinks in the existing part resolved,
 // so that two spellings of one directory compare equal.
@@ -170,18 +152,151 @@ bool CheckLogFile(const std::string& given,
   return true;
 }
 
+// The flag's value from `vm` into its Options member, within its range or
+// choices. The one place those are checked.
+bool SetValue(const Flag& f, const po::variables_map& vm, Options* o, std::string* err) {
+  const std::string flag = std::string("--") + f.name;
+  return std::visit(
+      [&](auto field) {
+        using T = decltype(field);
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return true;
+        } else if constexpr (std::is_same_v<T, bool Options::*>) {
+          o->*field = vm[f.name].as<bool>();
+          return true;
+        } else if constexpr (std::is_same_v<T, int Options::*> ||
+                             std::is_same_v<T, int64_t Options::*>) {
+          const auto v = vm[f.name].as<std::remove_reference_t<decltype(o->*field)>>();
+          if (v < f.min || v > f.max) {
+            *err = flag + " must be " +
+                   (f.max == kNoMax
+                        ? std::to_string(f.min) + " or more"
+                        : "between " + std::to_string(f.min) + " and " + std::to_string(f.max)) +
+                   ", not " + std::to_string(v);
+            return false;
+          }
+          o->*field = v;
+          return true;
+        } else {  // a string or an enum
+          if (!vm.count(f.name)) return true;
+          const std::string v = vm[f.name].as<std::string>();
+          const size_t n = f.choices.size();
+          size_t i = 0;
+          while (i < n && v != f.choices[i]) ++i;
+          if (n > 0 && i == n) {
+            *err = flag + " must be ";
+            for (size_t j = 0; j < n; ++j) {
+              *err += std::string(j == 0 ? "" : j + 1 < n ? ", " : " or ") + f.choices[j];
+            }
+            *err += ", not '" + v + "'";
+            return false;
+          }
+          if constexpr (std::is_same_v<T, std::string Options::*>) {
+            o->*field = v;
+          } else {
+            o->*field = static_cast<std::remove_reference_t<decltype(o->*field)>>(i);
+          }
+          return true;
+        }
+      },
+      f.field);
+}
+
+// The four roots: each required one is given, each is a directory (only
+// --input must exist), and no two are the same or one inside another. In
+// this order, which decides which of two roots an error names first.
+bool CheckRoots(const po::variables_map& vm, unsigned required, Options* o,
+                std::vector<std::pair<std::string, std::string*>>* roots, std::string* err) {
+  struct Root {
+    const char* flag;
+    unsigned need;
+    std::string* dest;
+  };
+  const Root all_roots[] = {{"input", kNeedInput, &o->input},
+                            {"warehouse", kNeedWarehouse, &o->warehouse},
+                            {"state-path", kNeedState, &o->state_path},
+                            {"manifests", kNeedManifests, &o->manifests}};
+  for (const Root& r : all_roots) {
+    const std::string flag = r.flag;
+    const bool given = vm.count(flag) && !vm[flag].as<std::string>().empty();
+    if (!given) {
+      if (required & r.need) {
+        *err = "--" + flag + " is required";
+        return false;
+      }
+      continue;
+    }
+    *r.dest = Normalize(vm[flag].as<std::string>());
+    if (!CheckDirectory(flag, *r.dest, flag == "input", err)) return false;
+    roots->emplace_back(flag, r.dest);
+  }
+  for (size_t i = 0; i < roots->size(); ++i) {
+    for (size_t j = 0; j < roots->size(); ++j) {
+      const auto& [fa, a] = (*roots)[i];
+      const auto& [fb, b] = (*roots)[j];
+      if (i < j && *a == *b) {
+        *err = "--" + fa + " and --" + fb + " are the same directory (" + *a + ")";
+        return false;
+      }
+      if (i != j && Inside(*a, *b)) {
+        *err = "--" + fa + " " + *a + " is inside --" + fb + " " + *b;
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// The value of a string flag, or nullptr if it is not given or empty (as in
+// a config file's "exec =").
+const std::string* NonEmpty(const po::variables_map& vm, const char* flag) {
+  if (!vm.count(flag)) return nullptr;
+  const std::string& v = vm[flag].as<std::string>();
+  return v.empty() ? nullptr : &v;
+}
+
+bool CheckDate(const char* flag, const po::variables_map& vm, std::string* dest, std::string* err) {
+  if (!vm.count(flag)) return true;
+  *dest = vm[flag].as<std::string>();
+  int y, m, d;
+  char tail;
+  if (dest->size() != 10 || std::sscanf(dest->c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+      m < 1 || m > 12 || d < 1 || d > 31) {
+    *err = std::string("--") + flag + " must be a date YYYY-MM-DD, not '" + *dest + "'";
+    return false;
+  }
+  return true;
+}
+
+bool CheckOperand(const po::variables_map& vm, unsigned required, std::string* dest,
+                  std::string* err) {
+  const std::vector<std::string> operands =
+      vm.count("path") ? vm["path"].as<std::vector<std::string>>() : std::vector<std::string>();
+  if (!(required & kNeedPath)) {
+    if (operands.empty()) return true;
+    *err = "unexpected argument '" + operands[0] + "' (only explain takes a PATH)";
+    return false;
+  }
+  if (operands.size() != 1 || operands[0].empty()) {
+    *err = operands.empty() ? "explain needs a PATH"
+                            : "explain takes one PATH, not " + std::to_string(operands.size());
+    return false;
+  }
+  *dest = NormalizeOperand(operands[0]);
+  return true;
+}
+
 }  // namespace
 
 std::string FlagsHelp() {
-  Flags flags;
   std::ostringstream out;
-  out << flags.all;
+  out << Descriptions().all;
   return out.str();
 }
 
 bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, CommandLine* out,
                       std::string* err) {
-  Flags flags;
+  const Descriptions flags;
   po::variables_map vm;
   try {
     po::store(
@@ -212,161 +327,45 @@ bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, C
   if (out->help || out->version) return true;
 
   Options& o = out->options;
-  struct Root {
-    const char* flag;
-    unsigned need;
-    std::string* dest;
-  };
-  const Root all_roots[] = {{"input", kNeedInput, &o.input},
-                            {"warehouse", kNeedWarehouse, &o.warehouse},
-                            {"state-path", kNeedState, &o.state_path},
-                            {"manifests", kNeedManifests, &o.manifests}};
   std::vector<std::pair<std::string, std::string*>> roots;
-  for (const Root& r : all_roots) {
-    const std::string flag = r.flag;
-    const bool given = vm.count(flag) && !vm[flag].as<std::string>().empty();
-    if (!given) {
-      if (required & r.need) {
-        *err = "--" + flag + " is required";
-        return false;
-      }
-      continue;
+  if (!CheckRoots(vm, required, &o, &roots, err)) return false;
+  for (const Flag& f : FlagTable()) {
+    bool ok = true;
+    switch (f.check) {
+      case FlagCheck::kNone:
+        ok = SetValue(f, vm, &o, err);
+        break;
+      case FlagCheck::kRoot:
+        break;  // CheckRoots
+      case FlagCheck::kCommand:
+        if (const std::string* cmd = NonEmpty(vm, f.name)) {
+          std::string why;
+          ok = SplitCommand(*cmd, &o.exec_argv, &why);
+          if (!ok) *err = "--" + std::string(f.name) + " '" + *cmd + "': " + why;
+        }
+        break;
+      case FlagCheck::kLogFile:
+        if (const std::string* given = NonEmpty(vm, f.name)) {
+          ok = CheckLogFile(*given, roots, &o.log_file, err);
+        }
+        break;
+      case FlagCheck::kMetricsFile:
+        if (const std::string* given = NonEmpty(vm, f.name)) {
+          o.metrics_file = Normalize(*given);
+          const std::string parent = fs::path(o.metrics_file).parent_path().string();
+          ok = CheckDirectory(f.name, parent, /*must_exist=*/true, err);
+        }
+        break;
+      case FlagCheck::kDate:
+        ok = CheckDate(f.name, vm, &(o.*std::get<std::string Options::*>(f.field)), err);
+        break;
+      case FlagCheck::kOperand:
+        ok = CheckOperand(vm, required, &o.path, err);
+        break;
     }
-    *r.dest = Normalize(vm[flag].as<std::string>());
-    if (!CheckDirectory(flag, *r.dest, flag == "input", err)) return false;
-    roots.emplace_back(flag, r.dest);
-  }
-  for (size_t i = 0; i < roots.size(); ++i) {
-    for (size_t j = 0; j < roots.size(); ++j) {
-      const auto& [fa, a] = roots[i];
-      const auto& [fb, b] = roots[j];
-      if (i < j && *a == *b) {
-        *err = "--" + fa + " and --" + fb + " are the same directory (" + *a + ")";
-        return false;
-      }
-      if (i != j && Inside(*a, *b)) {
-        *err = "--" + fa + " " + *a + " is inside --" + fb + " " + *b;
-        return false;
-      }
-    }
-  }
-
-  const std::string mode = vm["mode"].as<std::string>();
-  if (!OneOf(mode, {"stability", "sidecar"})) {
-    *err = "--mode must be stability or sidecar, not '" + mode + "'";
-    return false;
-  }
-  o.mode = mode == "sidecar" ? Mode::kSidecar : Mode::kStability;
-  o.stability_seconds = vm["stability-seconds"].as<int64_t>();
-  if (o.stability_seconds < 0 || o.stability_seconds > kMaxStabilitySeconds) {
-    *err = "--stability-seconds must be between 0 and " + std::to_string(kMaxStabilitySeconds) +
-           ", not " + std::to_string(o.stability_seconds);
-    return false;
-  }
-  const std::string dup = vm["on-duplicate"].as<std::string>();
-  if (!OneOf(dup, {"quarantine", "delete", "keep"})) {
-    *err = "--on-duplicate must be quarantine, delete or keep, not '" + dup + "'";
-    return false;
-  }
-  o.on_duplicate = dup == "delete" ? OnDuplicate::kDelete
-                   : dup == "keep" ? OnDuplicate::kKeep
-                                   : OnDuplicate::kQuarantine;
-  o.concurrency = vm["concurrency"].as<int>();
-  if (o.concurrency < 1 || o.concurrency > kMaxConcurrency) {
-    *err = "--concurrency must be between 1 and " + std::to_string(kMaxConcurrency) + ", not " +
-           std::to_string(o.concurrency);
-    return false;
-  }
-  o.batch_size = vm["batch-size"].as<int>();
-  if (o.batch_size < 1 || o.batch_size > kMaxBatchSize) {
-    *err = "--batch-size must be between 1 and " + std::to_string(kMaxBatchSize) + ", not " +
-           std::to_string(o.batch_size);
-    return false;
-  }
-  o.dry_run = vm["dry-run"].as<bool>();
-  o.recursive = vm["recursive"].as<bool>();
-  o.max_files = vm["max-files"].as<int64_t>();
-  if (o.max_files < 0) {
-    *err = "--max-files must be 0 or more, not " + std::to_string(o.max_files);
-    return false;
-  }
-  o.max_seconds = vm["max-seconds"].as<int64_t>();
-  if (o.max_seconds < 0 || o.max_seconds > kMaxStabilitySeconds) {
-    *err = "--max-seconds must be between 0 and " + std::to_string(kMaxStabilitySeconds) +
-           ", not " + std::to_string(o.max_seconds);
-    return false;
-  }
-  // An empty value, as in a config file's "exec =", means no hook.
-  if (vm.count("exec") && !vm["exec"].as<std::string>().empty()) {
-    const std::string cmd = vm["exec"].as<std::string>();
-    std::string why;
-    if (!SplitCommand(cmd, &o.exec_argv, &why)) {
-      *err = "--exec '" + cmd + "': " + why;
-      return false;
-    }
-  }
-  o.exec_timeout_seconds = vm["exec-timeout"].as<int64_t>();
-  if (o.exec_timeout_seconds < 1 || o.exec_timeout_seconds > kMaxExecTimeout) {
-    *err = "--exec-timeout must be between 1 and " + std::to_string(kMaxExecTimeout) + ", not " +
-           std::to_string(o.exec_timeout_seconds);
-    return false;
-  }
-  o.log_level = vm["log-level"].as<std::string>();
-  if (!OneOf(o.log_level, {"trace", "debug", "info", "warn", "error"})) {
-    *err = "--log-level must be trace, debug, info, warn or error, not '" + o.log_level + "'";
-    return false;
-  }
-  o.interval_seconds = vm["interval"].as<int64_t>();
-  if (o.interval_seconds < 1 || o.interval_seconds > kMaxStabilitySeconds) {
-    *err = "--interval must be between 1 and " + std::to_string(kMaxStabilitySeconds) + ", not " +
-           std::to_string(o.interval_seconds);
-    return false;
-  }
-  if (vm.count("log-file") && !vm["log-file"].as<std::string>().empty()) {
-    if (!CheckLogFile(vm["log-file"].as<std::string>(), roots, &o.log_file, err)) return false;
-  }
-  if (vm.count("metrics-file") && !vm["metrics-file"].as<std::string>().empty()) {
-    o.metrics_file = Normalize(vm["metrics-file"].as<std::string>());
-    const std::string parent = fs::path(o.metrics_file).parent_path().string();
-    if (!CheckDirectory("metrics-file", parent, /*must_exist=*/true, err)) return false;
-  }
-  for (auto [flag, dest] : {std::pair{"since", &o.since}, std::pair{"until", &o.until}}) {
-    if (!vm.count(flag)) continue;
-    *dest = vm[flag].as<std::string>();
-    int y, m, d;
-    char tail;
-    if (dest->size() != 10 || std::sscanf(dest->c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-        m < 1 || m > 12 || d < 1 || d > 31) {
-      *err = std::string("--") + flag + " must be a date YYYY-MM-DD, not '" + *dest + "'";
-      return false;
-    }
-  }
-  o.json = vm["json"].as<bool>();
-  o.limit = vm["limit"].as<int64_t>();
-  if (o.limit < 0) {
-    *err = "--limit must be 0 or more, not " + std::to_string(o.limit);
-    return false;
-  }
-  const std::vector<std::string> operands =
-      vm.count("path") ? vm["path"].as<std::vector<std::string>>() : std::vector<std::string>();
-  if (!(required & kNeedPath) && !operands.empty()) {
-    *err = "unexpected argument '" + operands[0] + "' (only explain takes a PATH)";
-    return false;
-  }
-  if (required & kNeedPath) {
-    if (operands.size() != 1 || operands[0].empty()) {
-      *err = operands.empty() ? "explain needs a PATH"
-                              : "explain takes one PATH, not " + std::to_string(operands.size());
-      return false;
-    }
-    o.path = NormalizeOperand(operands[0]);
+    if (!ok) return false;
   }
   o.progress_tty = ::isatty(STDERR_FILENO) == 1;
-  o.log_format = vm["log-format"].as<std::string>();
-  if (!OneOf(o.log_format, {"text", "json"})) {
-    *err = "--log-format must be text or json, not '" + o.log_format + "'";
-    return false;
-  }
   return true;
 }
 

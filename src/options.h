@@ -10,7 +10,9 @@ enum class Mode { kStability, kSidecar };
 enum class OnDuplicate { kQuarantine, kDelete, kKeep };
 
 // Everything a pass needs from the command line, already validated by
-// ParseCommandLine(). Paths are absolute and lexically normal.
+// ParseCommandLine(). Paths are absolute and lexically normal. The initial
+// values are the flags' defaults: the flag table (flags.h) and --help take
+// them from Options{}.
 struct Options {
   std::string input;
   std::string warehouse;

@@ -6,8 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
+#include "flags.h"
 #include "test_support.h"
 
 namespace ingest {
@@ -46,9 +49,30 @@ class CommandLineTest : public ::testing::Test {
         << "error \"" << err << "\" does not name " << flag;
   }
 
+  // Expects parsing to fail with exactly `message`.
+  void ExpectError(const std::vector<std::string>& args, const std::string& message) {
+    CommandLine cl;
+    std::string err;
+    EXPECT_FALSE(ParseCommandLine(args, kNeedAllRoots, &cl, &err)) << message;
+    EXPECT_EQ(err, message);
+  }
+
   TempRoot tmp_{"cli_test"};
   std::string root_;
 };
+
+// Whether `a` and `b` hold the same value in the member that `field` names.
+bool SameMember(const FlagField& field, const Options& a, const Options& b) {
+  return std::visit(
+      [&](auto f) {
+        if constexpr (std::is_same_v<decltype(f), std::monostate>) {
+          return true;
+        } else {
+          return a.*f == b.*f;
+        }
+      },
+      field);
+}
 
 TEST_F(CommandLineTest, DefaultsWhenOnlyRootsAreGiven) {
   CommandLine cl;
@@ -454,6 +478,128 @@ TEST_F(CommandLineTest, ExplainPathResolvesItsDirectoryButNotItsName) {
 
 TEST_F(CommandLineTest, OperandIsRejectedByOtherCommands) {
   ExpectRejected(Args({"stray"}), "stray");
+}
+
+TEST_F(CommandLineTest, RangeViolationsGetOneMessage) {
+  ExpectError(Args({"--concurrency", "0"}), "--concurrency must be between 1 and 256, not 0");
+  ExpectError(Args({"--exec-timeout", "86401"}),
+              "--exec-timeout must be between 1 and 86400, not 86401");
+  ExpectError(Args({"--max-files=-1"}), "--max-files must be 0 or more, not -1");
+  ExpectError(Args({"--limit=-3"}), "--limit must be 0 or more, not -3");
+}
+
+TEST_F(CommandLineTest, BadChoicesGetOneMessage) {
+  ExpectError(Args({"--mode", "fast"}), "--mode must be stability or sidecar, not 'fast'");
+  ExpectError(Args({"--on-duplicate", "ignore"}),
+              "--on-duplicate must be quarantine, delete or keep, not 'ignore'");
+  ExpectError(Args({"--log-level", "verbose"}),
+              "--log-level must be trace, debug, info, warn or error, not 'verbose'");
+  ExpectError(Args({"--log-format", "xml"}), "--log-format must be text or json, not 'xml'");
+}
+
+TEST_F(CommandLineTest, TheFirstMistakeInTableOrderIsReported) {
+  ExpectError(Args({"--interval", "0", "--exec", "'a"}),
+              "--exec ''a': unbalanced single quote at offset 0");
+  ExpectError(Args({"--log-format", "xml", "--limit", "-1"}), "--limit must be 0 or more, not -1");
+}
+
+TEST_F(CommandLineTest, EveryTableDefaultIsTheOptionsDefault) {
+  CommandLine cl;
+  std::string err;
+  ASSERT_TRUE(ParseCommandLine(Args(), kNeedAllRoots, &cl, &err)) << err;
+  const Options defaults;
+  for (const Flag& f : FlagTable()) {
+    if (f.check == FlagCheck::kRoot) continue;  // given by Args()
+    EXPECT_TRUE(SameMember(f.field, cl.options, defaults)) << "--" << f.name;
+  }
+  EXPECT_EQ(FlagDefault(*FindFlag("mode")), "stability");
+  EXPECT_EQ(FlagDefault(*FindFlag("on-duplicate")), "quarantine");
+  EXPECT_EQ(FlagDefault(*FindFlag("concurrency")), std::to_string(defaults.concurrency));
+  EXPECT_EQ(FlagDefault(*FindFlag("log-level")), defaults.log_level);
+  EXPECT_EQ(FlagDefault(*FindFlag("input")), "");
+}
+
+TEST_F(CommandLineTest, EveryRangeIsEnforcedAtItsBounds) {
+  for (const Flag& f : FlagTable()) {
+    const bool integer = std::holds_alternative<int Options::*>(f.field) ||
+                         std::holds_alternative<int64_t Options::*>(f.field);
+    if (!integer) continue;
+    const std::string flag = std::string("--") + f.name;
+    const std::string range =
+        f.max == kNoMax ? std::to_string(f.min) + " or more"
+                        : "between " + std::to_string(f.min) + " and " + std::to_string(f.max);
+    CommandLine cl;
+    std::string err;
+    EXPECT_TRUE(
+        ParseCommandLine(Args({flag + "=" + std::to_string(f.min)}), kNeedAllRoots, &cl, &err))
+        << err;
+    ExpectError(Args({flag + "=" + std::to_string(f.min - 1)}),
+                flag + " must be " + range + ", not " + std::to_string(f.min - 1));
+    if (f.max == kNoMax) continue;
+    EXPECT_TRUE(
+        ParseCommandLine(Args({flag + "=" + std::to_string(f.max)}), kNeedAllRoots, &cl, &err))
+        << err;
+    ExpectError(Args({flag + "=" + std::to_string(f.max + 1)}),
+                flag + " must be " + range + ", not " + std::to_string(f.max + 1));
+  }
+}
+
+TEST_F(CommandLineTest, EveryChoiceIsAccepted) {
+  for (const Flag& f : FlagTable()) {
+    for (size_t i = 0; i < f.choices.size(); ++i) {
+      CommandLine cl;
+      std::string err;
+      ASSERT_TRUE(ParseCommandLine(Args({std::string("--") + f.name, f.choices[i]}), kNeedAllRoots,
+                                   &cl, &err))
+          << err;
+      // An enum takes the choice's index; a string, the choice itself.
+      std::visit(
+          [&](auto field) {
+            using T = decltype(field);
+            if constexpr (std::is_same_v<T, std::string Options::*>) {
+              EXPECT_EQ(cl.options.*field, f.choices[i]);
+            } else if constexpr (std::is_same_v<T, Mode Options::*> ||
+                                 std::is_same_v<T, OnDuplicate Options::*>) {
+              EXPECT_EQ(static_cast<size_t>(cl.options.*field), i) << f.name;
+            } else {
+              ADD_FAILURE() << "--" << f.name << " has choices but sets no string or enum";
+            }
+          },
+          f.field);
+    }
+  }
+}
+
+TEST_F(CommandLineTest, OnlyConfigKeysComeFromTheConfigFile) {
+  for (const Flag& f : FlagTable()) {
+    if (f.config_key || f.group == FlagGroup::kHidden) continue;
+    const std::string conf = Path("command-line-only.conf");
+    std::ofstream(conf) << f.name << " = 1\n";
+    ExpectError(Args({"--config", conf}),
+                "--config " + conf + ": unrecognised option '" + f.name + "'");
+  }
+}
+
+TEST(FlagsHelpTest, ListsEveryFlagOfTheTable) {
+  const std::string help = FlagsHelp();
+  for (const Flag& f : FlagTable()) {
+    if (f.group == FlagGroup::kHidden) {
+      EXPECT_EQ(help.find(std::string("--") + f.name + " "), std::string::npos) << f.name;
+      continue;
+    }
+    std::string option = std::string("--") + f.name;
+    if (f.value_name != nullptr) option += std::string(" ") + f.value_name;
+    if (!FlagDefault(f).empty()) option += " (=" + FlagDefault(f) + ")";
+    EXPECT_NE(help.find(option), std::string::npos) << option;
+  }
+}
+
+TEST(FlagsHelpTest, HelpShowsTheChoicesAndTheRange) {
+  EXPECT_EQ(FlagHelp(*FindFlag("mode")), "stability|sidecar: how a file is judged complete");
+  EXPECT_EQ(FlagHelp(*FindFlag("log-level")), "trace|debug|info|warn|error");
+  EXPECT_EQ(FlagHelp(*FindFlag("concurrency")), "files hashed and moved in parallel; 1 to 256");
+  EXPECT_EQ(FlagHelp(*FindFlag("limit")),
+            "status: files listed per group; explain: records listed (0: all)");
 }
 
 TEST(FlagsHelpTest, ListsEveryFlag) {
