@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "env.h"
 #include "flags.h"
 #include "fs_util.h"
 #include "split_command.h"
@@ -104,13 +105,14 @@ bool Inside(const std::string& inner, const std::string& outer) {
 
 bool CheckDirectory(const std::string& flag, const std::string& path, bool must_exist,
                     std::string* err) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (!must_exist && errno == ENOENT) return true;
-    *err = "--" + flag + " " + path + ": " + std::strerror(errno);
+  FileStat st;
+  Status s = Env::Default()->StatPath(path, /*follow=*/true, &st);
+  if (!s.ok()) {
+    if (!must_exist && s.IsNotFound()) return true;
+    *err = "--" + flag + " " + path + ": " + std::strerror(s.err());
     return false;
   }
-  if (!S_ISDIR(st.st_mode)) {
+  if (!st.IsDirectory()) {
     *err = "--" + flag + " " + path + " is not a directory";
     return false;
   }
@@ -135,12 +137,12 @@ bool CheckLogFile(const std::string& given,
   const std::string parent = Normalize(p.has_parent_path() ? p.parent_path().string() : ".");
   if (!CheckDirectory("log-file", parent, /*must_exist=*/true, err)) return false;
   *out = parent == "/" ? "/" + name : parent + "/" + name;
-  struct stat st;
-  if (::lstat(out->c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+  FileStat st;
+  if (Env::Default()->StatPath(*out, /*follow=*/false, &st).ok() && !st.IsRegular()) {
     *err = "--log-file " + *out +
-           (S_ISDIR(st.st_mode)   ? " is a directory"
-            : S_ISLNK(st.st_mode) ? " is a symlink; name the file itself"
-                                  : " is not a regular file");
+           (S_ISDIR(st.mode)   ? " is a directory"
+            : S_ISLNK(st.mode) ? " is a symlink; name the file itself"
+                               : " is not a regular file");
     return false;
   }
   for (const auto& [flag, root] : roots) {

@@ -45,6 +45,8 @@ PassOutcome RunOnePass(const Options& o, StateStore* state, const std::atomic<bo
   if (!out.status.ok()) spdlog::error("pass stopped: {}", out.status.ToString());
   spdlog::info("summary {}", summary);
   if (o.dry_run) return out;
+  // A report for status, not part of any commit: losing it loses no file,
+  // and the summary was logged above.
   (void)state->Apply({{std::string(keys::kLastPass), summary}}, true);
   if (!o.metrics_file.empty()) {
     Status m = WriteMetricsFile(Env::Default(), state, o.metrics_file, out.stats, out.status.ok(),

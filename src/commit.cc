@@ -96,7 +96,8 @@ Status Committer::Start(Job* job) {
   }
   s = WriteIntentsDurably(job);
   if (!s.ok()) {
-    // Nothing moved: the temp copies belong to no commit.
+    // Nothing moved: the temp copies belong to no commit. One left behind
+    // is harmless, since recovery empties the temp directory every pass.
     for (const Planned& p : job->plan) {
       if (p.intent.cross_fs()) (void)ctx_->env->Unlink(ctx_->tmp_dir, p.intent.tmp_name);
     }

@@ -79,6 +79,9 @@ class Env {
   virtual Status StatAt(const File& dir, const std::string& name, FileStat* st) = 0;
   // fstat().
   virtual Status Stat(const File& file, FileStat* st) = 0;
+  // stat() or, without `follow`, lstat() of a path the operator gave (a
+  // flag's value), before any root is open.
+  virtual Status StatPath(const std::string& path, bool follow, FileStat* st) = 0;
   // The id of the mount `file` is on (statx STATX_MNT_ID). Two bind mounts
   // of one filesystem share st_dev, yet rename between them fails with
   // EXDEV. 0 when the kernel cannot tell.

@@ -71,6 +71,8 @@ Status WriteFileAtomically(Env* env, const File& dir, const std::string& name,
   if (s.ok()) s = env->Sync(f);
   if (s.ok()) s = env->ReplaceFile(dir, tmp, name);
   if (!s.ok()) {
+    // The write's own error is the one to report; a temp name left behind
+    // is replaced by the next write.
     (void)env->Unlink(dir, tmp);
     return s;
   }

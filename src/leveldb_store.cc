@@ -192,6 +192,8 @@ leveldb::Env* PreadEnvInstance() {
 class PrivateCopyEnv final : public leveldb::EnvWrapper {
  public:
   PrivateCopyEnv() : leveldb::EnvWrapper(PreadEnvInstance()) {}
+  // A name that is not there is the usual case; any other failure shows in
+  // the open that follows.
   leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override {
     (void)target()->RemoveFile(f);
     return target()->NewWritableFile(f, r);

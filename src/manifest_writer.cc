@@ -115,6 +115,8 @@ Status ManifestWriter::Sync() {
 
 void ManifestWriter::Rollback() {
   for (auto& [hour, m] : files_) {
+    // Best effort: the Sync already failed, and the pass stops with that
+    // error; the records were never made durable, so they commit nothing.
     if (m.dirty) (void)env_->Truncate(m.file, m.synced_size);
     m.dirty = false;
   }

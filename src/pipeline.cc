@@ -42,6 +42,8 @@ Pipeline::Pipeline(PassContext* ctx, PassStats* stats)
   committer_thread_ = std::thread([this] { CommitterLoop(); });
 }
 
+// A pipeline left without Finish (an early return) still joins its threads;
+// there is no one left to report an error to.
 Pipeline::~Pipeline() { (void)Finish(); }
 
 void Pipeline::SetError(const Status& s) {

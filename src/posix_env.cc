@@ -88,6 +88,15 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status StatPath(const std::string& path, bool follow, FileStat* st) override {
+    struct stat s;
+    if ((follow ? ::stat(path.c_str(), &s) : ::lstat(path.c_str(), &s)) != 0) {
+      return Errno("cannot stat", path);
+    }
+    FromStat(s, st);
+    return Status::OK();
+  }
+
   Status Stat(const File& file, FileStat* st) override {
     struct stat s;
     if (::fstat(file.fd(), &s) != 0) return Errno("cannot stat", file.path());

@@ -78,14 +78,14 @@ void Preparer::Prepare(const Candidate& c, Prepared* out) {
   // size, mtime or ctime; what was hashed may not be what is there.
   if (!before.SameContentIdentity(out->st) || !SameInode(before, c.st)) {
     out->outcome = Prepared::Outcome::kChanged;
-    if (!out->tmp_name.empty()) (void)env_->Unlink(*tmp_dir_, out->tmp_name);
+    DropCopy(*out);
     out->tmp_name.clear();
     return;
   }
   if (c.has_sidecar) {
     s = CheckSidecar(c, out->sha256);
     if (!s.ok()) {
-      if (!out->tmp_name.empty()) (void)env_->Unlink(*tmp_dir_, out->tmp_name);
+      DropCopy(*out);
       out->tmp_name.clear();
       out->error = s;
       return;
@@ -109,7 +109,7 @@ Status Preparer::HashAndCopy(const File& src, Prepared* out) {
                             (st.mode & 0700) | (others << 3) | others, &tmp);
     if (s.ok()) s = env_->Stat(tmp, &tst);
     if (!s.ok()) {
-      if (tmp.isValid()) (void)env_->Unlink(*tmp_dir_, out->tmp_name);
+      if (tmp.isValid()) DropCopy(*out);
       out->tmp_name.clear();
       return s;
     }
@@ -151,8 +151,8 @@ Status Preparer::HashAndCopy(const File& src, Prepared* out) {
     out->tmp_dev = tst.dev;
     out->tmp_ino = tst.ino;
   }
-  if (!s.ok() && !out->tmp_name.empty()) {
-    (void)env_->Unlink(*tmp_dir_, out->tmp_name);
+  if (!s.ok()) {
+    DropCopy(*out);
     out->tmp_name.clear();
   }
   return s;
@@ -172,6 +172,13 @@ Status Preparer::CheckSidecar(const Candidate& c, const std::string& sha256) {
                               " says " + expected + ", content is " + sha256);
   }
   return Status::OK();
+}
+
+void Preparer::DropCopy(const Prepared& out) {
+  if (out.tmp_name.empty()) return;
+  // A copy left behind is harmless: recovery empties the temp directory at
+  // the start of every pass.
+  (void)env_->Unlink(*tmp_dir_, out.tmp_name);
 }
 
 }  // namespace ingest

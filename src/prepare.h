@@ -76,6 +76,8 @@ class Preparer {
  private:
   Status HashAndCopy(const File& src, Prepared* out);
   Status CheckSidecar(const Candidate& c, const std::string& sha256);
+  // Removes the temp copy `out` made, which belongs to no commit.
+  void DropCopy(const Prepared& out);
 
   Env* env_;
   const File* tmp_dir_;

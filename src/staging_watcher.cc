@@ -135,6 +135,8 @@ Status StagingWatcher::Resync() {
     }
   }
   for (const auto& [wd, rel] : watches_) {
+    // The kernel drops the watch of a directory that is gone by itself,
+    // and then the removal fails; either way it is no longer watched.
     if (!seen.count(wd)) (void)inotify_.RemoveWatch(wd);
   }
   watches_ = std::move(seen);

@@ -8,7 +8,7 @@ namespace ingest {
 // The result of an operation that can fail. Errors are values: a Status says
 // what failed and why in one sentence that names the object, ready for a log
 // line. OK carries no allocation.
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code { kOk, kNotFound, kCorruption, kIOError, kInvalidArgument, kBusy };
 

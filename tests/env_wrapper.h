@@ -70,6 +70,9 @@ class EnvWrapper : public Env {
   Status Unlink(const File& dir, const std::string& name) override {
     return target_->Unlink(dir, name);
   }
+  Status StatPath(const std::string& path, bool follow, FileStat* st) override {
+    return target_->StatPath(path, follow, st);
+  }
   Status RemoveDirAt(const File& dir, const std::string& name) override {
     return target_->RemoveDirAt(dir, name);
   }

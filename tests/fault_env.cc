@@ -367,6 +367,12 @@ Status FaultEnv::Unlink(const File& dir, const std::string& name) {
   return Status::OK();
 }
 
+Status FaultEnv::StatPath(const std::string& path, bool follow, FileStat* st) {
+  Status s;
+  if (Crashed(&s)) return s;
+  return real_->StatPath(path, follow, st);
+}
+
 Status FaultEnv::RemoveDirAt(const File& dir, const std::string& name) {
   Status s;
   if (!Count("rmdir " + Clean(dir.Child(name)), &s)) return s;

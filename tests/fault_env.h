@@ -94,6 +94,7 @@ class FaultEnv final : public Env {
                 const std::string& to) override;
   Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) override;
   Status Unlink(const File& dir, const std::string& name) override;
+  Status StatPath(const std::string& path, bool follow, FileStat* st) override;
   // Counted and failed like any write; never undone by a simulated power
   // loss (no pass removes a directory: rebuild-state does, outside the
   // crash enumeration).

@@ -1,5 +1,4 @@
 #include "manifest.h"
-#include "manifest_writer.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -13,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "manifest_writer.h"
 #include "name_escape.h"
 #include "test_support.h"
 
