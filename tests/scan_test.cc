@@ -1,7 +1,6 @@
 #include "scan.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <string>
@@ -9,6 +8,7 @@
 
 #include "clock.h"
 #include "env_wrapper.h"
+#include "test_support.h"
 
 namespace ingest {
 namespace {
@@ -33,19 +33,12 @@ class TestEnv final : public EnvWrapper {
 class StagingWalkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "scan_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = fs::canonical(tmpl);
+    root_ = tmp_.path();
     options_.input = root_.string();
     options_.recursive = true;
     ASSERT_TRUE(env_.OpenDir(options_.input, &input_).ok());
     ASSERT_TRUE(env_.Stat(input_, &input_st_).ok());
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-
   // Walks staging, descending into every directory queued in `descend`
   // when its parent is listed; returns "rel:place" per directory.
   std::vector<std::string> Walk(const std::vector<std::string>& descend) {
@@ -71,6 +64,7 @@ class StagingWalkTest : public ::testing::Test {
     return seen;
   }
 
+  TempRoot tmp_{"scan_test"};
   TestEnv env_;
   fs::path root_;
   Options options_;
