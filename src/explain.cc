@@ -440,13 +440,11 @@ class Explainer {
       if (s.IsNotFound()) continue;
       if (!s.ok() || done) return s;
       ManifestLineReader reader(env_, m.file);
-      for (;;) {
-        ManifestLine line;
-        s = reader.Next(&line, &done);
-        if (!s.ok()) return s;
-        if (done) break;
+      s = reader.ForEach([&](const ManifestLine& line) {
         fn(m.file.path(), line);
-      }
+        return Status::OK();
+      });
+      if (!s.ok()) return s;
     }
   }
 

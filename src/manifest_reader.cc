@@ -65,6 +65,17 @@ Status ManifestTree::Next(ManifestFile* out, bool* done) {
   return Status::OK();
 }
 
+Status ManifestLineReader::ForEach(const std::function<Status(const ManifestLine&)>& fn) {
+  for (;;) {
+    ManifestLine line;
+    bool done = false;
+    Status s = Next(&line, &done);
+    if (!s.ok() || done) return s;
+    s = fn(line);
+    if (!s.ok()) return s;
+  }
+}
+
 Status ManifestLineReader::Next(ManifestLine* out, bool* done) {
   *done = false;
   for (;;) {

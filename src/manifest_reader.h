@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,9 @@ class ManifestLineReader {
 
   // The next complete line, or `*done` at the end of the file.
   Status Next(ManifestLine* out, bool* done);
+  // Calls `fn` on each line left, to the end; an error of the read or of
+  // `fn` ends it.
+  Status ForEach(const std::function<Status(const ManifestLine&)>& fn);
   // At the end: whether the file ends in an incomplete line.
   bool torn_tail() const { return torn_tail_; }
 

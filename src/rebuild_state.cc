@@ -55,15 +55,11 @@ Status RemoveUnfinished(Env* env, const File& dir, const std::string& name) {
   if (s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;
   std::vector<std::string> files;
-  DirScanner scanner(env, &db, 64 * 1024);
-  for (;;) {
-    DirEntry e;
-    bool done = false;
-    s = scanner.Next(&e, &done);
-    if (!s.ok()) return s;
-    if (done) break;
+  s = ForEachEntry(env, db, [&](const DirEntry& e) {
     files.emplace_back(e.name);
-  }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
   for (const std::string& f : files) {
     s = env->Unlink(db, f);
     if (!s.ok()) return s;
@@ -108,15 +104,9 @@ class Rebuilder {
   Status ReadManifest(const File& f) {
     ++stats_->manifests;
     ManifestLineReader reader(env_, f);
-    for (;;) {
-      ManifestLine line;
-      bool done = false;
-      Status s = reader.Next(&line, &done);
-      if (!s.ok()) return s;
-      if (done) break;
-      s = Line(f.path(), line.number, line.text);
-      if (!s.ok()) return s;
-    }
+    Status s = reader.ForEach(
+        [&](const ManifestLine& line) { return Line(f.path(), line.number, line.text); });
+    if (!s.ok()) return s;
     if (reader.torn_tail()) {
       ++stats_->skipped;
       spdlog::warn("{}: ignoring an incomplete last line", f.path());

@@ -86,21 +86,30 @@ const char* NameFilterText(NameFilter f) {
   return "?";
 }
 
-Status ListSubdirectories(Env* env, const File& dir, std::vector<std::string>* out) {
-  out->clear();
+Status ForEachEntry(Env* env, const File& dir, const std::function<Status(const DirEntry&)>& fn) {
+  // Smaller than a pass's buffer: these listings are short, or one of
+  // several open at once.
   DirScanner scanner(env, &dir, 64 * 1024);
   for (;;) {
     DirEntry e;
     bool done = false;
     Status s = scanner.Next(&e, &done);
+    if (!s.ok() || done) return s;
+    s = fn(e);
     if (!s.ok()) return s;
-    if (done) break;
+  }
+}
+
+Status ListSubdirectories(Env* env, const File& dir, std::vector<std::string>* out) {
+  out->clear();
+  Status s = ForEachEntry(env, dir, [&](const DirEntry& e) {
     std::string name(e.name);
     FileStat st;
     if (env->StatAt(dir, name, &st).ok() && st.IsDirectory()) out->push_back(std::move(name));
-  }
+    return Status::OK();
+  });
   std::sort(out->begin(), out->end());
-  return Status::OK();
+  return s;
 }
 
 }  // namespace ingest

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,10 @@ class DirScanner {
   int64_t offset_ = 0;  // listing offset of the next entry
   bool eof_ = false;
 };
+
+// Calls `fn` on each entry of a whole listing of `dir`, which must be
+// freshly opened; an error of the listing or of `fn` ends it.
+Status ForEachEntry(Env* env, const File& dir, const std::function<Status(const DirEntry&)>& fn);
 
 // The names of the directories in `dir`, sorted (manifest trees are read
 // in time order this way).

@@ -142,20 +142,15 @@ Status MeasureState(Env* env, StateStore* state, StateReport* out) {
   File db;
   Status s = env->OpenDir(out->db, &db);
   if (!s.ok()) return s;
-  DirScanner scanner(env, &db, 64 * 1024);
-  for (;;) {
-    DirEntry e;
-    bool done = false;
-    s = scanner.Next(&e, &done);
-    if (!s.ok()) return s;
-    if (done) break;
+  s = ForEachEntry(env, db, [&](const DirEntry& e) {
     FileStat st;
     // Files LevelDB deletes meanwhile (an old log, a compacted table) are
     // no longer part of its size.
-    s = env->StatAt(db, std::string(e.name), &st);
-    if (s.ok() && st.IsRegular()) out->bytes += st.size;
-    if (!s.ok() && !s.IsNotFound()) return s;
-  }
+    Status stat = env->StatAt(db, std::string(e.name), &st);
+    if (stat.ok() && st.IsRegular()) out->bytes += st.size;
+    return stat.IsNotFound() ? Status::OK() : stat;
+  });
+  if (!s.ok()) return s;
   std::unique_ptr<StateIterator> it = state->NewIterator();
   for (it->Seek(""); it->Valid(); it->Next()) {
     const std::string_view key = it->key();

@@ -48,30 +48,25 @@ Status VerifyManifest(Env* env, const File& manifest, VerifyStats* stats,
                       std::vector<std::string>* listed) {
   ManifestLineReader reader(env, manifest);
   uint64_t n = 0;
-  for (;;) {
-    ManifestLine line;
-    bool done = false;
-    Status s = reader.Next(&line, &done);
-    if (!s.ok()) return s;
-    if (done) break;
+  Status s = reader.ForEach([&](const ManifestLine& line) {
     n = line.number;
     ManifestRecord r;
     if (!ParseManifestLine(line.text, &r)) {
       ++stats->bad_lines;
       std::printf("bad-line %s:%llu\n", Printable(manifest.path()).c_str(),
                   static_cast<unsigned long long>(n));
-      continue;
+      return Status::OK();
     }
     ++stats->records;
     listed->push_back(r.path);
     std::string sha;
-    s = HashFile(env, r.path, &sha);
-    if (s.IsNotFound()) {
+    Status hashed = HashFile(env, r.path, &sha);
+    if (hashed.IsNotFound()) {
       ++stats->missing;
       std::printf("missing %s\n", Printable(r.path).c_str());
-    } else if (!s.ok()) {
+    } else if (!hashed.ok()) {
       ++stats->missing;
-      std::printf("unreadable %s: %s\n", Printable(r.path).c_str(), s.ToString().c_str());
+      std::printf("unreadable %s: %s\n", Printable(r.path).c_str(), hashed.ToString().c_str());
     } else if (sha != r.sha256) {
       ++stats->corrupted;
       std::printf("corrupted %s: manifest says %s, content is %s\n", Printable(r.path).c_str(),
@@ -79,7 +74,9 @@ Status VerifyManifest(Env* env, const File& manifest, VerifyStats* stats,
     } else {
       ++stats->ok;
     }
-  }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
   if (reader.torn_tail()) {
     ++stats->bad_lines;
     std::printf("bad-line %s:%llu\n", Printable(manifest.path()).c_str(),
@@ -104,19 +101,15 @@ Status FindUnlisted(Env* env, const VerifyOptions& o, const std::vector<std::str
     File part;
     s = env->OpenDirAt(warehouse, name, &part);
     if (!s.ok()) return s;
-    DirScanner scanner(env, &part);
-    for (;;) {
-      DirEntry e;
-      bool done = false;
-      s = scanner.Next(&e, &done);
-      if (!s.ok()) return s;
-      if (done) break;
+    s = ForEachEntry(env, part, [&](const DirEntry& e) {
       const std::string path = part.Child(e.name);
       if (!std::binary_search(listed.begin(), listed.end(), path)) {
         ++stats->unlisted;
         std::printf("unlisted %s\n", Printable(path).c_str());
       }
-    }
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
   }
   return Status::OK();
 }
