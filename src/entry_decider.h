@@ -6,11 +6,11 @@
 #include <utility>
 
 #include "clock.h"
+#include "dir_scanner.h"
 #include "env.h"
 #include "options.h"
 #include "prepare.h"
 #include "records.h"
-#include "scanner.h"
 #include "snapshot_table.h"
 #include "stability.h"
 #include "stat_ahead.h"

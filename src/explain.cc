@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "dir_scanner.h"
 #include "entry_decider.h"
 #include "failure_log.h"
 #include "fs_util.h"
@@ -19,7 +20,6 @@
 #include "prepare.h"
 #include "records.h"
 #include "scan.h"
-#include "scanner.h"
 #include "sidecar.h"
 #include "snapshot_table.h"
 

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
+#include "dir_scanner.h"
 #include "fs_util.h"
 #include "manifest.h"
-#include "scanner.h"
 
 namespace ingest {
 

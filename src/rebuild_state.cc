@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "dir_scanner.h"
 #include "fs_util.h"
 #include "intent_journal.h"
 #include "manifest.h"
 #include "manifest_reader.h"
 #include "records.h"
-#include "scanner.h"
 #include "state_store.h"
 
 namespace ingest {

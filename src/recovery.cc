@@ -6,12 +6,12 @@
 #include <optional>
 #include <vector>
 
+#include "dir_scanner.h"
 #include "fs_util.h"
 #include "intent_effects.h"
 #include "intent_journal.h"
 #include "move.h"
 #include "records.h"
-#include "scanner.h"
 #include "warehouse.h"
 
 namespace ingest {

@@ -5,11 +5,11 @@
 #include <cstdio>
 
 #include "codec.h"
+#include "dir_scanner.h"
 #include "fs_util.h"
 #include "name_escape.h"
 #include "pipeline.h"
 #include "records.h"
-#include "scanner.h"
 #include "stat_ahead.h"
 
 namespace ingest {

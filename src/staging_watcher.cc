@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <deque>
 
+#include "dir_scanner.h"
 #include "fs_util.h"
-#include "scanner.h"
 
 namespace ingest {
 

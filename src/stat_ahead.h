@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "dir_scanner.h"
 #include "env.h"
-#include "scanner.h"
 #include "thread_pool.h"
 
 namespace ingest {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "dir_scanner.h"
 #include "entry_decider.h"
 #include "failure_log.h"
 #include "fs_util.h"
@@ -15,7 +16,6 @@
 #include "prepare.h"
 #include "records.h"
 #include "scan.h"
-#include "scanner.h"
 #include "snapshot_table.h"
 
 namespace ingest {

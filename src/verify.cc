@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "dir_scanner.h"
 #include "manifest.h"
 #include "manifest_reader.h"
 #include "name_escape.h"
-#include "scanner.h"
 #include "sha256.h"
 
 namespace ingest {

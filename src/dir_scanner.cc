@@ -1,4 +1,4 @@
-#include "scanner.h"
+#include "dir_scanner.h"
 
 #include <dirent.h>
 

@@ -1,4 +1,4 @@
-#include "scanner.h"
+#include "dir_scanner.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -49,7 +49,7 @@ class DirScannerTest : public ::testing::Test {
     return seen;
   }
 
-  TempRoot tmp_{"scanner_test"};
+  TempRoot tmp_{"dir_scanner_test"};
   std::string dir_;
   Env* env_ = nullptr;
 };
