@@ -97,7 +97,8 @@ Status Committer::Start(Job* job) {
   s = WriteIntentsDurably(job);
   if (!s.ok()) {
     // Nothing moved: the temp copies belong to no commit. One left behind
-    // is harmless, since recovery empties the temp directory every pass.
+    // is harmless: recovery empties the temp directory once no commit is
+    // left open.
     for (const Planned& p : job->plan) {
       if (p.intent.cross_fs()) (void)ctx_->env->Unlink(ctx_->tmp_dir, p.intent.tmp_name);
     }
@@ -254,8 +255,9 @@ Status Committer::UnlinkRedundant(Job* job) {
     const Planned& p = plan[i];
     const Intent& in = p.intent;
     if (done_with_source(p)) done[i].source = UnlinkRedundantSource(env, p.source_dir(), in);
-    // A leftover temp copy is harmless (the next pass empties the temp
-    // dir), but an I/O error on the warehouse is still worth an exit 1.
+    // A leftover temp copy is harmless (recovery empties the temp dir once
+    // no commit is left open), but an I/O error on the warehouse is still
+    // worth an exit 1.
     if (in.cross_fs() && !p.moved) done[i].temp = env->Unlink(ctx_->tmp_dir, in.tmp_name);
     if (done_with_source(p)) done[i].sidecar = UnlinkSidecar(env, p.source_dir(), in);
   });
@@ -272,7 +274,7 @@ Status Committer::UnlinkRedundant(Job* job) {
         unlinked = true;
         continue;
       }
-      p.cleanup_left = true;
+      p.intent_stays_open = true;
       ++finished_.failed;
       spdlog::error("{}; the next pass removes it", r->ToString());
       failures_.Record(*p.file->candidate.dir, p.file->candidate.name, &p.file->st, *r,
@@ -295,7 +297,7 @@ Status Committer::WriteState(Job* job) {
     const Prepared& f = *p.file;
     // Closing the batch closes every intent in it: one that is left open
     // moves into the state, where recovery finds it next pass.
-    if (p.action != Action::kKeep && p.cleanup_left) {
+    if (p.action != Action::kKeep && p.intent_stays_open) {
       writes.push_back({keys::Intent(p.id), EncodeIntent(p.intent)});
     }
     if (p.failed) continue;
@@ -326,7 +328,7 @@ void Committer::ReportCommitted(const Job& job) {
   for (const Planned& p : job.plan) {
     if (p.failed) continue;
     // Left for recovery: its failure stays on record until that is done.
-    if (!p.cleanup_left) failures_.Clear(*p.file->candidate.dir, p.file->candidate.name);
+    if (!p.intent_stays_open) failures_.Clear(*p.file->candidate.dir, p.file->candidate.name);
     const std::string source = SourcePath(*ctx_, p.intent);
     if (p.action == Action::kIngest) {
       ++finished_.files_ingested;

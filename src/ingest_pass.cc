@@ -7,7 +7,7 @@
 #include "fs_util.h"
 #include "hooks.h"
 #include "intent_journal.h"
-#include "manifest.h"
+#include "manifest_writer.h"
 #include "pipeline.h"
 #include "recovery.h"
 #include "scan.h"

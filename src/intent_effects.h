@@ -26,7 +26,10 @@ std::string DestPath(const PassContext& ctx, const Intent& in);
 // unlinked only while it is still the hashed file, since a source written
 // to after it was hashed is not what was committed, and a later pass takes
 // its new content. Returns the unlink's result, or nothing when the source
-// stays.
+// stays. Only for an intent whose move is done or that deletes a
+// duplicate: a duplicate kept in staging is planned with the deleting
+// action too, but it is never journaled, so recovery never sees one, and
+// the commit never passes one here.
 std::optional<Status> UnlinkRedundantSource(Env* env, const File& src_dir, const Intent& in);
 
 // Step U for the .ok sidecar of intent `in`, if it has one: the unlink's

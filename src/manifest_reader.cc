@@ -18,14 +18,17 @@ constexpr size_t kReadChunk = 1 << 16;
 
 }  // namespace
 
-ManifestTree::ManifestTree(Env* env, const File& root, Order order)
-    : env_(env), root_(root), order_(order) {}
+ManifestTree::ManifestTree(Env* env, const File& root, Order order, HourFilter wanted)
+    : env_(env), root_(root), order_(order), wanted_(std::move(wanted)) {}
 
 Status ManifestTree::Next(ManifestFile* out, bool* done) {
   *done = false;
   auto push = [&](File dir, std::string rel) {
     Level level{std::move(dir), std::move(rel), {}, 0};
     Status s = ListSubdirectories(env_, level.dir, &level.names);
+    std::erase_if(level.names, [](const std::string& name) {
+      return name.find_first_not_of("0123456789") != std::string::npos;
+    });
     if (order_ == Order::kNewestFirst) std::reverse(level.names.begin(), level.names.end());
     if (s.ok()) stack_.push_back(std::move(level));
     return s;
@@ -45,10 +48,12 @@ Status ManifestTree::Next(ManifestFile* out, bool* done) {
     }
     const std::string& name = top.names[top.next++];
     const std::string rel = JoinPath(top.rel, name);
+    const bool hour = stack_.size() == kDepth;
+    if (hour && wanted_ && !wanted_(rel)) continue;
     File sub;
     Status s = env_->OpenDirAt(top.dir, name, &sub);
     if (!s.ok()) return s;
-    if (stack_.size() < kDepth) {
+    if (!hour) {
       s = push(std::move(sub), rel);
       if (!s.ok()) return s;
       continue;

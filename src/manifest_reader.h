@@ -18,15 +18,20 @@ struct ManifestFile {
 
 // The manifest files below a manifest root, <root>/YYYY/MM/DD/HH/
 // manifest.jsonl, in hour order: the one walk of the tree for every
-// command that reads manifests. Directory names sort as text, which for
+// command that reads manifests. Only directories named by digits are
+// entered (never lost+found, say), and their names sort as text, which for
 // these fixed-width numbers is time order. Hours without a manifest file
 // are passed over.
 class ManifestTree {
  public:
   enum class Order { kOldestFirst, kNewestFirst };
+  // Whether the hour "YYYY/MM/DD/HH" is wanted; its file is not even
+  // opened otherwise.
+  using HourFilter = std::function<bool(std::string_view hour)>;
 
   // `root` must outlive the walk.
-  ManifestTree(Env* env, const File& root, Order order = Order::kOldestFirst);
+  ManifestTree(Env* env, const File& root, Order order = Order::kOldestFirst,
+               HourFilter wanted = nullptr);
 
   // The next manifest file, or `*done` at the end. An error names the
   // directory or file that could not be read; the walk can go on past it
@@ -44,6 +49,7 @@ class ManifestTree {
   Env* env_;
   const File& root_;
   const Order order_;
+  const HourFilter wanted_;
   bool started_ = false;
   std::vector<Level> stack_;  // from the root down to an hour
 };
@@ -68,8 +74,9 @@ class ManifestLineReader {
   // Calls `fn` on each line left, to the end; an error of the read or of
   // `fn` ends it.
   Status ForEach(const std::function<Status(const ManifestLine&)>& fn);
-  // At the end: whether the file ends in an incomplete line.
+  // At the end: whether the file ends in an incomplete line, and its text.
   bool torn_tail() const { return torn_tail_; }
+  std::string_view tail() const { return std::string_view(buf_).substr(start_); }
 
  private:
   Env* env_;

@@ -48,9 +48,10 @@ void Mover::CheckAfterMove(Planned* p) const {
     // Swapped or appended to between the check and the rename: put back
     // what was moved and leave it for a later pass.
     const File& src = p->source_dir();
-    // Should the rename back fail, the file stays in the warehouse with an
-    // open intent, and recovery puts it back next pass.
-    if (!in.cross_fs()) (void)PutBack(env, dest, src, in);
+    // Should the rename back fail, the file stays in the warehouse under
+    // its intent, which then stays open: recovery finds it written to, and
+    // puts it back next pass.
+    if (!in.cross_fs() && !PutBack(env, dest, src, in).ok()) p->intent_stays_open = true;
     p->failed = true;
     p->move_error = Status::IOError(src.Child(in.src_name) +
                                     " was replaced or written to while being moved; retried later");

@@ -36,9 +36,10 @@ struct Planned {
   // Why the move failed; OK with `failed` when the file changed and waits
   // for a later pass. Reported in plan order once every move is done.
   Status move_error;
-  // Committed, but the source or the sidecar could not be removed: the
-  // intent stays open and recovery finishes the job next pass.
-  bool cleanup_left = false;
+  // The intent stays open when its batch closes, and recovery finishes the
+  // job next pass: committed, but the source or the sidecar could not be
+  // removed; or found written to after its rename and not put back.
+  bool intent_stays_open = false;
 
   const File& source_dir() const { return file->candidate.dir->file; }
   bool moves() const { return action == Action::kIngest || action == Action::kQuarantine; }

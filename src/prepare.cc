@@ -176,8 +176,8 @@ Status Preparer::CheckSidecar(const Candidate& c, const std::string& sha256) {
 
 void Preparer::DropCopy(const Prepared& out) {
   if (out.tmp_name.empty()) return;
-  // A copy left behind is harmless: recovery empties the temp directory at
-  // the start of every pass.
+  // A copy left behind is harmless: recovery empties the temp directory
+  // once no commit is left open.
   (void)env_->Unlink(*tmp_dir_, out.tmp_name);
 }
 

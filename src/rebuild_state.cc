@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,7 +44,10 @@ Status KeepAside(Env* env, const File& dir, const std::string& name, int64_t now
   const std::string to = name + ".replaced-" + std::to_string(now_ns);
   *aside = dir.Child(to);
   Status s = env->Rename(dir, name, dir, to);
-  if (!s.ok()) return Status::IOError("cannot move " + dir.Child(name) + " aside: " + s.message());
+  if (!s.ok()) {
+    return Status::IOError("cannot move " + dir.Child(name) + " aside: " + std::strerror(s.err()),
+                           s.err());
+  }
   return Status::OK();
 }
 
@@ -187,7 +191,9 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
   if (exists) spdlog::info("the previous state database is kept as {}", aside);
   s = env->Rename(state_dir, fresh, state_dir, db);
   if (!s.ok()) {
-    return Status::IOError("cannot move " + state_dir.Child(fresh) + " into place: " + s.message());
+    return Status::IOError(
+        "cannot move " + state_dir.Child(fresh) + " into place: " + std::strerror(s.err()),
+        s.err());
   }
   return env->Sync(state_dir);
 }

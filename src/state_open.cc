@@ -25,11 +25,11 @@ bool ManifestsHoldRecords(Env* env, const std::string& root) {
   }
 }
 
-// Whether the state directory `dir` holds a database (LevelDB's CURRENT).
-bool HasDatabase(Env* env, const File& dir) {
-  File db;
+// Whether the database `db` exists (LevelDB's CURRENT file), through
+// symlinks as LevelDB opens it.
+bool HasDatabase(Env* env, const std::string& db) {
   FileStat st;
-  return env->OpenDirAt(dir, kStateDbName, &db).ok() && env->StatAt(db, "CURRENT", &st).ok();
+  return env->StatPath(JoinPath(db, "CURRENT"), /*follow=*/true, &st).ok();
 }
 
 }  // namespace
@@ -63,7 +63,7 @@ Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
     }
     return s;
   }
-  if (!HasDatabase(env, out->dir) && ManifestsHoldRecords(env, o.manifests)) {
+  if (!HasDatabase(env, db) && ManifestsHoldRecords(env, o.manifests)) {
     return Status::Corruption("state database " + db + " is missing, but the manifests in " +
                               o.manifests +
                               " hold records; run 'atomic-ingest rebuild-state' to rebuild it "

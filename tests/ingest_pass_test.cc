@@ -14,11 +14,14 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "clock.h"
 #include "env.h"
+#include "env_wrapper.h"
 #include "mem_state_store.h"
 #include "options.h"
+#include "records.h"
 #include "test_support.h"
 
 namespace ingest {
@@ -118,6 +121,76 @@ TEST_F(IngestPassTest, AFileWaitingForItsSidecarSetsNoDeadline) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(1u, stats.deferred);
   EXPECT_EQ(0, stats.next_ready_ns);
+}
+
+// The real filesystem, except that a writer appends to a staged file just
+// after its rename into the warehouse, and the rename that puts it back
+// fails once.
+class AppendAfterMoveEnv final : public EnvWrapper {
+ public:
+  AppendAfterMoveEnv() : EnvWrapper(Env::Default()) {}
+
+  Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
+                const std::string& to) override {
+    const bool into_warehouse = to_dir.path().find("ingest_date=") != std::string::npos;
+    const bool out_of_warehouse = from_dir.path().find("ingest_date=") != std::string::npos;
+    if (out_of_warehouse && !failed_back_) {
+      failed_back_ = true;
+      return Status::FromErrno("cannot rename " + from_dir.Child(from), EIO);
+    }
+    Status s = EnvWrapper::Rename(from_dir, from, to_dir, to);
+    if (s.ok() && into_warehouse && !appended_) {
+      appended_ = true;
+      std::ofstream(to_dir.Child(to), std::ios::app) << " and more";
+    }
+    return s;
+  }
+
+ private:
+  bool appended_ = false;
+  bool failed_back_ = false;
+};
+
+TEST_F(IngestPassTest, AFileThatCannotBePutBackAfterAnAppendIsPutBackByRecovery) {
+  Stage("a.csv", "first");
+  AppendAfterMoveEnv env;
+  PassStats first;
+  Status s = RunIngestPass(options_, &env, &clock_, &state_, &first);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(0u, first.files_ingested);
+  EXPECT_EQ(1u, first.failed);
+  // Stuck in the warehouse with no manifest record: its intent stays open.
+  size_t open = 0;
+  ASSERT_TRUE(state_
+                  .Scan(keys::kIntent,
+                        [&](std::string_view, std::string_view) {
+                          ++open;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(1u, open);
+
+  // The next pass puts it back, then takes what it holds now.
+  PassStats second;
+  s = Pass(&second);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(1u, second.recovered);
+  EXPECT_EQ(1u, second.files_ingested);
+  EXPECT_EQ(0u, Staged());
+  std::vector<fs::path> ingested;
+  for (const auto& part : fs::directory_iterator(base_ / "wh")) {
+    for (const auto& f : fs::directory_iterator(part.path())) ingested.push_back(f.path());
+  }
+  ASSERT_EQ(1u, ingested.size());
+  EXPECT_EQ("first and more", ReadFile(ingested[0]));
+  size_t records = 0;
+  for (const auto& f : fs::recursive_directory_iterator(base_ / "mf")) {
+    if (f.path().filename() == "manifest.jsonl") {
+      const std::string text = ReadFile(f.path());
+      records += static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+    }
+  }
+  EXPECT_EQ(1u, records);
 }
 
 }  // namespace

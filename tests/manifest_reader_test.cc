@@ -23,8 +23,9 @@ class ManifestReaderTest : public ::testing::Test {
     WriteFile(root_.path() / hour / "manifest.jsonl", content);
   }
 
-  std::vector<std::string> Hours(ManifestTree::Order order) {
-    ManifestTree tree(env_, root_dir_, order);
+  std::vector<std::string> Hours(ManifestTree::Order order,
+                                 ManifestTree::HourFilter wanted = nullptr) {
+    ManifestTree tree(env_, root_dir_, order, std::move(wanted));
     std::vector<std::string> hours;
     for (;;) {
       ManifestFile m;
@@ -38,7 +39,7 @@ class ManifestReaderTest : public ::testing::Test {
   }
 
   // The lines of the manifest of `hour`, and whether it ends torn.
-  std::vector<std::string> Lines(const std::string& hour, bool* torn) {
+  std::vector<std::string> Lines(const std::string& hour, bool* torn, std::string* tail = nullptr) {
     File dir, f;
     EXPECT_TRUE(env_->OpenDir((root_.path() / hour).string(), &dir).ok());
     EXPECT_TRUE(env_->OpenAt(dir, "manifest.jsonl", O_RDONLY, 0, &f).ok());
@@ -54,6 +55,7 @@ class ManifestReaderTest : public ::testing::Test {
       lines.emplace_back(line.text);
     }
     *torn = reader.torn_tail();
+    if (tail != nullptr) *tail = std::string(reader.tail());
     return lines;
   }
 
@@ -78,7 +80,20 @@ TEST_F(ManifestReaderTest, PassesOverHoursWithoutAManifestAndStrayFiles) {
   Write("2026/12/01/05", "a\n");
   fs::create_directories(root_.path() / "2026/12/01/06");  // an hour without records
   WriteFile(root_.path() / "2026/README", "not a directory\n");
+  Write("lost+found/2026/12/01/07", "not a manifest of this tree\n");
+  Write("2026/12/01/archive", "nor this\n");
   EXPECT_EQ(Hours(ManifestTree::Order::kOldestFirst), std::vector<std::string>{"2026/12/01/05"});
+}
+
+TEST_F(ManifestReaderTest, OpensOnlyTheHoursWanted) {
+  Write("2026/11/30/23", "a\n");
+  Write("2026/12/01/00", "b\n");
+  Write("2026/12/02/00", "c\n");
+  // Unreadable, but never opened: it is not wanted.
+  fs::create_directories(root_.path() / "2026/12/03/00/manifest.jsonl");
+  EXPECT_EQ(Hours(ManifestTree::Order::kOldestFirst,
+                  [](std::string_view hour) { return hour.substr(0, 10) == "2026/12/01"; }),
+            std::vector<std::string>{"2026/12/01/00"});
 }
 
 TEST_F(ManifestReaderTest, AnEmptyTreeHasNoManifests) {
@@ -88,8 +103,11 @@ TEST_F(ManifestReaderTest, AnEmptyTreeHasNoManifests) {
 TEST_F(ManifestReaderTest, ReadsCompleteLinesAndReportsATornTail) {
   Write("2026/12/01/05", "one\ntwo\n\nfour\nfive-torn");
   bool torn = false;
-  EXPECT_EQ(Lines("2026/12/01/05", &torn), (std::vector<std::string>{"one", "two", "", "four"}));
+  std::string tail;
+  EXPECT_EQ(Lines("2026/12/01/05", &torn, &tail),
+            (std::vector<std::string>{"one", "two", "", "four"}));
   EXPECT_TRUE(torn);
+  EXPECT_EQ(tail, "five-torn");
   Write("2026/12/01/06", "one\n");
   EXPECT_EQ(Lines("2026/12/01/06", &torn), std::vector<std::string>{"one"});
   EXPECT_FALSE(torn);
