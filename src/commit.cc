@@ -150,8 +150,14 @@ void Committer::Move(Job* job) {
   std::vector<Planned>& plan = job->plan;
   mover_.MoveAll(&plan);
   for (Planned& p : plan) {
-    if (!p.moves() || !p.failed) continue;
-    if (p.move_error.ok()) {
+    if (!p.moves() || (!p.failed && p.move_error.ok())) continue;
+    if (p.moved) {
+      // Moved by link(), but its old name stays: the next pass removes it.
+      ++stats_->failed;
+      spdlog::error("{}; the next pass removes it", p.move_error.ToString());
+      const Candidate& c = p.file->candidate;
+      if (p.intent_stays_open) failures_.Record(*c.dir, c.name, &c.st, p.move_error, job->now_ns);
+    } else if (p.move_error.ok()) {
       ++stats_->deferred;
     } else {
       planner_.Fail(&p, p.move_error);

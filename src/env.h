@@ -113,6 +113,12 @@ class Env {
   // EEXIST), and gives err() EXDEV across filesystems.
   virtual Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
                         const std::string& to) = 0;
+  // linkat() without following a symlink: a second name for the file
+  // `from`, created atomically or not at all (err() EEXIST when `to`
+  // exists, also between clients of a network filesystem). For moves where
+  // renameat2 takes no flags.
+  virtual Status Link(const File& from_dir, const std::string& from, const File& to_dir,
+                      const std::string& to) = 0;
   // rename() within one directory, replacing `to` if it exists: only for
   // files atomic-ingest owns outright (the metrics file).
   virtual Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) = 0;

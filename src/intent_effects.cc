@@ -16,7 +16,10 @@ std::string DestPath(const PassContext& ctx, const Intent& in) {
 }
 
 std::optional<Status> UnlinkRedundantSource(Env* env, const File& src_dir, const Intent& in) {
-  const bool redundant = in.cross_fs() || in.action == IntentAction::kDelete;
+  // A same-filesystem move by link() leaves the source's name on the moved
+  // inode until it is unlinked.
+  const bool redundant = in.cross_fs() || in.action == IntentAction::kDelete ||
+                         IsSameInode(env, src_dir, in.src_name, in.moved_dev, in.moved_ino);
   if (!redundant || !SourceUnchanged(env, src_dir, in)) return std::nullopt;
   return env->Unlink(src_dir, in.src_name);
 }

@@ -21,8 +21,9 @@ std::string DestPath(const PassContext& ctx, const Intent& in);
 
 // Step U for the source of intent `in`, in `src_dir`, once the intent's
 // move is durable (or, for a deleted duplicate, its content committed).
-// A source is redundant when it was copied to another filesystem or is a
-// deleted duplicate (a same-filesystem move took it already); it is
+// A source is redundant when it was copied to another filesystem, is a
+// deleted duplicate, or is the old name a move by link() left on the moved
+// file (a same-filesystem rename took it already); it is
 // unlinked only while it is still the hashed file, since a source written
 // to after it was hashed is not what was committed, and a later pass takes
 // its new content. Returns the unlink's result, or nothing when the source

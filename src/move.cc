@@ -1,9 +1,28 @@
 #include "move.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "fs_util.h"
 #include "thread_pool.h"
 
 namespace ingest {
+
+bool RenameFlagsUnsupported(const Status& s) {
+  return s.err() == EINVAL || s.err() == ENOSYS || s.err() == EOPNOTSUPP;
+}
+
+namespace {
+
+// Whether a failed link() means that the filesystem, or the kernel's
+// fs.protected_hardlinks for this user, allows no hard link here.
+bool LinksRefused(const Status& s) {
+  return s.err() == EPERM || s.err() == ENOSYS || s.err() == EOPNOTSUPP;
+}
+
+}  // namespace
 
 bool SourceUnchanged(Env* env, const File& src_dir, const Intent& in) {
   return IsUnchanged(env, src_dir, in.src_name, in.src_dev, in.src_ino, in.size, in.mtime_ns);
@@ -14,7 +33,15 @@ bool DestUnchanged(Env* env, const File& dest, const Intent& in) {
 }
 
 Status PutBack(Env* env, const File& dest, const File& src_dir, const Intent& in) {
-  return env->Rename(dest, in.dest_name, src_dir, in.src_name);
+  if (IsSameInode(env, src_dir, in.src_name, in.src_dev, in.src_ino)) {
+    return env->Unlink(dest, in.dest_name);
+  }
+  Status s = env->Rename(dest, in.dest_name, src_dir, in.src_name);
+  if (s.ok() || !RenameFlagsUnsupported(s)) return s;
+  s = env->Link(dest, in.dest_name, src_dir, in.src_name);
+  // On NFS a link that was made can report failure after a retransmission.
+  if (!s.ok() && !IsSameInode(env, src_dir, in.src_name, in.src_dev, in.src_ino)) return s;
+  return env->Unlink(dest, in.dest_name);
 }
 
 void Mover::CheckBeforeMove(Planned* p) const {
@@ -24,16 +51,56 @@ void Mover::CheckBeforeMove(Planned* p) const {
   if (!in.cross_fs() && !SourceUnchanged(ctx_->env, p->source_dir(), in)) p->failed = true;
 }
 
-void Mover::RenameIn(Planned* p) const {
+void Mover::PlaceIn(Planned* p) {
   if (p->failed) return;
   const Intent& in = p->intent;
-  const File& from = in.cross_fs() ? ctx_->tmp_dir : p->source_dir();
-  Status s =
-      ctx_->env->Rename(from, in.cross_fs() ? in.tmp_name : in.src_name, *p->dest, in.dest_name);
+  const File& from_dir = in.cross_fs() ? ctx_->tmp_dir : p->source_dir();
+  const std::string& from = in.cross_fs() ? in.tmp_name : in.src_name;
+  Status s;
+  if (method_ == Method::kRename) {
+    s = ctx_->env->Rename(from_dir, from, *p->dest, in.dest_name);
+    if (!s.ok() && RenameFlagsUnsupported(s)) {
+      method_ = Method::kLink;
+      spdlog::info("{}: rename takes no flags here ({}); moving files by link() and unlink()",
+                   ctx_->warehouse.path(), std::strerror(s.err()));
+    }
+  }
+  if (method_ == Method::kLink) s = LinkIn(from_dir, from, *p, &p->linked);
+  if (method_ == Method::kNone && s.ok()) {
+    // Said once, for the file that found it out; the rest wait in staging.
+    p->failed = true;
+    return;
+  }
   if (!s.ok()) {
     p->failed = true;
     p->move_error = s;
   }
+}
+
+Status Mover::LinkIn(const File& from_dir, const std::string& from, const Planned& p,
+                     bool* linked) {
+  Env* env = ctx_->env;
+  const Intent& in = p.intent;
+  Status s = env->Link(from_dir, from, *p.dest, in.dest_name);
+  // On NFS a link that was made can report failure after a retransmission:
+  // the inode at the destination tells.
+  if (!s.ok() && IsSameInode(env, *p.dest, in.dest_name, in.moved_dev, in.moved_ino)) {
+    s = Status::OK();
+  }
+  if (s.ok()) {
+    *linked = true;
+    return s;
+  }
+  if (!LinksRefused(s)) return s;
+  method_ = Method::kNone;
+  return Status::IOError(
+      "cannot move files into " + ctx_->warehouse.path() + ": its filesystem takes no flags on " +
+          "rename, and hard links are refused there (" + std::strerror(s.err()) +
+          "). Put --warehouse on a filesystem that supports either (a local one, NFS, CephFS, "
+          "SMB with unix extensions); where the filesystem has hard links, the kernel's "
+          "fs.protected_hardlinks refuses them for files this user does not own: run as their "
+          "owner or with CAP_FOWNER. Files wait in staging.",
+      s.err());
 }
 
 void Mover::CheckAfterMove(Planned* p) const {
@@ -57,6 +124,18 @@ void Mover::CheckAfterMove(Planned* p) const {
                                     " was replaced or written to while being moved; retried later");
     return;
   }
+  if (p->linked) {
+    // The second half of a move by link().
+    const File& from_dir = in.cross_fs() ? ctx_->tmp_dir : p->source_dir();
+    Status s = env->Unlink(from_dir, in.cross_fs() ? in.tmp_name : in.src_name);
+    if (!s.ok()) {
+      // Reported; the move itself is done. A temp copy's name goes with
+      // the temp directory; a source's keeps the intent open, and recovery
+      // removes it.
+      p->intent_stays_open = !in.cross_fs();
+      p->move_error = s;
+    }
+  }
   p->moved = true;
 }
 
@@ -77,7 +156,7 @@ void Mover::MoveAll(std::vector<Planned>* plan) {
   const auto width = static_cast<size_t>(ctx_->options->concurrency);
   auto move = [&](const std::vector<Planned*>& files) {
     pool->ParallelFor(files.size(), width, [&](size_t i) { CheckBeforeMove(files[i]); });
-    for (Planned* p : files) RenameIn(p);
+    for (Planned* p : files) PlaceIn(p);
     pool->ParallelFor(files.size(), width, [&](size_t i) { CheckAfterMove(files[i]); });
   };
   move(originals);

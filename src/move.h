@@ -8,11 +8,19 @@
 namespace ingest {
 
 // Step M: how a planned file gets from staging into the warehouse. A file
-// on the warehouse's filesystem is renamed in from staging; one from
-// another filesystem was copied to the temp directory when it was hashed
-// (prepare.h) and is renamed in from there. Either rename never replaces a
-// name, and recovery tells a done move from one not done by the inode at
-// the destination.
+// on the warehouse's filesystem is moved in from staging; one from another
+// filesystem was copied to the temp directory when it was hashed
+// (prepare.h) and is moved in from there. A move never replaces a name,
+// and recovery tells a done move from one not done by the inode at the
+// destination.
+//
+// A move is renameat2(RENAME_NOREPLACE) where the filesystem takes it.
+// CephFS, NFS, CIFS and FUSE filesystems reject the flag (EINVAL); the
+// first such refusal of a pass switches the rest of the pass to link(),
+// which fails atomically on an existing name (also between clients), then
+// unlink() of the old name. Between the two both names hold the file, a
+// state recovery finishes (intent_effects.h). A filesystem without hard
+// links either is reported once, and its files wait in staging.
 class Mover {
  public:
   explicit Mover(PassContext* ctx) : ctx_(ctx) {}
@@ -30,14 +38,25 @@ class Mover {
   void UndoMoves(std::vector<Planned>* plan);
 
  private:
-  // The three parts of one move, each thread-safe and doing nothing for a
-  // file that failed.
+  enum class Method { kRename, kLink, kNone };
+
+  // The three parts of one move, each doing nothing for a file that
+  // failed. PlaceIn runs on one thread, in plan order; the checks are
+  // thread-safe.
   void CheckBeforeMove(Planned* p) const;
-  void RenameIn(Planned* p) const;
+  void PlaceIn(Planned* p);
   void CheckAfterMove(Planned* p) const;
+  // The move of one file by link(); sets `*linked` when the link is there.
+  Status LinkIn(const File& from_dir, const std::string& from, const Planned& p, bool* linked);
 
   PassContext* ctx_;
+  // How this pass moves files: learnt from the first move, changed only by
+  // PlaceIn.
+  Method method_ = Method::kRename;
 };
+
+// Whether a failed renameat2 means that the filesystem takes no flags.
+bool RenameFlagsUnsupported(const Status& s);
 
 // Whether the source of intent `in`, in `src_dir`, is still the file that
 // was hashed: the same inode, size and mtime.
@@ -48,7 +67,9 @@ bool SourceUnchanged(Env* env, const File& src_dir, const Intent& in);
 bool DestUnchanged(Env* env, const File& dest, const Intent& in);
 
 // Puts a same-filesystem file moved in as `in` back into staging, found
-// written to after it was hashed.
+// written to after it was hashed: by removing the new name when a move by
+// link() left the old one, else by rename, or by link() and unlink() where
+// rename takes no flags.
 Status PutBack(Env* env, const File& dest, const File& src_dir, const Intent& in);
 
 }  // namespace ingest

@@ -32,9 +32,13 @@ struct Planned {
   Intent intent;
   File* dest = nullptr;  // the directory it moves into (kIngest, kQuarantine)
   bool moved = false;
+  // Moved by link(): its old name (the source, or the temp copy) holds the
+  // file too until the move unlinks it.
+  bool linked = false;
   bool failed = false;
   // Why the move failed; OK with `failed` when the file changed and waits
-  // for a later pass. Reported in plan order once every move is done.
+  // for a later pass. Reported in plan order once every move is done. Set
+  // without `failed` when a move by link() could not unlink the source.
   Status move_error;
   // The intent stays open when its batch closes, and recovery finishes the
   // job next pass: committed, but the source or the sidecar could not be

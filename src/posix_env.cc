@@ -251,6 +251,14 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status Link(const File& from_dir, const std::string& from, const File& to_dir,
+              const std::string& to) override {
+    if (::linkat(from_dir.fd(), from.c_str(), to_dir.fd(), to.c_str(), 0) != 0) {
+      return Errno("cannot link " + from_dir.Child(from) + " as", to_dir.Child(to));
+    }
+    return Status::OK();
+  }
+
   Status RemoveDirAt(const File& dir, const std::string& name) override {
     if (::unlinkat(dir.fd(), name.c_str(), AT_REMOVEDIR) != 0) {
       return Errno("cannot remove", dir.Child(name));

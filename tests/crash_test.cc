@@ -55,6 +55,9 @@ struct Scenario {
   OnDuplicate on_duplicate;
   // Whether the crash is a kill (nullopt) or a power loss of this kind.
   std::optional<FaultEnv::PowerLossMode> power_loss;
+  // Whether rename takes no flags (as on CephFS or NFS), so that files
+  // move by link() and unlink().
+  bool link_moves = false;
 };
 
 // Runs no program: a hook's run is one FaultEnv operation, and a run that
@@ -140,8 +143,10 @@ class CrashHarness {
   }
 
   std::unique_ptr<FaultEnv> NewEnv() {
-    return std::make_unique<FaultEnv>(
+    auto env = std::make_unique<FaultEnv>(
         tree_.string(), sc_.cross_fs ? options_.warehouse : std::string(), scratch_.string());
+    if (sc_.link_moves) env->RejectRenameFlags();
+    return env;
   }
 
   void PowerLoss(FaultEnv* env) {
@@ -488,6 +493,29 @@ TEST(FailureTest, CrossFsEveryOperationFails) {
   for (int err : {EIO, ENOSPC, EROFS}) {
     EnumerateFailures({"cross-fs", true, kStab, kQuar, std::nullopt}, err);
     EnumerateFailures({"cross-fs sidecar delete", true, kSide, kDel, std::nullopt}, err);
+  }
+}
+// Rename takes no flags, as on CephFS, NFS and FUSE: moves by link() and
+// unlink(), and recovery of every state between the two.
+constexpr bool kLinks = true;
+TEST(CrashTest, SameFsLinkKill) {
+  Enumerate({"same-fs link kill", false, kStab, kQuar, std::nullopt, kLinks});
+}
+TEST(CrashTest, SameFsLinkPowerLoss) {
+  Enumerate({"same-fs link power loss", false, kStab, kQuar, PL::kDropUnsynced, kLinks});
+}
+TEST(CrashTest, SameFsLinkSidecarDeleteTornPowerLoss) {
+  Enumerate(
+      {"same-fs link sidecar delete torn power loss", false, kSide, kDel, PL::kTornWrites, kLinks});
+}
+TEST(CrashTest, CrossFsLinkPowerLoss) {
+  Enumerate({"cross-fs link power loss", true, kStab, kQuar, PL::kDropUnsynced, kLinks});
+}
+TEST(FailureTest, LinkEveryOperationFails) {
+  for (int err : {EIO, ENOSPC, EROFS}) {
+    EnumerateFailures({"same-fs link", false, kStab, kQuar, std::nullopt, kLinks}, err);
+    EnumerateFailures({"cross-fs link sidecar delete", true, kSide, kDel, std::nullopt, kLinks},
+                      err);
   }
 }
 TEST(CrashTest, CrossFsKill) { Enumerate({"cross-fs kill", true, kStab, kQuar, std::nullopt}); }

@@ -70,6 +70,10 @@ class EnvWrapper : public Env {
   Status Unlink(const File& dir, const std::string& name) override {
     return target_->Unlink(dir, name);
   }
+  Status Link(const File& from_dir, const std::string& from, const File& to_dir,
+              const std::string& to) override {
+    return target_->Link(from_dir, from, to_dir, to);
+  }
   Status StatPath(const std::string& path, bool follow, FileStat* st) override {
     return target_->StatPath(path, follow, st);
   }

@@ -335,6 +335,7 @@ Status FaultEnv::Rename(const File& from_dir, const std::string& from, const Fil
   const std::string b = Clean(to_dir.Child(to));
   Status s;
   if (!Count("rename " + a + " -> " + b, &s)) return s;
+  if (reject_rename_flags_) return Status::FromErrno("cannot rename " + a + " to " + b, EINVAL);
   if (FsOf(a) != FsOf(b)) return Status::FromErrno("cannot rename " + a + " to " + b, EXDEV);
   s = real_->Rename(from_dir, from, to_dir, to);
   if (s.ok()) Log(FsOf(a), {OpKind::kRename, a, b, "", false});
@@ -365,6 +366,19 @@ Status FaultEnv::Unlink(const File& dir, const std::string& name) {
   }
   Log(FsOf(path), {OpKind::kUnlink, path, "", grave, false});
   return Status::OK();
+}
+
+Status FaultEnv::Link(const File& from_dir, const std::string& from, const File& to_dir,
+                      const std::string& to) {
+  const std::string a = Clean(from_dir.Child(from));
+  const std::string b = Clean(to_dir.Child(to));
+  Status s;
+  if (!Count("link " + a + " -> " + b, &s)) return s;
+  if (FsOf(a) != FsOf(b)) return Status::FromErrno("cannot link " + a + " as " + b, EXDEV);
+  s = real_->Link(from_dir, from, to_dir, to);
+  // Undone by a power loss like a create; the inode's data is tracked once.
+  if (s.ok()) Log(FsOf(b), {OpKind::kCreate, b, "", "", false});
+  return s;
 }
 
 Status FaultEnv::StatPath(const std::string& path, bool follow, FileStat* st) {

@@ -39,6 +39,9 @@ class FaultEnv final : public Env {
     fail_at_ = n;
     fail_errno_ = err;
   }
+  // Makes Rename fail with EINVAL, as renameat2(RENAME_NOREPLACE) does on
+  // CephFS, NFS, CIFS and FUSE filesystems.
+  void RejectRenameFlags() { reject_rename_flags_ = true; }
   uint64_t ops() const { return ops_; }
   bool crashed() const { return crashed_; }
   // Op numbers of the failed or crashed operation and what it was.
@@ -94,6 +97,8 @@ class FaultEnv final : public Env {
                 const std::string& to) override;
   Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) override;
   Status Unlink(const File& dir, const std::string& name) override;
+  Status Link(const File& from_dir, const std::string& from, const File& to_dir,
+              const std::string& to) override;
   Status StatPath(const std::string& path, bool follow, FileStat* st) override;
   // Counted and failed like any write; never undone by a simulated power
   // loss (no pass removes a directory: rebuild-state does, outside the
@@ -138,6 +143,7 @@ class FaultEnv final : public Env {
   uint64_t fail_at_ = UINT64_MAX;
   int fail_errno_ = 0;
   bool crashed_ = false;
+  bool reject_rename_flags_ = false;
   std::string last_op_;
   std::vector<NamespaceOp> log_[2];
   // Real inode number -> what is durable of its data.

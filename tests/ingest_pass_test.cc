@@ -193,5 +193,65 @@ TEST_F(IngestPassTest, AFileThatCannotBePutBackAfterAnAppendIsPutBackByRecovery)
   EXPECT_EQ(1u, records);
 }
 
+// The real filesystem, where rename takes no flags (as on CephFS, NFS and
+// FUSE) and, with `refuse_links`, hard links are refused too.
+class NoRenameFlagsEnv final : public EnvWrapper {
+ public:
+  explicit NoRenameFlagsEnv(bool refuse_links)
+      : EnvWrapper(Env::Default()), refuse_links_(refuse_links) {}
+
+  Status Rename(const File& from_dir, const std::string& from, const File&,
+                const std::string&) override {
+    ++renames;
+    return Status::FromErrno("cannot rename " + from_dir.Child(from), EINVAL);
+  }
+  Status Link(const File& from_dir, const std::string& from, const File& to_dir,
+              const std::string& to) override {
+    ++links;
+    if (refuse_links_) return Status::FromErrno("cannot link " + from_dir.Child(from), EPERM);
+    return EnvWrapper::Link(from_dir, from, to_dir, to);
+  }
+
+  int renames = 0;
+  int links = 0;
+
+ private:
+  const bool refuse_links_;
+};
+
+TEST_F(IngestPassTest, WhereRenameTakesNoFlagsFilesMoveByLinkAndUnlink) {
+  for (int i = 0; i < 3; ++i)
+    Stage("f" + std::to_string(i) + ".csv", "content " + std::to_string(i));
+  NoRenameFlagsEnv env(/*refuse_links=*/false);
+  PassStats stats;
+  Status s = RunIngestPass(options_, &env, &clock_, &state_, &stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(3u, stats.files_ingested);
+  EXPECT_EQ(0u, stats.failed);
+  EXPECT_EQ(0u, Staged());
+  // Learnt once per pass: one refused rename, then links only.
+  EXPECT_EQ(1, env.renames);
+  EXPECT_EQ(3, env.links);
+  for (const auto& part : fs::directory_iterator(base_ / "wh")) {
+    for (const auto& f : fs::directory_iterator(part.path())) {
+      EXPECT_EQ(1u, fs::hard_link_count(f.path())) << f.path();
+    }
+  }
+}
+
+TEST_F(IngestPassTest, WithoutRenameFlagsOrHardLinksOneErrorAndTheFilesWait) {
+  for (int i = 0; i < 3; ++i)
+    Stage("f" + std::to_string(i) + ".csv", "content " + std::to_string(i));
+  NoRenameFlagsEnv env(/*refuse_links=*/true);
+  PassStats stats;
+  Status s = RunIngestPass(options_, &env, &clock_, &state_, &stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(0u, stats.files_ingested);
+  EXPECT_EQ(1u, stats.failed);  // said once, not once per file
+  EXPECT_EQ(2u, stats.deferred);
+  EXPECT_EQ(1, env.links);
+  EXPECT_EQ(3u, Staged());
+}
+
 }  // namespace
 }  // namespace ingest
