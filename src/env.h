@@ -129,6 +129,12 @@ class Env {
   // lives as long as `file` stays open.
   virtual Status LockFile(const File& file) = 0;
 
+  // flock(LOCK_EX), waiting for another holder (of this host or, where the
+  // filesystem honours flock across clients, another) to let go.
+  virtual Status WaitLockFile(const File& file) = 0;
+  // flock(LOCK_UN).
+  virtual Status UnlockFile(const File& file) = 0;
+
   // The process-wide PosixEnv.
   static Env* Default();
 };

@@ -64,24 +64,44 @@ Status ManifestWriter::Open(const std::string& hour_dir, bool create, OpenManife
   s = env_->OpenAt(dir, name, flags, 0664, &m.file);  // never world-writable
   if (!s.ok()) return s;
   created_ |= !existed;
-  if (create) {
-    bool repaired = false;
-    s = TruncateTornTail(env_, m.file, &repaired);
-    if (!s.ok()) return s;
-    // The truncation is made durable by the Sync() that follows the append.
-    m.dirty |= repaired;
-    FileStat st;
-    s = env_->Stat(m.file, &st);
-    if (!s.ok()) return s;
-    m.synced_size = st.size;
-  }
   *out = &files_.emplace(hour_dir, std::move(m)).first->second;
   return Status::OK();
+}
+
+Status ManifestWriter::Lock(OpenManifest* m) {
+  if (m->locked) return Status::OK();
+  Status s = env_->WaitLockFile(m->file);
+  if (!s.ok()) return s;
+  m->locked = true;
+  // What other writers appended since is theirs; only a torn tail is no
+  // one's (its writer died before its Sync, so nothing committed it).
+  bool repaired = false;
+  s = TruncateTornTail(env_, m->file, &repaired);
+  // The truncation is made durable by the Sync() that follows the append.
+  m->dirty |= repaired;
+  FileStat st;
+  if (s.ok()) s = env_->Stat(m->file, &st);
+  if (!s.ok()) {
+    Unlock(m);
+    return s;
+  }
+  m->synced_size = st.size;
+  return Status::OK();
+}
+
+void ManifestWriter::Unlock(OpenManifest* m) {
+  if (!m->locked) return;
+  // Closing the file would release it too; the writer keeps the newest
+  // hour open, so it lets go now, and a failure leaves the lock to the
+  // close.
+  (void)env_->UnlockFile(m->file);
+  m->locked = false;
 }
 
 Status ManifestWriter::Append(const std::string& hour_dir, std::string_view lines) {
   OpenManifest* m = nullptr;
   Status s = Open(hour_dir, /*create=*/true, &m);
+  if (s.ok()) s = Lock(m);
   if (!s.ok()) return s;
   m->dirty = true;
   return env_->Write(m->file, lines);
@@ -107,6 +127,7 @@ Status ManifestWriter::Sync() {
     if (!s.ok()) return s;
     m.synced_size = st.size;
     m.dirty = false;
+    Unlock(&m);
   }
   // Keep only the newest hour open; a pass rarely spans more than two.
   while (files_.size() > 1) files_.erase(files_.begin());
@@ -119,6 +140,7 @@ void ManifestWriter::Rollback() {
     // error; the records were never made durable, so they commit nothing.
     if (m.dirty) (void)env_->Truncate(m.file, m.synced_size);
     m.dirty = false;
+    Unlock(&m);
   }
 }
 

@@ -266,6 +266,20 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status WaitLockFile(const File& file) override {
+    int r;
+    do {
+      r = ::flock(file.fd(), LOCK_EX);
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) return Errno("cannot lock", file.path());
+    return Status::OK();
+  }
+
+  Status UnlockFile(const File& file) override {
+    if (::flock(file.fd(), LOCK_UN) != 0) return Errno("cannot unlock", file.path());
+    return Status::OK();
+  }
+
   Status LockFile(const File& file) override {
     if (::flock(file.fd(), LOCK_EX | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK) return Status::Busy("another run holds the lock on " + file.path());

@@ -81,6 +81,8 @@ class EnvWrapper : public Env {
     return target_->RemoveDirAt(dir, name);
   }
   Status LockFile(const File& file) override { return target_->LockFile(file); }
+  Status WaitLockFile(const File& file) override { return target_->WaitLockFile(file); }
+  Status UnlockFile(const File& file) override { return target_->UnlockFile(file); }
 
  private:
   Env* const target_;

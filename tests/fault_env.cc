@@ -393,6 +393,18 @@ Status FaultEnv::RemoveDirAt(const File& dir, const std::string& name) {
   return real_->RemoveDirAt(dir, name);
 }
 
+Status FaultEnv::WaitLockFile(const File& file) {
+  Status s;
+  if (Crashed(&s)) return s;
+  return real_->WaitLockFile(file);
+}
+
+Status FaultEnv::UnlockFile(const File& file) {
+  Status s;
+  if (Crashed(&s)) return s;
+  return real_->UnlockFile(file);
+}
+
 Status FaultEnv::LockFile(const File& file) {
   Status s;
   if (Crashed(&s)) return s;

@@ -105,6 +105,8 @@ class FaultEnv final : public Env {
   // crash enumeration).
   Status RemoveDirAt(const File& dir, const std::string& name) override;
   Status LockFile(const File& file) override;
+  Status WaitLockFile(const File& file) override;
+  Status UnlockFile(const File& file) override;
 
  private:
   enum class OpKind { kCreate, kMkdir, kRename, kUnlink };

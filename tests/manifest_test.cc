@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +13,9 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <thread>
 
+#include "env_wrapper.h"
 #include "manifest_writer.h"
 #include "name_escape.h"
 #include "test_support.h"
@@ -426,6 +430,76 @@ TEST_F(ManifestFileTest, ContainsFindsALineAcrossReadBuffers) {
     ASSERT_TRUE(w.Contains(std::string(kHour), l, &found).ok());
     ASSERT_TRUE(found) << l;
   }
+}
+
+// The real filesystem, except that fdatasync fails while `fail_sync` is set.
+class FailingSyncEnv final : public EnvWrapper {
+ public:
+  FailingSyncEnv() : EnvWrapper(Env::Default()) {}
+  Status DataSync(const File& file) override {
+    if (fail_sync) return Status::FromErrno("cannot sync " + file.path(), EIO);
+    return EnvWrapper::DataSync(file);
+  }
+  bool fail_sync = false;
+};
+
+// Two instances on one manifest root: a rollback takes back only its own
+// lines, never those another writer committed since this one opened the
+// file.
+TEST_F(ManifestFileTest, ARollbackNeverCutsAnotherWritersRecords) {
+  const std::string hour = "2026/12/02/10";
+  FailingSyncEnv failing;
+  ManifestWriter a(&failing, &root_), b(env_, &root_);
+  ASSERT_TRUE(a.Append(hour, "a1\n").ok());
+  ASSERT_TRUE(a.Sync().ok());
+  ASSERT_TRUE(b.Append(hour, "b1\nb2\n").ok());
+  ASSERT_TRUE(b.Sync().ok());
+  failing.fail_sync = true;
+  ASSERT_TRUE(a.Append(hour, "a2\n").ok());
+  EXPECT_FALSE(a.Sync().ok());
+  a.Rollback();
+  EXPECT_EQ(ReadAll(ManifestPath(hour)), "a1\nb1\nb2\n");
+  ASSERT_TRUE(b.Append(hour, "b3\n").ok());
+  ASSERT_TRUE(b.Sync().ok());
+  EXPECT_EQ(ReadAll(ManifestPath(hour)), "a1\nb1\nb2\nb3\n");
+}
+
+// An append holds the hour file from its write to its Sync: another
+// writer's append waits, and never lands between them.
+TEST_F(ManifestFileTest, AnAppendWaitsForAnotherWritersSync) {
+  const std::string hour = "2026/12/02/11";
+  ManifestWriter a(env_, &root_), b(env_, &root_);
+  ASSERT_TRUE(a.Append(hour, "a1\n").ok());
+  std::atomic<bool> b_done{false};
+  std::thread other([&] {
+    EXPECT_TRUE(b.Append(hour, "b1\n").ok());
+    EXPECT_TRUE(b.Sync().ok());
+    b_done = true;
+  });
+  // b cannot append while a holds the file; give it the chance to try.
+  for (int i = 0; i < 20 && !b_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_FALSE(b_done);
+  ASSERT_TRUE(a.Append(hour, "a2\n").ok());
+  ASSERT_TRUE(a.Sync().ok());
+  other.join();
+  EXPECT_EQ(ReadAll(ManifestPath(hour)), "a1\na2\nb1\n");
+}
+
+// The torn tail of a writer that died mid-append is repaired by the next
+// writer to take the lock, whichever instance it is.
+TEST_F(ManifestFileTest, ATornTailIsRepairedUnderTheLock) {
+  const std::string hour = "2026/12/02/12";
+  ManifestWriter a(env_, &root_);
+  ASSERT_TRUE(a.Append(hour, "a1\n").ok());
+  ASSERT_TRUE(a.Sync().ok());
+  {
+    std::ofstream torn(ManifestPath(hour), std::ios::app);
+    torn << "{\"path\":\"/wh/x";
+  }
+  ManifestWriter b(env_, &root_);
+  ASSERT_TRUE(b.Append(hour, "b1\n").ok());
+  ASSERT_TRUE(b.Sync().ok());
+  EXPECT_EQ(ReadAll(ManifestPath(hour)), "a1\nb1\n");
 }
 
 }  // namespace
