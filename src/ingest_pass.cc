@@ -90,7 +90,8 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     ctx.journal = &journal;
     s = RecoverIntents(&ctx, stats);
     if (s.ok() && ctx.unresolved.empty()) {
-      s = CheckStateAgainstManifests(env, ctx.manifests, state, JoinPath(options.state_path, "db"));
+      s = CheckStateAgainstManifests(env, ctx.manifests, options.input, state,
+                                     JoinPath(options.state_path, "db"));
     }
     if (!s.ok()) return s;
   }

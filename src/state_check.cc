@@ -1,7 +1,7 @@
 #include "state_check.h"
 
+#include <optional>
 #include <string>
-#include <vector>
 
 #include "manifest.h"
 #include "manifest_reader.h"
@@ -11,50 +11,123 @@ namespace ingest {
 
 namespace {
 
-constexpr size_t kTailBytes = 64 * 1024;
+constexpr size_t kChunk = 64 * 1024;
+// How far back the check looks for a record of this instance, over every
+// manifest, newest first. One instance alone finds its own at the end of
+// the newest file; beside busier ones, this bounds the cost of each pass.
+constexpr uint64_t kBudget = 8 << 20;
+
+// Whether `path` is in the staging directory `input`.
+bool From(const std::string& path, const std::string& input) {
+  return path.size() > input.size() && path.compare(0, input.size(), input) == 0 &&
+         (input == "/" || path[input.size()] == '/');
+}
+
+// The last complete record of `f` whose source is in `input`, reading
+// backwards while `*budget` lasts. A torn tail is not a record yet.
+Status LastRecordFrom(Env* env, const File& f, const std::string& input, uint64_t* budget,
+                      std::optional<ManifestRecord>* out) {
+  FileStat st;
+  Status s = env->Stat(f, &st);
+  if (!s.ok()) return s;
+  uint64_t pos = st.size;
+  // The start of a line whose end a later chunk held, with its '\n'.
+  std::string carry;
+  bool at_end = true;
+  while (pos > 0 && *budget > 0) {
+    const uint64_t from = pos > kChunk ? pos - kChunk : 0;
+    std::string buf(static_cast<size_t>(pos - from), '\0');
+    size_t got = 0;
+    s = env->ReadAt(f, from, buf.data(), buf.size(), &got);
+    if (!s.ok()) return s;
+    buf.resize(got);
+    *budget -= std::min<uint64_t>(*budget, got);
+    buf += carry;
+    if (at_end) {
+      // Past the torn tail, which may be longer than a chunk.
+      const size_t last = buf.rfind('\n');
+      if (last == std::string::npos) {
+        pos = from;
+        continue;
+      }
+      buf.erase(last + 1);
+      at_end = false;
+    }
+    // buf now ends with a '\n' (or is empty); walk its lines backwards.
+    size_t end = buf.empty() ? std::string::npos : buf.size() - 1;
+    carry.clear();
+    while (end != std::string::npos) {
+      const size_t nl = end == 0 ? std::string::npos : buf.rfind('\n', end - 1);
+      if (nl == std::string::npos && from > 0) {
+        carry = buf.substr(0, end + 1);  // continues in the chunk before
+        break;
+      }
+      const size_t start = nl == std::string::npos ? 0 : nl + 1;
+      ManifestRecord r;
+      if (ParseManifestLine(std::string_view(buf).substr(start, end - start), &r) &&
+          From(r.source, input)) {
+        *out = std::move(r);
+        return Status::OK();
+      }
+      end = nl;
+    }
+    pos = from;
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
-Status CheckStateAgainstManifests(Env* env, const File& manifests, StateStore* state,
-                                  const std::string& state_name) {
+Status CheckStateAgainstManifests(Env* env, const File& manifests, const std::string& input,
+                                  StateStore* state, const std::string& state_name) {
   if (!manifests.isValid()) return Status::OK();
-  // The newest manifest file.
   ManifestTree tree(env, manifests, ManifestTree::Order::kNewestFirst);
-  ManifestFile newest;
-  bool none = false;
-  Status s = tree.Next(&newest, &none);
-  if (!s.ok() || none) return s;
-  const File& f = newest.file;
-  FileStat st;
-  s = env->Stat(f, &st);
-  if (!s.ok() || st.size == 0) return s;
-  const uint64_t from = st.size > kTailBytes ? st.size - kTailBytes : 0;
-  std::string tail(static_cast<size_t>(st.size - from), '\0');
-  size_t got = 0;
-  s = env->ReadAt(f, from, tail.data(), tail.size(), &got);
-  if (!s.ok()) return s;
-  tail.resize(got);
-  // The last complete line that is a record (a torn tail is not one yet).
-  size_t end = tail.rfind('\n');
-  while (end != std::string::npos && end > 0) {
-    size_t start = tail.rfind('\n', end - 1);
-    start = start == std::string::npos ? 0 : start + 1;
-    ManifestRecord r;
-    if (ParseManifestLine(std::string_view(tail).substr(start, end - start), &r)) {
-      std::string value;
-      s = state->Get(keys::Content(r.sha256), &value);
-      if (s.IsNotFound()) {
-        return Status::Corruption("state database " + state_name + " does not know content " +
-                                  r.sha256 + " that " + f.path() +
-                                  " records: it lost recent commits (run 'atomic-ingest "
-                                  "rebuild-state' to rebuild it)");
-      }
-      return s;
+  uint64_t budget = kBudget;
+  while (budget > 0) {
+    ManifestFile m;
+    bool done = false;
+    Status s = tree.Next(&m, &done);
+    if (!s.ok() || done) return s;
+    std::optional<ManifestRecord> r;
+    s = LastRecordFrom(env, m.file, input, &budget, &r);
+    if (!s.ok() || !r) {
+      if (!s.ok()) return s;
+      continue;
     }
-    if (start == 0) break;
-    end = start - 1;
+    std::string value;
+    s = state->Get(keys::Content(r->sha256), &value);
+    if (s.IsNotFound()) {
+      return Status::Corruption("state database " + state_name + " does not know content " +
+                                r->sha256 + " that " + m.file.path() +
+                                " records: it lost recent commits (run 'atomic-ingest "
+                                "rebuild-state' to rebuild it)");
+    }
+    return s;
   }
   return Status::OK();
+}
+
+bool ManifestsHoldRecordsFrom(Env* env, const std::string& root, const std::string& input) {
+  File dir;
+  if (!env->OpenDir(root, &dir).ok()) return false;
+  ManifestTree tree(env, dir, ManifestTree::Order::kNewestFirst);
+  for (;;) {
+    ManifestFile m;
+    bool done = false;
+    Status s = tree.Next(&m, &done);
+    if (done) return false;
+    if (!s.ok()) continue;
+    bool found = false;
+    ManifestLineReader reader(env, m.file);
+    Status read = reader.ForEach([&](const ManifestLine& line) {
+      ManifestRecord r;
+      found = ParseManifestLine(line.text, &r) && From(r.source, input);
+      // Stops the read at the first one.
+      return found ? Status::Busy("found") : Status::OK();
+    });
+    (void)read;  // an unreadable file is passed over, as an unreadable directory is
+    if (found) return true;
+  }
 }
 
 }  // namespace ingest

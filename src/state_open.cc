@@ -1,29 +1,12 @@
 #include "state_open.h"
 
 #include "fs_util.h"
-#include "manifest_reader.h"
 #include "mem_state_store.h"
+#include "state_check.h"
 
 namespace ingest {
 
 namespace {
-
-// True when some manifest under `root` holds a record. Parts of the tree
-// that cannot be read are passed over: this only decides whether a missing
-// state database is an error.
-bool ManifestsHoldRecords(Env* env, const std::string& root) {
-  File dir;
-  if (!env->OpenDir(root, &dir).ok()) return false;
-  ManifestTree tree(env, dir);
-  for (;;) {
-    ManifestFile m;
-    bool done = false;
-    Status s = tree.Next(&m, &done);
-    if (done) return false;
-    FileStat st;
-    if (s.ok() && env->Stat(m.file, &st).ok() && st.size > 0) return true;
-  }
-}
 
 // Whether the database `db` exists (LevelDB's CURRENT file), through
 // symlinks as LevelDB opens it.
@@ -63,11 +46,12 @@ Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
     }
     return s;
   }
-  if (!HasDatabase(env, db) && ManifestsHoldRecords(env, o.manifests)) {
+  // Records of other instances sharing the manifest root do not count: a
+  // new instance starts beside them.
+  if (!HasDatabase(env, db) && ManifestsHoldRecordsFrom(env, o.manifests, o.input)) {
     return Status::Corruption("state database " + db + " is missing, but the manifests in " +
-                              o.manifests +
-                              " hold records; run 'atomic-ingest rebuild-state' to rebuild it "
-                              "from them");
+                              o.manifests + " hold records of files from " + o.input +
+                              "; run 'atomic-ingest rebuild-state' to rebuild it from them");
   }
   return OpenLevelDbStore(db, /*create=*/true, &out->store);
 }
