@@ -98,11 +98,6 @@ std::string NormalizeOperand(const std::string& path) {
   return JoinPath(Normalize(p.parent_path().string()), name);
 }
 
-bool Inside(const std::string& inner, const std::string& outer) {
-  return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-         (outer == "/" || inner[outer.size()] == '/');
-}
-
 bool CheckDirectory(const std::string& flag, const std::string& path, bool must_exist,
                     std::string* err) {
   FileStat st;
@@ -146,7 +141,7 @@ bool CheckLogFile(const std::string& given,
     return false;
   }
   for (const auto& [flag, root] : roots) {
-    if (flag != "state-path" && Inside(*out, *root)) {
+    if (flag != "state-path" && IsInside(*out, *root)) {
       *err = "--log-file " + *out + " is inside --" + flag + " " + *root;
       return false;
     }
@@ -240,7 +235,7 @@ bool CheckRoots(const po::variables_map& vm, unsigned required, Options* o,
         *err = "--" + fa + " and --" + fb + " are the same directory (" + *a + ")";
         return false;
       }
-      if (i != j && Inside(*a, *b)) {
+      if (i != j && IsInside(*a, *b)) {
         *err = "--" + fa + " " + *a + " is inside --" + fb + " " + *b;
         return false;
       }

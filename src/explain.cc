@@ -56,10 +56,7 @@ class Explainer {
       Say("the --input directory itself; the files in it are the candidates");
       return Status::OK();
     }
-    const bool inside = path.size() > o_.input.size() &&
-                        path.compare(0, o_.input.size(), o_.input) == 0 &&
-                        (o_.input == "/" || path[o_.input.size()] == '/');
-    if (!inside) return Outside(known);
+    if (!IsInside(path, o_.input)) return Outside(known);
 
     Status s = env_->OpenDir(o_.input, &input_);
     if (s.ok()) s = env_->Stat(input_, &input_st_);

@@ -42,6 +42,11 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   return out;
 }
 
+bool IsInside(std::string_view inner, std::string_view outer) {
+  return inner.size() > outer.size() && inner.substr(0, outer.size()) == outer &&
+         (outer == "/" || inner[outer.size()] == '/');
+}
+
 Status OpenOrCreateDirs(Env* env, const File& root, std::string_view rel, File* out,
                         bool* created) {
   *created = false;

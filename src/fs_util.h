@@ -38,5 +38,8 @@ bool IsUnchanged(Env* env, const File& dir, const std::string& name, uint64_t de
 
 // Joins a root path and a relative path.
 std::string JoinPath(std::string_view a, std::string_view b);
+// Whether `inner` names something below the directory `outer` (both
+// normalized, absolute paths).
+bool IsInside(std::string_view inner, std::string_view outer);
 
 }  // namespace ingest

@@ -3,7 +3,6 @@
 #include "fs_util.h"
 #include "hooks.h"
 #include "manifest.h"
-#include "move.h"
 
 namespace ingest {
 
@@ -16,11 +15,16 @@ std::string DestPath(const PassContext& ctx, const Intent& in) {
 }
 
 std::optional<Status> UnlinkRedundantSource(Env* env, const File& src_dir, const Intent& in) {
+  // One stat tells both what the name holds and whether it is unchanged.
+  FileStat st;
+  if (!env->StatAt(src_dir, in.src_name, &st).ok()) return std::nullopt;
   // A same-filesystem move by link() leaves the source's name on the moved
   // inode until it is unlinked.
-  const bool redundant = in.cross_fs() || in.action == IntentAction::kDelete ||
-                         IsSameInode(env, src_dir, in.src_name, in.moved_dev, in.moved_ino);
-  if (!redundant || !SourceUnchanged(env, src_dir, in)) return std::nullopt;
+  const bool left_by_link = st.dev == in.moved_dev && st.ino == in.moved_ino;
+  const bool redundant = in.cross_fs() || in.action == IntentAction::kDelete || left_by_link;
+  const bool unchanged = st.dev == in.src_dev && st.ino == in.src_ino && st.size == in.size &&
+                         st.mtime_ns == in.mtime_ns;
+  if (!redundant || !unchanged) return std::nullopt;
   return env->Unlink(src_dir, in.src_name);
 }
 

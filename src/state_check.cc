@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "fs_util.h"
 #include "manifest.h"
 #include "manifest_reader.h"
 #include "records.h"
@@ -16,12 +17,6 @@ constexpr size_t kChunk = 64 * 1024;
 // manifest, newest first. One instance alone finds its own at the end of
 // the newest file; beside busier ones, this bounds the cost of each pass.
 constexpr uint64_t kBudget = 8 << 20;
-
-// Whether `path` is in the staging directory `input`.
-bool From(const std::string& path, const std::string& input) {
-  return path.size() > input.size() && path.compare(0, input.size(), input) == 0 &&
-         (input == "/" || path[input.size()] == '/');
-}
 
 // The last complete record of `f` whose source is in `input`, reading
 // backwards while `*budget` lasts. A torn tail is not a record yet.
@@ -65,7 +60,7 @@ Status LastRecordFrom(Env* env, const File& f, const std::string& input, uint64_
       const size_t start = nl == std::string::npos ? 0 : nl + 1;
       ManifestRecord r;
       if (ParseManifestLine(std::string_view(buf).substr(start, end - start), &r) &&
-          From(r.source, input)) {
+          IsInside(r.source, input)) {
         *out = std::move(r);
         return Status::OK();
       }
@@ -117,15 +112,15 @@ bool ManifestsHoldRecordsFrom(Env* env, const std::string& root, const std::stri
     Status s = tree.Next(&m, &done);
     if (done) return false;
     if (!s.ok()) continue;
-    bool found = false;
+    // An unreadable file is passed over, as an unreadable directory is.
     ManifestLineReader reader(env, m.file);
-    Status read = reader.ForEach([&](const ManifestLine& line) {
+    bool found = false;
+    for (bool end = false; !found && !end;) {
+      ManifestLine line;
       ManifestRecord r;
-      found = ParseManifestLine(line.text, &r) && From(r.source, input);
-      // Stops the read at the first one.
-      return found ? Status::Busy("found") : Status::OK();
-    });
-    (void)read;  // an unreadable file is passed over, as an unreadable directory is
+      if (!reader.Next(&line, &end).ok()) break;
+      found = !end && ParseManifestLine(line.text, &r) && IsInside(r.source, input);
+    }
     if (found) return true;
   }
 }
