@@ -9,8 +9,7 @@
 namespace ingest {
 
 EntryDecider::EntryDecider(Env* env, const Options& options, Clock* clock, const File& input,
-                           const FileStat& input_st,
-                           const std::set<std::pair<uint64_t, uint64_t>>* unresolved)
+                           const FileStat& input_st, const std::set<uint64_t>* unresolved)
     : env_(env),
       options_(options),
       clock_(clock),
@@ -80,7 +79,7 @@ Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* t
     out->reason = "not a regular file";
     return Status::OK();
   }
-  if (unresolved_ != nullptr && unresolved_->count({st.dev, st.ino})) {
+  if (unresolved_ != nullptr && unresolved_->count(st.ino)) {
     out->verdict = EntryVerdict::kUnresolved;
     out->reason = "its earlier commit could not be finished (see the recovery error)";
     return Status::OK();
@@ -91,8 +90,8 @@ Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* t
   const std::optional<Snapshot>& previous = out->previous;
   // ctime is left out here: renaming or unlinking another hard link of a
   // kept file changes it, and that is no change of content.
-  if (previous && !previous->kept_sha256.empty() && previous->dev == st.dev &&
-      previous->ino == st.ino && previous->size == st.size && previous->mtime_ns == st.mtime_ns) {
+  if (previous && !previous->kept_sha256.empty() && previous->ino == st.ino &&
+      previous->size == st.size && previous->mtime_ns == st.mtime_ns) {
     out->verdict = EntryVerdict::kSkip;
     out->reason = "kept duplicate";
     return Status::OK();

@@ -56,10 +56,10 @@ class EntryDecider {
  public:
   // `input` (with its identity `input_st`) is the staging root; it, and
   // `unresolved` (may be null: nothing is unresolved), must outlive the
-  // decider. `unresolved` holds the (dev, ino) of staged files whose open
-  // commit recovery could not finish.
+  // decider. `unresolved` holds the inode numbers of staged files whose
+  // open commit recovery could not finish.
   EntryDecider(Env* env, const Options& options, Clock* clock, const File& input,
-               const FileStat& input_st, const std::set<std::pair<uint64_t, uint64_t>>* unresolved);
+               const FileStat& input_st, const std::set<uint64_t>* unresolved);
 
   // Learns whether staging is on a network filesystem, where timestamps
   // are not evidence. Call once, before Decide.
@@ -91,7 +91,7 @@ class EntryDecider {
   Clock* clock_;
   const File& input_;
   const FileStat& input_st_;
-  const std::set<std::pair<uint64_t, uint64_t>>* unresolved_;
+  const std::set<uint64_t>* unresolved_;
   bool network_fs_ = false;
 };
 

@@ -144,7 +144,7 @@ class Explainer {
   }
 
   Status Decide(const StagingDir& dir, const DirEntry& e, EntryDecision* d) {
-    SnapshotTable table(state_, dir.st.dev, dir.st.ino, /*writable=*/false);
+    SnapshotTable table(state_, dir.st.ino, /*writable=*/false);
     table.Begin(e.pos);
     return decider_->Decide(dir.file, e, &table, d);
   }
@@ -159,7 +159,7 @@ class Explainer {
     s = Decide(*dir, e, &d);
     if (!s.ok()) return s;
     std::optional<FailureRecord> failure;
-    s = FailureLog::Find(state_, dir->st.dev, dir->st.ino, name, &failure);
+    s = FailureLog::Find(state_, dir->st.ino, name, &failure);
     if (!s.ok()) return s;
     if (failure && d.examined && !FailureLog::Describes(*failure, d.st)) failure.reset();
     switch (d.verdict) {
@@ -361,8 +361,7 @@ class Explainer {
     }
     if (dir != nullptr) {
       std::optional<FailureRecord> failure;
-      s = FailureLog::Find(state_, dir->st.dev, dir->st.ino, o_.path.substr(o_.path.rfind('/') + 1),
-                           &failure);
+      s = FailureLog::Find(state_, dir->st.ino, o_.path.substr(o_.path.rfind('/') + 1), &failure);
       if (!s.ok()) return s;
       if (failure) {
         Detail("last failure", Printable(failure->error));

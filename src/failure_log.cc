@@ -31,7 +31,7 @@ std::optional<FailureRecord> FailureLog::Current(const std::string& key) {
 void FailureLog::Record(const StagingDir& dir, std::string_view name, const FileStat* st,
                         const Status& error, int64_t now_ns) {
   if (!writable_) return;
-  const std::string key = keys::Failure(dir.st.dev, dir.st.ino, name);
+  const std::string key = keys::Failure(dir.st.ino, name);
   std::optional<FailureRecord> before = Current(key);
   FailureRecord r;
   r.path = dir.file.Child(name);
@@ -43,29 +43,29 @@ void FailureLog::Record(const StagingDir& dir, std::string_view name, const File
   }
   r.attempts = before && (st == nullptr || Describes(*before, *st)) ? before->attempts + 1 : 1;
   pending_[key] = EncodeFailureRecord(r);
-  clean_dirs_.erase(keys::FailureDir(dir.st.dev, dir.st.ino));
+  clean_dirs_.erase(keys::FailureDir(dir.st.ino));
 }
 
 void FailureLog::Clear(const StagingDir& dir, std::string_view name) {
   if (!writable_) return;
-  std::string prefix = keys::FailureDir(dir.st.dev, dir.st.ino);
+  std::string prefix = keys::FailureDir(dir.st.ino);
   if (clean_dirs_.count(prefix)) return;
   auto noted = pending_.lower_bound(prefix);
   const bool noted_here =
       noted != pending_.end() && noted->first.compare(0, prefix.size(), prefix) == 0;
   bool any = true;
-  if (!noted_here && AnyIn(state_, dir.st.dev, dir.st.ino, &any).ok() && !any) {
+  if (!noted_here && AnyIn(state_, dir.st.ino, &any).ok() && !any) {
     clean_dirs_.insert(std::move(prefix));
     return;
   }
   // A lookup costs less than a delete for every committed file.
-  const std::string key = keys::Failure(dir.st.dev, dir.st.ino, name);
+  const std::string key = keys::Failure(dir.st.ino, name);
   if (Current(key)) pending_[key] = std::nullopt;
 }
 
 void FailureLog::Prune(Env* env, const StagingDir& dir) {
   if (!writable_) return;
-  const std::string prefix = keys::FailureDir(dir.st.dev, dir.st.ino);
+  const std::string prefix = keys::FailureDir(dir.st.ino);
   Status s = state_->Scan(prefix, [&](std::string_view key, std::string_view value) {
     const std::string name(key.substr(prefix.size()));
     FailureRecord r;
@@ -91,11 +91,11 @@ void FailureLog::Flush() {
   if (!s.ok()) spdlog::warn("cannot record failures for status and explain: {}", s.ToString());
 }
 
-Status FailureLog::Find(StateStore* state, uint64_t dir_dev, uint64_t dir_ino,
-                        std::string_view name, std::optional<FailureRecord>* out) {
+Status FailureLog::Find(StateStore* state, uint64_t dir_ino, std::string_view name,
+                        std::optional<FailureRecord>* out) {
   out->reset();
   std::string value;
-  Status s = state->Get(keys::Failure(dir_dev, dir_ino, name), &value);
+  Status s = state->Get(keys::Failure(dir_ino, name), &value);
   if (s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;
   FailureRecord r;
@@ -103,16 +103,16 @@ Status FailureLog::Find(StateStore* state, uint64_t dir_dev, uint64_t dir_ino,
   return Status::OK();
 }
 
-Status FailureLog::AnyIn(StateStore* state, uint64_t dir_dev, uint64_t dir_ino, bool* any) {
+Status FailureLog::AnyIn(StateStore* state, uint64_t dir_ino, bool* any) {
   *any = false;
-  return state->Scan(keys::FailureDir(dir_dev, dir_ino), [&](std::string_view, std::string_view) {
+  return state->Scan(keys::FailureDir(dir_ino), [&](std::string_view, std::string_view) {
     *any = true;
     return false;
   });
 }
 
 bool FailureLog::Describes(const FailureRecord& r, const FileStat& st) {
-  return r.ino == 0 || (r.dev == st.dev && r.ino == st.ino);
+  return r.ino == 0 || r.ino == st.ino;
 }
 
 }  // namespace ingest

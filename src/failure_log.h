@@ -42,13 +42,13 @@ class FailureLog {
   // as a warning and dropped.
   void Flush();
 
-  // The record of `name` in the directory (dev, ino), if any. A record
+  // The record of `name` in the directory with inode `dir_ino`, if any. A record
   // that does not decode is reported as absent.
-  static Status Find(StateStore* state, uint64_t dir_dev, uint64_t dir_ino, std::string_view name,
+  static Status Find(StateStore* state, uint64_t dir_ino, std::string_view name,
                      std::optional<FailureRecord>* out);
-  // Whether the directory (dev, ino) has any failure record: one seek, so
+  // Whether the directory `dir_ino` has any failure record: one seek, so
   // a listing can skip the lookups of a directory without failures.
-  static Status AnyIn(StateStore* state, uint64_t dir_dev, uint64_t dir_ino, bool* any);
+  static Status AnyIn(StateStore* state, uint64_t dir_ino, bool* any);
   // Whether `r` is about the file `st` and not an earlier one of that name.
   static bool Describes(const FailureRecord& r, const FileStat& st);
 

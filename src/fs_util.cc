@@ -84,15 +84,15 @@ Status WriteFileAtomically(Env* env, const File& dir, const std::string& name,
   return env->Sync(dir);
 }
 
-bool IsSameInode(Env* env, const File& dir, const std::string& name, uint64_t dev, uint64_t ino) {
+bool IsSameInode(Env* env, const File& dir, const std::string& name, uint64_t ino) {
   FileStat st;
-  return env->StatAt(dir, name, &st).ok() && st.dev == dev && st.ino == ino;
+  return env->StatAt(dir, name, &st).ok() && st.ino == ino;
 }
 
-bool IsUnchanged(Env* env, const File& dir, const std::string& name, uint64_t dev, uint64_t ino,
-                 uint64_t size, int64_t mtime_ns) {
+bool IsUnchanged(Env* env, const File& dir, const std::string& name, uint64_t ino, uint64_t size,
+                 int64_t mtime_ns) {
   FileStat st;
-  return env->StatAt(dir, name, &st).ok() && st.dev == dev && st.ino == ino && st.size == size &&
+  return env->StatAt(dir, name, &st).ok() && st.ino == ino && st.size == size &&
          st.mtime_ns == mtime_ns;
 }
 

@@ -27,14 +27,17 @@ Status ReadSmallFile(Env* env, const File& dir, const std::string& name, size_t 
 Status WriteFileAtomically(Env* env, const File& dir, const std::string& name,
                            std::string_view content);
 
-// Whether <dir>/<name> (not followed) is the inode (dev, ino).
-bool IsSameInode(Env* env, const File& dir, const std::string& name, uint64_t dev, uint64_t ino);
+// Whether <dir>/<name> (not followed) is the inode `ino`. The directory
+// fixes the filesystem; st_dev is not compared, since it differs per mount
+// and per client, and recovery may run through another mount or on another
+// host than the pass that recorded `ino`.
+bool IsSameInode(Env* env, const File& dir, const std::string& name, uint64_t ino);
 
-// Whether <dir>/<name> is still the inode (dev, ino) with the size and
-// mtime it had when hashed: nothing was written to it since. ctime is not
-// compared: a rename changes it.
-bool IsUnchanged(Env* env, const File& dir, const std::string& name, uint64_t dev, uint64_t ino,
-                 uint64_t size, int64_t mtime_ns);
+// Whether <dir>/<name> is still the inode `ino` with the size and mtime it
+// had when hashed: nothing was written to it since. ctime is not compared:
+// a rename changes it.
+bool IsUnchanged(Env* env, const File& dir, const std::string& name, uint64_t ino, uint64_t size,
+                 int64_t mtime_ns);
 
 // Joins a root path and a relative path.
 std::string JoinPath(std::string_view a, std::string_view b);

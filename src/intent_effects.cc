@@ -20,10 +20,9 @@ std::optional<Status> UnlinkRedundantSource(Env* env, const File& src_dir, const
   if (!env->StatAt(src_dir, in.src_name, &st).ok()) return std::nullopt;
   // A same-filesystem move by link() leaves the source's name on the moved
   // inode until it is unlinked.
-  const bool left_by_link = st.dev == in.moved_dev && st.ino == in.moved_ino;
+  const bool left_by_link = st.ino == in.moved_ino;
   const bool redundant = in.cross_fs() || in.action == IntentAction::kDelete || left_by_link;
-  const bool unchanged = st.dev == in.src_dev && st.ino == in.src_ino && st.size == in.size &&
-                         st.mtime_ns == in.mtime_ns;
+  const bool unchanged = st.ino == in.src_ino && st.size == in.size && st.mtime_ns == in.mtime_ns;
   if (!redundant || !unchanged) return std::nullopt;
   return env->Unlink(src_dir, in.src_name);
 }

@@ -25,22 +25,22 @@ bool LinksRefused(const Status& s) {
 }  // namespace
 
 bool SourceUnchanged(Env* env, const File& src_dir, const Intent& in) {
-  return IsUnchanged(env, src_dir, in.src_name, in.src_dev, in.src_ino, in.size, in.mtime_ns);
+  return IsUnchanged(env, src_dir, in.src_name, in.src_ino, in.size, in.mtime_ns);
 }
 
 bool DestUnchanged(Env* env, const File& dest, const Intent& in) {
-  return IsUnchanged(env, dest, in.dest_name, in.src_dev, in.src_ino, in.size, in.mtime_ns);
+  return IsUnchanged(env, dest, in.dest_name, in.src_ino, in.size, in.mtime_ns);
 }
 
 Status PutBack(Env* env, const File& dest, const File& src_dir, const Intent& in) {
-  if (IsSameInode(env, src_dir, in.src_name, in.src_dev, in.src_ino)) {
+  if (IsSameInode(env, src_dir, in.src_name, in.src_ino)) {
     return env->Unlink(dest, in.dest_name);
   }
   Status s = env->Rename(dest, in.dest_name, src_dir, in.src_name);
   if (s.ok() || !RenameFlagsUnsupported(s)) return s;
   s = env->Link(dest, in.dest_name, src_dir, in.src_name);
   // On NFS a link that was made can report failure after a retransmission.
-  if (!s.ok() && !IsSameInode(env, src_dir, in.src_name, in.src_dev, in.src_ino)) return s;
+  if (!s.ok() && !IsSameInode(env, src_dir, in.src_name, in.src_ino)) return s;
   return env->Unlink(dest, in.dest_name);
 }
 
@@ -84,7 +84,7 @@ Status Mover::LinkIn(const File& from_dir, const std::string& from, const Planne
   Status s = env->Link(from_dir, from, *p.dest, in.dest_name);
   // On NFS a link that was made can report failure after a retransmission:
   // the inode at the destination tells.
-  if (!s.ok() && IsSameInode(env, *p.dest, in.dest_name, in.moved_dev, in.moved_ino)) {
+  if (!s.ok() && IsSameInode(env, *p.dest, in.dest_name, in.moved_ino)) {
     s = Status::OK();
   }
   if (s.ok()) {
@@ -109,7 +109,7 @@ void Mover::CheckAfterMove(Planned* p) const {
   const Intent& in = p->intent;
   const File& dest = *p->dest;
   const bool intact = in.cross_fs()
-                          ? IsSameInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino)
+                          ? IsSameInode(env, dest, in.dest_name, in.moved_ino)
                           : DestUnchanged(env, dest, in);
   if (!intact) {
     // Swapped or appended to between the check and the rename: put back

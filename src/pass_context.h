@@ -39,9 +39,10 @@ struct PassContext {
   IntentJournal* journal = nullptr;
   // Threads for the loops that run on several at once (thread_pool.h).
   ThreadPool* pool = nullptr;
-  // (dev, ino) of staged files whose open intent recovery could not finish
-  // this pass; the scan leaves them alone. Bounded by the open intents.
-  std::set<std::pair<uint64_t, uint64_t>> unresolved;
+  // Inode numbers of staged files whose open intent recovery could not
+  // finish this pass; the scan leaves them alone. Bounded by the open
+  // intents. All staged files are on one filesystem, so the inode suffices.
+  std::set<uint64_t> unresolved;
   ProgressCounters progress;
   // Set by another thread to end the pass early (watch's SIGTERM): the scan
   // stops between entries, saving its cursor as --max-files does, and what

@@ -159,8 +159,8 @@ void Planner::Format(std::vector<Planned>* plan, int64_t now_ns) {
         const Prepared& p = *pl.file;
         Intent& in = pl.intent;
         pl.id = IntentId(now_ns, first_id + i);
-        in.snapshot_key = keys::Snapshot(p.candidate.dir->st.dev, p.candidate.dir->st.ino,
-                                         p.candidate.pos, p.candidate.name);
+        in.snapshot_key =
+            keys::Snapshot(p.candidate.dir->st.ino, p.candidate.pos, p.candidate.name);
         if (pl.action != Action::kIngest) return;
         ManifestRecord rec;
         rec.path = JoinPath(ctx_->warehouse.path(), JoinPath(in.dest_dir, in.dest_name));

@@ -8,10 +8,6 @@ namespace {
 
 constexpr uint64_t kVersion = 1;
 
-std::string DevIno(uint64_t dev, uint64_t ino) {
-  return std::to_string(dev) + ":" + std::to_string(ino);
-}
-
 Encoder Begin() {
   Encoder e;
   e.PutVarint(kVersion);
@@ -29,11 +25,11 @@ namespace keys {
 std::string Content(std::string_view sha256) { return std::string(kContent) + std::string(sha256); }
 std::string Intent(std::string_view id) { return std::string(kIntent) + std::string(id); }
 std::string Hook(std::string_view id) { return std::string(kHook) + std::string(id); }
-std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino) {
-  return std::string(kSnapshot) + DevIno(dir_dev, dir_ino) + "/";
+std::string SnapshotDir(uint64_t dir_ino) {
+  return std::string(kSnapshot) + std::to_string(dir_ino) + "/";
 }
-std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, int64_t pos, std::string_view name) {
-  std::string key = SnapshotDir(dir_dev, dir_ino);
+std::string Snapshot(uint64_t dir_ino, int64_t pos, std::string_view name) {
+  std::string key = SnapshotDir(dir_ino);
   AppendSnapshotSuffix(pos, name, &key);
   return key;
 }
@@ -45,14 +41,12 @@ void AppendSnapshotSuffix(int64_t pos, std::string_view name, std::string* key) 
   key->append(be, sizeof be);
   key->append(name);
 }
-std::string Cursor(uint64_t dir_dev, uint64_t dir_ino) {
-  return "m/cursor/" + DevIno(dir_dev, dir_ino);
+std::string Cursor(uint64_t dir_ino) { return std::string(kCursor) + std::to_string(dir_ino); }
+std::string FailureDir(uint64_t dir_ino) {
+  return std::string(kFailure) + std::to_string(dir_ino) + "/";
 }
-std::string FailureDir(uint64_t dir_dev, uint64_t dir_ino) {
-  return std::string(kFailure) + DevIno(dir_dev, dir_ino) + "/";
-}
-std::string Failure(uint64_t dir_dev, uint64_t dir_ino, std::string_view name) {
-  return FailureDir(dir_dev, dir_ino) + std::string(name);
+std::string Failure(uint64_t dir_ino, std::string_view name) {
+  return FailureDir(dir_ino) + std::string(name);
 }
 }  // namespace keys
 

@@ -7,22 +7,27 @@
 namespace ingest {
 
 // The state's key space. Every record starts with a format version byte.
+// Directories are named by inode number alone: every staged directory is on
+// the --input filesystem, and st_dev differs per mount and per client, so a
+// key with it would not survive a remount or a takeover by another host.
 //   c/<sha256>                    ContentRecord: the first ingest of a content
 //   i/<id>                        Intent: a commit that has not finished
 //   h/<id>                        HookRecord: an --exec hook still to run for
 //                                 an ingested file; <id> is its commit's
 //                                 intent id (commit time, then plan order),
 //                                 so hooks run in the order files committed
-//   s/<dir dev>:<dir ino>/<pos><name>
+//   s/<dir ino>/<pos><name>
 //                                 Snapshot: when a file's tuple was first seen;
 //                                 <pos> is the entry's listing offset as 8
 //                                 big-endian bytes, so the records of a
 //                                 directory sort in the order it is listed
-//   f/<dir dev>:<dir ino>/<name>  FailureRecord: the last failure of a staged
+//   f/<dir ino>/<name>            FailureRecord: the last failure of a staged
 //                                 file, a hint for `status` and `explain`;
 //                                 written unsynced, outside any commit, and
 //                                 removed when the file commits or leaves
-//   m/cursor/<dir dev>:<dir ino>  where a cut-short listing resumes
+//   m/cursor/<dir ino>            where a cut-short listing resumes
+//   m/layout                      "2": keys name directories by inode alone
+//                                 (state_layout.h upgrades older states)
 //   m/last_pass                   the last pass's summary (JSON)
 //   m/intents_closed              Mark: every intent journal batch up to this
 //                                 number is closed (intent_journal.h)
@@ -32,19 +37,21 @@ inline constexpr std::string_view kIntent = "i/";
 inline constexpr std::string_view kHook = "h/";
 inline constexpr std::string_view kSnapshot = "s/";
 inline constexpr std::string_view kFailure = "f/";
+inline constexpr std::string_view kCursor = "m/cursor/";
+inline constexpr std::string_view kLayout = "m/layout";
 inline constexpr std::string_view kLastPass = "m/last_pass";
 inline constexpr std::string_view kIntentsClosed = "m/intents_closed";
 
 std::string Content(std::string_view sha256);
 std::string Intent(std::string_view id);
 std::string Hook(std::string_view id);
-std::string SnapshotDir(uint64_t dir_dev, uint64_t dir_ino);  // prefix of Snapshot()
-std::string Snapshot(uint64_t dir_dev, uint64_t dir_ino, int64_t pos, std::string_view name);
+std::string SnapshotDir(uint64_t dir_ino);  // prefix of Snapshot()
+std::string Snapshot(uint64_t dir_ino, int64_t pos, std::string_view name);
 // Appends what follows SnapshotDir() in a Snapshot() key.
 void AppendSnapshotSuffix(int64_t pos, std::string_view name, std::string* key);
-std::string Cursor(uint64_t dir_dev, uint64_t dir_ino);
-std::string FailureDir(uint64_t dir_dev, uint64_t dir_ino);  // prefix of Failure()
-std::string Failure(uint64_t dir_dev, uint64_t dir_ino, std::string_view name);
+std::string Cursor(uint64_t dir_ino);
+std::string FailureDir(uint64_t dir_ino);  // prefix of Failure()
+std::string Failure(uint64_t dir_ino, std::string_view name);
 }  // namespace keys
 
 struct ContentRecord {
@@ -56,7 +63,10 @@ struct ContentRecord {
 };
 
 // The (dev, ino, size, mtime, ctime) tuple of a staged file and when this
-// exact tuple was first observed.
+// exact tuple was first observed. Here and in the records below, a dev is
+// the st_dev the writer saw, kept for diagnosis and never compared: it
+// differs per mount, per client and after a remount. Inode numbers are
+// compared only for a file found under a known directory and name.
 struct Snapshot {
   uint64_t dev = 0;
   uint64_t ino = 0;

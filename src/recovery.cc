@@ -29,7 +29,7 @@ class IntentRecovery {
     if (!in.dest_dir.empty()) {
       Status s = OpenDirs(env, ctx_->warehouse, in.dest_dir, &dest);
       if (!s.ok() && !s.IsNotFound()) return s;
-      at_dest = s.ok() && IsSameInode(env, dest, in.dest_name, in.moved_dev, in.moved_ino);
+      at_dest = s.ok() && IsSameInode(env, dest, in.dest_name, in.moved_ino);
       if (at_dest && !in.cross_fs() && !DestUnchanged(env, dest, in)) {
         // Moved, but written to after it was hashed (the crash came before
         // the check after the rename): it goes back to staging.
@@ -183,7 +183,7 @@ Status RecoverIntents(PassContext* ctx, PassStats* stats) {
         // its intent for the next pass, and keep the scan off its source.
         ++stats->failed;
         spdlog::error("recovery of {}: {}", SourcePath(*ctx, in), s.ToString());
-        ctx->unresolved.emplace(in.src_dev, in.src_ino);
+        ctx->unresolved.insert(in.src_ino);
       }
     }
   }

@@ -79,9 +79,9 @@ Status StagingScan::Run() {
 Status StagingScan::ListDir(std::shared_ptr<StagingDir> dir) {
   Env* env = ctx_->env;
   dir_ = dir;
-  SnapshotTable table(ctx_->state, dir->st.dev, dir->st.ino, !ctx_->options->dry_run);
+  SnapshotTable table(ctx_->state, dir->st.ino, !ctx_->options->dry_run);
   table_ = &table;
-  cursor_key_ = keys::Cursor(dir->st.dev, dir->st.ino);
+  cursor_key_ = keys::Cursor(dir->st.ino);
   const int64_t start = ResumeAt();
   DirScanner scanner(env, &dir->file, DirScanner::kDefaultBufferSize, start);
   // With workers, stats are taken ahead on as many threads; with one, the

@@ -9,8 +9,8 @@ constexpr uint64_t kStatusEvery = 256;
 
 }  // namespace
 
-SnapshotTable::SnapshotTable(StateStore* store, uint64_t dir_dev, uint64_t dir_ino, bool writable)
-    : store_(store), prefix_(keys::SnapshotDir(dir_dev, dir_ino)), writable_(writable) {}
+SnapshotTable::SnapshotTable(StateStore* store, uint64_t dir_ino, bool writable)
+    : store_(store), prefix_(keys::SnapshotDir(dir_ino)), writable_(writable) {}
 
 std::string SnapshotTable::Key(int64_t pos, std::string_view name) const {
   std::string key = prefix_;

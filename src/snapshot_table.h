@@ -24,7 +24,7 @@ namespace ingest {
 class SnapshotTable {
  public:
   // `writable` is false for a dry run: nothing is put or pruned.
-  SnapshotTable(StateStore* store, uint64_t dir_dev, uint64_t dir_ino, bool writable);
+  SnapshotTable(StateStore* store, uint64_t dir_ino, bool writable);
 
   // Starts a listing that begins at offset `start` (0 for a full listing).
   void Begin(int64_t start);

@@ -8,7 +8,7 @@ StabilityVerdict DecideStability(const StabilityInput& in) {
   StabilityVerdict v;
   const FileStat& st = in.st;
   const Snapshot* prev = in.previous;
-  const bool same_tuple = prev != nullptr && prev->dev == st.dev && prev->ino == st.ino &&
+  const bool same_tuple = prev != nullptr && prev->ino == st.ino &&
                           prev->size == st.size && prev->mtime_ns == st.mtime_ns &&
                           prev->ctime_ns == st.ctime_ns && prev->first_seen_ns <= in.now_ns;
   v.snapshot = Snapshot{st.dev,      st.ino,      st.size,

@@ -29,7 +29,7 @@ struct StabilityVerdict {
   const char* evidence = "";
 };
 
-// A file is complete when its (dev, ino, size, mtime, ctime) tuple has
+// A file is complete when its (ino, size, mtime, ctime) tuple has
 // stayed the same for the window. Evidence is either (a) this exact tuple
 // observed by an earlier pass at least a window ago, or (b) on a local
 // filesystem, mtime and ctime both at least a window old and not in the

@@ -3,6 +3,7 @@
 #include "fs_util.h"
 #include "mem_state_store.h"
 #include "state_check.h"
+#include "state_layout.h"
 
 namespace ingest {
 
@@ -42,9 +43,9 @@ Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
     if (s.ok()) s = OpenLevelDbSnapshot(db, &out->store);
     if (s.IsNotFound()) {
       out->store = std::make_unique<MemStateStore>();
-      s = Status::OK();
+      return Status::OK();
     }
-    return s;
+    return s.ok() ? UpgradeStateLayout(out->store.get()) : s;
   }
   // Records of other instances sharing the manifest root do not count: a
   // new instance starts beside them.
@@ -53,7 +54,8 @@ Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
                               o.manifests + " hold records of files from " + o.input +
                               "; run 'atomic-ingest rebuild-state' to rebuild it from them");
   }
-  return OpenLevelDbStore(db, /*create=*/true, &out->store);
+  s = OpenLevelDbStore(db, /*create=*/true, &out->store);
+  return s.ok() ? UpgradeStateLayout(out->store.get()) : s;
 }
 
 Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state, bool* exists) {
@@ -63,7 +65,7 @@ Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state,
     *state = std::make_unique<MemStateStore>();
     return Status::OK();
   }
-  return s;
+  return s.ok() ? UpgradeStateLayout(state->get()) : s;
 }
 
 }  // namespace ingest

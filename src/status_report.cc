@@ -63,10 +63,10 @@ class StatusScan {
 
  private:
   Status ListDir(EntryDecider* decider, StagingWalk* walk, const StagingDir& dir) {
-    SnapshotTable table(state_, dir.st.dev, dir.st.ino, /*writable=*/false);
+    SnapshotTable table(state_, dir.st.ino, /*writable=*/false);
     table.Begin(0);
     bool any_failures = false;
-    Status s = FailureLog::AnyIn(state_, dir.st.dev, dir.st.ino, &any_failures);
+    Status s = FailureLog::AnyIn(state_, dir.st.ino, &any_failures);
     if (!s.ok()) return s;
     DirScanner scanner(env_, &dir.file);
     const int64_t limit = report_->limit;
@@ -82,7 +82,7 @@ class StatusScan {
       std::optional<FailureRecord> failure;
       if (any_failures &&
           (d.verdict == EntryVerdict::kFailed || d.verdict == EntryVerdict::kReady)) {
-        s = FailureLog::Find(state_, dir.st.dev, dir.st.ino, e.name, &failure);
+        s = FailureLog::Find(state_, dir.st.ino, e.name, &failure);
         if (!s.ok()) return s;
         if (failure && d.examined && !FailureLog::Describes(*failure, d.st)) failure.reset();
       }

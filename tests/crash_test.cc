@@ -58,6 +58,9 @@ struct Scenario {
   // Whether rename takes no flags (as on CephFS or NFS), so that files
   // move by link() and unlink().
   bool link_moves = false;
+  // Whether every run after the crash sees the files through another
+  // mount (another host taking over): same inodes, other st_dev.
+  bool takeover = false;
 };
 
 // Runs no program: a hook's run is one FaultEnv operation, and a run that
@@ -112,6 +115,7 @@ class CrashHarness {
     fs::create_directories(scratch_);
     state_ = std::make_unique<MemStateStore>();
     clock_ = std::make_unique<ManualClock>(kStart);
+    taken_over_ = false;
     hooks_completed_.clear();
     Stage("c.csv", "c,old\n1,2\n");
     ASSERT_TRUE(Pass(nullptr).ok());
@@ -146,8 +150,13 @@ class CrashHarness {
     auto env = std::make_unique<FaultEnv>(
         tree_.string(), sc_.cross_fs ? options_.warehouse : std::string(), scratch_.string());
     if (sc_.link_moves) env->RejectRenameFlags();
+    if (taken_over_) env->SeeThroughAnotherMount();
     return env;
   }
+
+  // From now on until the next Setup(), runs happen on the other host when
+  // the scenario is a takeover.
+  void TakeOver() { taken_over_ = sc_.takeover; }
 
   void PowerLoss(FaultEnv* env) {
     if (!sc_.power_loss) return;
@@ -363,6 +372,7 @@ class CrashHarness {
   std::vector<std::pair<std::string, std::string>> staged_;  // every file ever staged
   std::set<std::string> expected_;
   bool upstream_data_lost_ = false;
+  bool taken_over_ = false;
   // Contents whose hook completed, over every run since Setup().
   std::set<std::string> hooks_completed_;
 };
@@ -381,6 +391,7 @@ bool CrashAt(CrashHarness* h, uint64_t k) {
   (void)h->Pass(env.get());
   h->PowerLoss(env.get());
   h->RecordExpected();
+  h->TakeOver();
   return env->crashed();
 }
 
@@ -510,6 +521,18 @@ TEST(CrashTest, SameFsLinkSidecarDeleteTornPowerLoss) {
 }
 TEST(CrashTest, CrossFsLinkPowerLoss) {
   Enumerate({"cross-fs link power loss", true, kStab, kQuar, PL::kDropUnsynced, kLinks});
+}
+// Another host recovers: the intents were written through one mount and are
+// finished or undone through another, which shows other st_dev numbers.
+TEST(CrashTest, SameFsLinkPowerLossTakeover) {
+  Scenario sc{"same-fs link power loss, takeover", false, kStab, kQuar, PL::kDropUnsynced, kLinks};
+  sc.takeover = true;
+  Enumerate(sc);
+}
+TEST(CrashTest, CrossFsKillTakeover) {
+  Scenario sc{"cross-fs kill, takeover", true, kStab, kQuar, std::nullopt};
+  sc.takeover = true;
+  Enumerate(sc);
 }
 TEST(FailureTest, LinkEveryOperationFails) {
   for (int err : {EIO, ENOSPC, EROFS}) {

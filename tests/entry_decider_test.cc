@@ -67,11 +67,11 @@ class EntryDeciderTest : public ::testing::Test {
   // test's state when null).
   EntryDecision Decide(const std::string& name, uint8_t type, int64_t now_ns,
                        SnapshotTable* table = nullptr,
-                       const std::set<std::pair<uint64_t, uint64_t>>* unresolved = nullptr) {
+                       const std::set<uint64_t>* unresolved = nullptr) {
     ManualClock clock(now_ns);
     EntryDecider decider(&env_, options_, &clock, input_, input_st_, unresolved);
     EXPECT_TRUE(decider.Init().ok());
-    SnapshotTable own(&state_, input_st_.dev, input_st_.ino, /*writable=*/true);
+    SnapshotTable own(&state_, input_st_.ino, /*writable=*/true);
     if (table == nullptr) table = &own;
     table->Begin(0);
     DirEntry e;
@@ -87,7 +87,7 @@ class EntryDeciderTest : public ::testing::Test {
 
   std::optional<Snapshot> StoredSnapshot(const std::string& name) {
     std::string value;
-    if (!state_.Get(keys::Snapshot(input_st_.dev, input_st_.ino, kPos, name), &value).ok()) {
+    if (!state_.Get(keys::Snapshot(input_st_.ino, kPos, name), &value).ok()) {
       return std::nullopt;
     }
     Snapshot s;
@@ -97,10 +97,7 @@ class EntryDeciderTest : public ::testing::Test {
 
   void PutSnapshot(const std::string& name, const Snapshot& s) {
     ASSERT_TRUE(
-        state_
-            .Apply({{keys::Snapshot(input_st_.dev, input_st_.ino, kPos, name), EncodeSnapshot(s)}},
-                   false)
-            .ok());
+        state_.Apply({{keys::Snapshot(input_st_.ino, kPos, name), EncodeSnapshot(s)}}, false).ok());
   }
 
   static int64_t Newest(const FileStat& st) { return std::max(st.mtime_ns, st.ctime_ns); }
@@ -175,7 +172,7 @@ TEST_F(EntryDeciderTest, StatErrorIsAFailureWithItsError) {
 
 TEST_F(EntryDeciderTest, OpenCommitLeavesTheFileAlone) {
   const FileStat st = Write("a.csv");
-  const std::set<std::pair<uint64_t, uint64_t>> unresolved{{st.dev, st.ino}};
+  const std::set<uint64_t> unresolved{st.ino};
   EntryDecision d = Decide("a.csv", DT_REG, Newest(st) + 3600 * kSec, nullptr, &unresolved);
   EXPECT_EQ(d.verdict, EntryVerdict::kUnresolved);
 }
@@ -196,7 +193,7 @@ TEST_F(EntryDeciderTest, FreshFileWaitsAndItsFirstSightingIsRecorded) {
 
 TEST_F(EntryDeciderTest, ReadOnlyTableRecordsNothing) {
   const FileStat st = Write("a.csv");
-  SnapshotTable read_only(&state_, input_st_.dev, input_st_.ino, /*writable=*/false);
+  SnapshotTable read_only(&state_, input_st_.ino, /*writable=*/false);
   EntryDecision d = Decide("a.csv", DT_REG, Newest(st) + kSec, &read_only);
   EXPECT_EQ(d.verdict, EntryVerdict::kWaitStable);
   EXPECT_FALSE(StoredSnapshot("a.csv"));

@@ -33,7 +33,7 @@ class FailureLogTest : public ::testing::Test {
 
   std::optional<FailureRecord> Find(const std::string& name) {
     std::optional<FailureRecord> r;
-    Status s = FailureLog::Find(&state_, dir_.st.dev, dir_.st.ino, name, &r);
+    Status s = FailureLog::Find(&state_, dir_.st.ino, name, &r);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return r;
   }
@@ -173,7 +173,7 @@ TEST_F(FailureLogTest, RecordsAreUnsyncedHints) {
 TEST_F(FailureLogTest, AnyInLooksOnlyAtItsDirectory) {
   const FileStat st = Write("a.csv");
   bool any = true;
-  ASSERT_TRUE(FailureLog::AnyIn(&state_, dir_.st.dev, dir_.st.ino, &any).ok());
+  ASSERT_TRUE(FailureLog::AnyIn(&state_, dir_.st.ino, &any).ok());
   EXPECT_FALSE(any);
   StagingDir other;
   other.st.dev = dir_.st.dev;
@@ -181,15 +181,15 @@ TEST_F(FailureLogTest, AnyInLooksOnlyAtItsDirectory) {
   FailureLog log(&state_, true);
   log.Record(other, "a.csv", &st, Status::IOError("x"), 1);
   log.Flush();
-  ASSERT_TRUE(FailureLog::AnyIn(&state_, dir_.st.dev, dir_.st.ino, &any).ok());
+  ASSERT_TRUE(FailureLog::AnyIn(&state_, dir_.st.ino, &any).ok());
   EXPECT_FALSE(any);
-  ASSERT_TRUE(FailureLog::AnyIn(&state_, other.st.dev, other.st.ino, &any).ok());
+  ASSERT_TRUE(FailureLog::AnyIn(&state_, other.st.ino, &any).ok());
   EXPECT_TRUE(any);
 }
 
 TEST_F(FailureLogTest, UndecodableRecordReadsAsAbsent) {
   ASSERT_TRUE(
-      state_.Apply({{keys::Failure(dir_.st.dev, dir_.st.ino, "a.csv"), "junk"}}, false).ok());
+      state_.Apply({{keys::Failure(dir_.st.ino, "a.csv"), "junk"}}, false).ok());
   EXPECT_FALSE(Find("a.csv"));
 }
 

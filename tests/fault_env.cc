@@ -78,6 +78,7 @@ int FaultEnv::FsOf(const std::string& path) const { return Under(path, foreign_r
 
 void FaultEnv::Fake(const std::string& path, FileStat* st) const {
   if (FsOf(path) == 1) st->dev += kForeignDevShift;
+  st->dev += mount_dev_shift_;
 }
 
 void FaultEnv::Log(int fs, NamespaceOp op) {

@@ -42,6 +42,10 @@ class FaultEnv final : public Env {
   // Makes Rename fail with EINVAL, as renameat2(RENAME_NOREPLACE) does on
   // CephFS, NFS, CIFS and FUSE filesystems.
   void RejectRenameFlags() { reject_rename_flags_ = true; }
+  // Presents every st_dev shifted, as another host or another mount of
+  // the same network filesystem sees the same files: same inode numbers,
+  // other device numbers.
+  void SeeThroughAnotherMount() { mount_dev_shift_ = uint64_t{1} << 48; }
   uint64_t ops() const { return ops_; }
   bool crashed() const { return crashed_; }
   // Op numbers of the failed or crashed operation and what it was.
@@ -146,6 +150,7 @@ class FaultEnv final : public Env {
   int fail_errno_ = 0;
   bool crashed_ = false;
   bool reject_rename_flags_ = false;
+  uint64_t mount_dev_shift_ = 0;
   std::string last_op_;
   std::vector<NamespaceOp> log_[2];
   // Real inode number -> what is durable of its data.

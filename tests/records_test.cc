@@ -114,31 +114,31 @@ TEST(RecordsTest, KeysHaveTheirPrefixes) {
   EXPECT_EQ(keys::Content(kSha), "c/" + kSha);
   EXPECT_EQ(keys::Intent("42"), "i/42");
   EXPECT_EQ(keys::Hook("42"), "h/42");
-  EXPECT_EQ(keys::SnapshotDir(7, 9), "s/7:9/");
-  EXPECT_EQ(keys::Snapshot(7, 9, 0, "a.csv"), std::string("s/7:9/\x80\0\0\0\0\0\0\0a.csv", 19));
-  EXPECT_EQ(keys::Cursor(kU64Max, 0), "m/cursor/18446744073709551615:0");
+  EXPECT_EQ(keys::SnapshotDir(9), "s/9/");
+  EXPECT_EQ(keys::Snapshot(9, 0, "a.csv"), std::string("s/9/\x80\0\0\0\0\0\0\0a.csv", 17));
+  EXPECT_EQ(keys::Cursor(kU64Max), "m/cursor/18446744073709551615");
   EXPECT_EQ(keys::kLastPass, "m/last_pass");
-  EXPECT_EQ(keys::FailureDir(7, 9), "f/7:9/");
-  EXPECT_EQ(keys::Failure(7, 9, "a.csv"), "f/7:9/a.csv");
+  EXPECT_EQ(keys::FailureDir(9), "f/9/");
+  EXPECT_EQ(keys::Failure(9, "a.csv"), "f/9/a.csv");
 }
 
 TEST(RecordsTest, FailureKeyStartsWithItsDirectoryPrefix) {
-  const std::string key = keys::Failure(1, 2, kBinaryName);
-  const std::string dir = keys::FailureDir(1, 2);
+  const std::string key = keys::Failure(2, kBinaryName);
+  const std::string dir = keys::FailureDir(2);
   ASSERT_EQ(key.substr(0, dir.size()), dir);
   EXPECT_EQ(key.substr(dir.size()), kBinaryName);
-  EXPECT_NE(keys::Failure(1, 23, "x").substr(0, dir.size()), dir);
+  EXPECT_NE(keys::Failure(23, "x").substr(0, dir.size()), dir);
   // Failure records sort apart from every other kind.
   EXPECT_EQ(key.substr(0, 2), keys::kFailure);
 }
 
 TEST(RecordsTest, SnapshotKeyStartsWithItsDirectoryPrefix) {
-  const std::string key = keys::Snapshot(1, 2, 77, kBinaryName);
-  const std::string dir = keys::SnapshotDir(1, 2);
+  const std::string key = keys::Snapshot(2, 77, kBinaryName);
+  const std::string dir = keys::SnapshotDir(2);
   ASSERT_EQ(key.substr(0, dir.size()), dir);
   EXPECT_EQ(key.substr(dir.size() + 8), kBinaryName);
   // The trailing '/' keeps directory 1:2 from matching directory 1:23.
-  EXPECT_NE(keys::Snapshot(1, 23, 0, "x").substr(0, dir.size()), dir);
+  EXPECT_NE(keys::Snapshot(23, 0, "x").substr(0, dir.size()), dir);
 }
 
 TEST(RecordsTest, SnapshotKeysSortInListingOrder) {
@@ -146,10 +146,10 @@ TEST(RecordsTest, SnapshotKeysSortInListingOrder) {
   // only breaks ties.
   const int64_t offsets[] = {INT64_MIN, -5, -1, 0, 1, 255, 256, INT64_MAX};
   for (size_t i = 1; i < std::size(offsets); ++i) {
-    EXPECT_LT(keys::Snapshot(1, 2, offsets[i - 1], "zzz"), keys::Snapshot(1, 2, offsets[i], "a"))
+    EXPECT_LT(keys::Snapshot(2, offsets[i - 1], "zzz"), keys::Snapshot(2, offsets[i], "a"))
         << offsets[i - 1] << " vs " << offsets[i];
   }
-  EXPECT_LT(keys::Snapshot(1, 2, 9, "a"), keys::Snapshot(1, 2, 9, "b"));
+  EXPECT_LT(keys::Snapshot(2, 9, "a"), keys::Snapshot(2, 9, "b"));
 }
 
 TEST(RecordsTest, ContentRecordRoundTripsAllFields) {

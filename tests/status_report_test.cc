@@ -179,8 +179,8 @@ TEST_F(StatusReportTest, StateIsMeasuredAndCountedByPrefix) {
                   .Apply({{keys::Content(std::string(64, 'a')), "v"},
                           {keys::Content(std::string(64, 'b')), "v"},
                           {keys::Intent("1"), "v"},
-                          {keys::Snapshot(1, 2, 3, "x"), "v"},
-                          {keys::Failure(1, 2, "x"), "v"},
+                          {keys::Snapshot(2, 3, "x"), "v"},
+                          {keys::Failure(2, "x"), "v"},
                           {std::string(keys::kLastPass), "{\"files_ingested\":3}"},
                           {"zz", "v"}},
                          false)
