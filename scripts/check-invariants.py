@@ -11,7 +11,12 @@ Without a ledger, only the agreement is checked:
     a manifest ends in a newline unless --allow-torn;
   - each record's path is a regular file in <warehouse>/ingest_date=*/ with
     that sha256 and size, and no two records name the same path;
-  - every entry of <warehouse>/ingest_date=*/ is named by a record.
+  - every entry of <warehouse>/ingest_date=*/ is named by a record;
+  - every record stands on a content claim
+    (<warehouse>/.atomic-ingest-claims/<sha[0:2]>/<sha>, a symlink to
+    "atomic-ingest-claim/1 <owner> <intent> <size> <path>") naming its
+    path and size; after a pass that was not killed, every claim names a
+    recorded content.
 Other entries of the warehouse and the manifests are not looked at.
 
 The ledger has one line per staged file, fields separated by tabs: name,
@@ -56,6 +61,8 @@ import stat
 import sys
 
 TEMP_DIR = ".atomic-ingest-tmp"
+CLAIMS_DIR = ".atomic-ingest-claims"
+CLAIM_RE = re.compile(r"^atomic-ingest-claim/1 ([0-9a-f]{32}) (\S+) ([0-9]+) (.+)$", re.S)
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -195,13 +202,15 @@ class Checker:
     def scan_warehouse(self):
         """Files of the partitions and of _duplicates, as path -> (sha, size)."""
         wh = os.path.realpath(self.a.warehouse)
-        self.partitions, self.duplicates, self.temps = {}, {}, []
+        self.partitions, self.duplicates, self.temps, self.claims = {}, {}, [], {}
         if not os.path.isdir(wh):
             return
         for top in sorted(os.listdir(wh)):
             p = os.path.join(wh, top)
             if top.startswith("ingest_date=") and os.path.isdir(p):
                 self.scan_partition(p, self.partitions)
+            elif top == CLAIMS_DIR and os.path.isdir(p):
+                self.scan_claims(p)
             elif self.ledger is None:
                 continue
             elif top == "_duplicates" and os.path.isdir(p):
@@ -215,6 +224,21 @@ class Checker:
                 self.temps = sorted(os.path.join(p, n) for n in os.listdir(p))
             else:
                 self.bad("unexpected entry", p)
+
+    def scan_claims(self, root):
+        """The content claims, as sha -> (size, warehouse-relative path)."""
+        for fan in sorted(os.listdir(root)):
+            d = os.path.join(root, fan)
+            if not os.path.isdir(d) or os.path.islink(d):
+                self.bad("unexpected entry", d)
+                continue
+            for sha in sorted(os.listdir(d)):
+                p = os.path.join(d, sha)
+                m = CLAIM_RE.match(os.readlink(p)) if os.path.islink(p) else None
+                if not SHA_RE.match(sha) or sha[:2] != fan or m is None:
+                    self.bad("unreadable claim", p)
+                    continue
+                self.claims[sha] = (int(m.group(3)), m.group(4))
 
     def scan_partition(self, d, out):
         for n in sorted(os.listdir(d)):
@@ -373,7 +397,16 @@ class Checker:
                              f"{where}: {path!r} has sha256 {r[0]} and {r[1]} bytes, the record says {sha} and {rec['size']}")
                 if self.ledger is not None:
                     self.check_source(where, rec)
+                claim = self.claims.get(sha)
+                if claim is None:
+                    self.bad("record without a claim", f"{where}: sha256 {sha} is not claimed")
+                elif (claim[0], os.path.join(wh, claim[1])) != (rec["size"], real):
+                    self.bad("claim names another file",
+                             f"{where}: the claim of {sha} names {claim[1]} ({claim[0]} bytes)")
         if self.ledger is None or self.a.phase != "partial":
+            for sha in sorted(set(self.claims) - set(records)):
+                self.bad("claim without a record",
+                         f"sha256 {sha} is claimed for {self.claims[sha][1]} but not recorded")
             for p in sorted(set(self.partitions) - set(recorded)):
                 self.bad("file in a partition without a manifest record", repr(p))
         if self.a.phase == "complete":

@@ -19,7 +19,7 @@ Committer::Committer(PassContext* ctx, PassStats* stats)
       stats_(stats),
       // One thread (the committer's) keeps a pass with --concurrency 1 in
       // one deterministic order of operations.
-      unlink_threads_(ctx->options->concurrency > 1 ? kUnlinkThreads : 1),
+      io_threads_(ctx->options->concurrency > 1 ? kIoThreads : 1),
       failures_(ctx->state, !ctx->options->dry_run),
       planner_(ctx, stats, &recent_, &failures_),
       mover_(ctx) {
@@ -104,6 +104,7 @@ Status Committer::Start(Job* job) {
     }
     return s;
   }
+  TakeClaims(job);
   Move(job);
   job->dirs_created = planner_.TakeDirsCreated();
   RememberMoved(*job);
@@ -144,11 +145,60 @@ Status Committer::WriteIntents(Job* job, bool sync) {
   return journal->Append(intents, sync, &job->journal_batch);
 }
 
+// K: after I, so that recovery knows of every claim it may have to
+// release; before M, so that no file moves without its content claimed;
+// made durable by B2 with the moves, before any manifest record. A claim
+// another commit holds makes the file wait: the next pass finds that
+// claim and decides then.
+void Committer::TakeClaims(Job* job) {
+  if (ctx_->claims == nullptr) return;
+  std::vector<Planned>& plan = job->plan;
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (!plan[i].failed && plan[i].action == Action::kIngest) todo.push_back(i);
+  }
+  std::vector<Status> results(todo.size());
+  std::vector<std::optional<Claim>> holders(todo.size());
+  ctx_->pool->ParallelFor(todo.size(), io_threads_, [&](size_t k) {
+    const Planned& p = plan[todo[k]];
+    Status s;
+    if (p.stale_claim) s = ctx_->claims->Release(*p.stale_claim);
+    if (s.ok()) s = ctx_->claims->Take(ClaimOf(*ctx_, p.id, p.intent), &holders[k]);
+    results[k] = s;
+  });
+  for (size_t k = 0; k < todo.size(); ++k) {
+    Planned& p = plan[todo[k]];
+    if (!results[k].ok()) {
+      planner_.Fail(
+          &p, Status::IOError("cannot claim the content of " + SourcePath(*ctx_, p.intent) + ": " +
+                                  results[k].message(),
+                              results[k].err()));
+    } else if (holders[k]) {
+      p.failed = true;
+      ++stats_->deferred;
+      spdlog::info(
+          "{}: another commit (instance {}) claimed its content first; it waits in staging",
+          SourcePath(*ctx_, p.intent), holders[k]->owner);
+    } else {
+      p.claimed = true;
+    }
+  }
+}
+
 // M: each move is atomic; recovery tells done from not done by the inode
 // at the destination.
 void Committer::Move(Job* job) {
   std::vector<Planned>& plan = job->plan;
   mover_.MoveAll(&plan);
+  for (Planned& p : plan) {
+    if (!p.claimed || p.moved) continue;
+    // Nothing of it moved, and its intent closes with the batch. A claim
+    // left behind is taken again by this instance's next delivery of the
+    // content (Planner::ResolveClaim).
+    Status s = ctx_->claims->Release(ClaimOf(*ctx_, p.id, p.intent));
+    if (!s.ok()) spdlog::warn("{}", s.ToString());
+    p.claimed = false;
+  }
   for (Planned& p : plan) {
     if (!p.moves() || (!p.failed && p.move_error.ok())) continue;
     if (p.moved) {
@@ -256,7 +306,7 @@ Status Committer::UnlinkRedundant(Job* job) {
       todo.push_back(i);
     }
   }
-  ctx_->pool->ParallelFor(todo.size(), unlink_threads_, [&](size_t k) {
+  ctx_->pool->ParallelFor(todo.size(), io_threads_, [&](size_t k) {
     const size_t i = todo[k];
     const Planned& p = plan[i];
     const Intent& in = p.intent;

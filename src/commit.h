@@ -35,9 +35,10 @@ namespace ingest {
 // Not thread-safe: one committer per pass.
 class Committer {
  public:
-  // Unlinks in flight at once in step U (on ctx->pool): enough to keep a
-  // device busy whose discards make each one wait.
-  static constexpr size_t kUnlinkThreads = 16;
+  // File operations in flight at once in steps K and U (on ctx->pool):
+  // enough to keep a device busy whose discards make each unlink wait, or
+  // a network filesystem whose every create is a round trip.
+  static constexpr size_t kIoThreads = 16;
 
   Committer(PassContext* ctx, PassStats* stats);
 
@@ -70,7 +71,7 @@ class Committer {
     uint64_t journal_batch = 0;  // its frame in the intent journal; 0: none
   };
 
-  // Steps P to M, on the caller's thread.
+  // Steps P to M (with K), on the caller's thread.
   Status Start(Job* job);
   // B1 and I.
   Status WriteIntentsDurably(Job* job);
@@ -78,7 +79,10 @@ class Committer {
   // grown large and every batch in it is closed. Without `sync`, the
   // intents are durable only after a syncfs of the journal's filesystem.
   Status WriteIntents(Job* job, bool sync);
-  // M, then the moves' failures reported in plan order.
+  // K: the content claims of the batch's ingests.
+  void TakeClaims(Job* job);
+  // M, then the moves' failures reported in plan order, and the claims of
+  // the ingests that did not move released.
   void Move(Job* job);
   // Later batches see what this one moved before its state write lands.
   void RememberMoved(const Job& job);
@@ -105,7 +109,8 @@ class Committer {
 
   PassContext* ctx_;
   PassStats* stats_;
-  const size_t unlink_threads_;
+  // Threads for the loops of independent file operations (claims, unlinks).
+  const size_t io_threads_;
   // Hints for status and explain; never part of the steps above.
   SharedFailureLog failures_;
   RecentBatches recent_;

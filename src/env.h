@@ -119,6 +119,12 @@ class Env {
   // renameat2 takes no flags.
   virtual Status Link(const File& from_dir, const std::string& from, const File& to_dir,
                       const std::string& to) = 0;
+  // symlinkat(): a new name holding `target`, created atomically with its
+  // content or not at all (err() EEXIST when `name` exists, also between
+  // clients of a network filesystem). For content claims (claims.h).
+  virtual Status Symlink(const File& dir, const std::string& name, const std::string& target) = 0;
+  // readlinkat(): the target of the symlink `name`.
+  virtual Status ReadLink(const File& dir, const std::string& name, std::string* target) = 0;
   // rename() within one directory, replacing `to` if it exists: only for
   // files atomic-ingest owns outright (the metrics file).
   virtual Status ReplaceFile(const File& dir, const std::string& from, const std::string& to) = 0;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "claims.h"
 #include "dir_scanner.h"
 #include "entry_decider.h"
 #include "failure_log.h"
@@ -294,20 +295,49 @@ class Explainer {
           Printable(p.error.ToString()));
       return Status::OK();
     }
-    std::string value;
-    Status s = state_->Get(keys::Content(p.sha256), &value);
-    if (s.IsNotFound()) {
-      Say(complete + "; the next pass ingests it");
-      Detail("sha256", p.sha256);
-      return Status::OK();
-    }
-    if (!s.ok()) return s;
     const char* fate = o_.on_duplicate == OnDuplicate::kQuarantine ? "quarantines it"
                        : o_.on_duplicate == OnDuplicate::kDelete   ? "deletes it"
                                                                    : "keeps it in staging";
+    std::string value;
+    Status s = state_->Get(keys::Content(p.sha256), &value);
+    if (s.IsNotFound()) return Unknown(complete, fate, p.sha256);
+    if (!s.ok()) return s;
     Say(complete + ", and a duplicate: the next pass " + fate + " (--on-duplicate)");
     Detail("sha256", p.sha256);
     return Content(p.sha256, "duplicate of");
+  }
+
+  // A complete file whose content this instance never ingested: new,
+  // unless another instance sharing the warehouse claimed it.
+  Status Unknown(const std::string& complete, const char* fate, const std::string& sha256) {
+    File warehouse;
+    std::optional<Claim> claim;
+    bool present = false;
+    Status s = env_->OpenDir(o_.warehouse, &warehouse);
+    if (s.ok()) {
+      ClaimSpace claims(env_, &warehouse);
+      s = claims.Find(sha256, &claim);
+      if (!s.ok()) return s;
+      present = claim && claims.OriginalPresent(*claim);
+      if (present) {
+        Say(complete + ", and a duplicate of a file another instance ingested: the next pass " +
+            fate + " (--on-duplicate)");
+      } else if (claim) {
+        Say(complete +
+            ", but a commit of another instance claimed its content and its file is "
+            "not in the warehouse yet; it waits in staging until it is");
+      }
+    } else if (!s.IsNotFound()) {
+      return s;
+    }
+    if (!claim) Say(complete + "; the next pass ingests it");
+    Detail("sha256", sha256);
+    if (claim) {
+      Detail(present ? "duplicate of" : "claimed for",
+             Printable(JoinPath(o_.warehouse, claim->path)));
+      Detail("claimed by instance", claim->owner);
+    }
+    return Status::OK();
   }
 
   // The first ingest of a content, from the content index.

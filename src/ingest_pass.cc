@@ -3,6 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <optional>
+
+#include "claim_backfill.h"
+#include "claims.h"
 #include "commit.h"
 #include "fs_util.h"
 #include "hooks.h"
@@ -80,15 +84,22 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
   }
   ManifestWriter manifest(env, &ctx.manifests);
   ctx.manifest = &manifest;
+  std::optional<ClaimSpace> claims;
+  if (ctx.warehouse.isValid()) {
+    claims.emplace(env, &ctx.warehouse);
+    ctx.claims = &*claims;
+  }
 
   IntentJournal journal(env, state, options.journal_reset_bytes);
   if (!options.dry_run) {
     File state_dir;
     s = env->OpenDir(options.state_path, &state_dir);
+    if (s.ok()) s = LoadClaimOwner(env, state_dir, /*create=*/true, &ctx.claim_owner);
     if (s.ok()) s = journal.Open(state_dir);
     if (!s.ok()) return s;
     ctx.journal = &journal;
     s = RecoverIntents(&ctx, stats);
+    if (s.ok()) s = BackfillClaims(&ctx);
     if (s.ok() && ctx.unresolved.empty()) {
       s = CheckStateAgainstManifests(env, ctx.manifests, options.input, state,
                                      JoinPath(options.state_path, "db"));
@@ -96,7 +107,14 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     if (!s.ok()) return s;
   }
 
-  ThreadPool pool(Committer::kUnlinkThreads);
+  if (options.dry_run) {
+    File state_dir;
+    if (env->OpenDir(options.state_path, &state_dir).ok()) {
+      s = LoadClaimOwner(env, state_dir, /*create=*/false, &ctx.claim_owner);
+      if (!s.ok()) return s;
+    }
+  }
+  ThreadPool pool(Committer::kIoThreads);
   ctx.pool = &pool;
   ProgressReporter progress(&ctx.progress, options.progress_tty,
                             static_cast<uint64_t>(options.max_files));

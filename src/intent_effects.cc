@@ -14,6 +14,10 @@ std::string DestPath(const PassContext& ctx, const Intent& in) {
   return JoinPath(ctx.warehouse.path(), JoinPath(in.dest_dir, in.dest_name));
 }
 
+Claim ClaimOf(const PassContext& ctx, const std::string& id, const Intent& in) {
+  return Claim{in.sha256, ctx.claim_owner, id, in.size, JoinPath(in.dest_dir, in.dest_name)};
+}
+
 std::optional<Status> UnlinkRedundantSource(Env* env, const File& src_dir, const Intent& in) {
   // One stat tells both what the name holds and whether it is unchanged.
   FileStat st;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "claims.h"
 #include "pass_context.h"
 #include "records.h"
 #include "state_store.h"
@@ -37,6 +38,10 @@ std::optional<Status> UnlinkRedundantSource(Env* env, const File& src_dir, const
 // result. NotFound means an earlier attempt removed it, which is as good
 // as removing it now, but no new removal that a barrier must make durable.
 std::optional<Status> UnlinkSidecar(Env* env, const File& src_dir, const Intent& in);
+
+// The content claim (claims.h) that intent `id`, an ingest, takes in step
+// K and recovery releases when it rolls the intent back.
+Claim ClaimOf(const PassContext& ctx, const std::string& id, const Intent& in);
 
 // Step C for an ingest: the content record of intent `id` committed at
 // `now_ns`, and with --exec the hook queued with it (atomically) when

@@ -15,6 +15,7 @@
 
 namespace ingest {
 
+class ClaimSpace;
 class IntentJournal;
 class ThreadPool;
 
@@ -34,6 +35,11 @@ struct PassContext {
   // staged before their rename into place.
   File tmp_dir;
   bool cross_fs = false;
+  // The warehouse's content claims (claims.h), and this state's owner id
+  // in them ("" in a dry run before the first real run). Null without a
+  // warehouse.
+  ClaimSpace* claims = nullptr;
+  std::string claim_owner;
   ManifestWriter* manifest = nullptr;
   // Where step I writes intents; null in a dry run.
   IntentJournal* journal = nullptr;

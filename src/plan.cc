@@ -52,6 +52,10 @@ void Planner::Preview(Prepared* p) const {
   } else if (!s.IsNotFound()) {
     return;  // the committer looks again and reports it
   }
+  if (v.duplicate_of.empty() && ctx_->claims != nullptr) {
+    if (!ctx_->claims->Find(p->sha256, &v.claim).ok()) return;
+    v.claim_read = true;
+  }
   v.done = true;
   if (!v.duplicate_of.empty()) return;
   v.dest_rel = PartitionDir(UtcTime(ctx_->clock->NowNs()));
@@ -90,6 +94,16 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
       pl.original = it->second;
       const Intent& first = (*plan)[pl.original].intent;
       pl.duplicate_of = JoinPath(ctx_->warehouse.path(), JoinPath(first.dest_dir, first.dest_name));
+    } else if (pl.duplicate_of.empty() && ctx_->claims != nullptr) {
+      std::optional<Claim> claim;
+      s = FindClaim(p, &claim);
+      if (!s.ok()) {
+        Fail(&pl, Status::IOError("cannot ingest " + p.candidate.dir->file.Child(p.candidate.name) +
+                                      ": " + s.ToString(),
+                                  s.err()));
+        continue;
+      }
+      if (claim && !ResolveClaim(*claim, &pl)) continue;
     }
     pl.action =
         pl.duplicate_of.empty() ? Action::kIngest : DuplicateAction(ctx_->options->on_duplicate);
@@ -208,6 +222,38 @@ Status Planner::FindContent(const Prepared& p, std::string* duplicate_of) {
     *duplicate_of = JoinPath(ctx_->warehouse.path(), rel);
   }
   return Status::OK();
+}
+
+Status Planner::FindClaim(const Prepared& p, std::optional<Claim>* claim) {
+  // A claim read by the worker is as good as one read now: a claim taken
+  // since is found by step K.
+  if (p.preview.claim_read) {
+    *claim = p.preview.claim;
+    return Status::OK();
+  }
+  return ctx_->claims->Find(p.sha256, claim);
+}
+
+bool Planner::ResolveClaim(const Claim& claim, Planned* pl) {
+  const Prepared& p = *pl->file;
+  if (ctx_->claims->OriginalPresent(claim)) {
+    pl->duplicate_of = JoinPath(ctx_->warehouse.path(), claim.path);
+    return true;
+  }
+  // This instance's own claim, its file gone from the warehouse, while no
+  // commit of this instance is open: nothing stands behind it (a release
+  // that failed). Take it again.
+  if (claim.owner == ctx_->claim_owner && ctx_->unresolved.empty()) {
+    pl->stale_claim = claim;
+    return true;
+  }
+  ++stats_->deferred;
+  spdlog::info(
+      "{}: its content is claimed by another commit (instance {}, for {}) and is not in the "
+      "warehouse yet; it waits in staging",
+      p.candidate.dir->file.Child(p.candidate.name), claim.owner,
+      JoinPath(ctx_->warehouse.path(), claim.path));
+  return false;
 }
 
 Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name,

@@ -2,10 +2,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "claims.h"
 #include "failure_log.h"
 #include "pass_context.h"
 #include "prepare.h"
@@ -36,6 +38,12 @@ struct Planned {
   // file too until the move unlinks it.
   bool linked = false;
   bool failed = false;
+  // An ingest whose content claim this commit holds (step K).
+  bool claimed = false;
+  // A claim of this instance's that no commit stands behind any more (its
+  // file is not in the warehouse, and no intent is open): released before
+  // the claim is taken again.
+  std::optional<Claim> stale_claim;
   // Why the move failed; OK with `failed` when the file changed and waits
   // for a later pass. Reported in plan order once every move is done. Set
   // without `failed` when a move by link() could not unlink the source.
@@ -79,8 +87,15 @@ class Planner {
   bool TakeDirsCreated();
 
  private:
-  // The first ingest of `p`'s content before this batch ("" if none).
+  // The first ingest of `p`'s content by this instance before this batch
+  // ("" if none).
   Status FindContent(const Prepared& p, std::string* duplicate_of);
+  // For a content this instance never ingested: its claim in the
+  // warehouse, if another instance (or an undone commit) took one.
+  Status FindClaim(const Prepared& p, std::optional<Claim>* claim);
+  // Decides on a content another commit has claimed: a duplicate of the
+  // claimed file when it is in the warehouse, else (false) the file waits.
+  bool ResolveClaim(const Claim& claim, Planned* pl);
   // Picks a free name in `dest_rel` for `p`, honouring names already taken
   // by this batch, and opens that directory into `*dest`.
   Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name, File** dest);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 
 #include "env.h"
 
@@ -89,6 +90,21 @@ class PosixEnv final : public Env {
 
   Status SeekDir(const File& dir, int64_t offset) override {
     if (::lseek(dir.fd(), offset, SEEK_SET) < 0) return Errno("cannot seek directory", dir.path());
+    return Status::OK();
+  }
+
+  Status Symlink(const File& dir, const std::string& name, const std::string& target) override {
+    if (::symlinkat(target.c_str(), dir.fd(), name.c_str()) != 0) {
+      return Errno("cannot create", dir.Child(name));
+    }
+    return Status::OK();
+  }
+
+  Status ReadLink(const File& dir, const std::string& name, std::string* target) override {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlinkat(dir.fd(), name.c_str(), buf, sizeof buf);
+    if (n < 0) return Errno("cannot read", dir.Child(name));
+    target->assign(buf, static_cast<size_t>(n));
     return Status::OK();
   }
 

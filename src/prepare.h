@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "claims.h"
 #include "env.h"
 #include "sha256.h"
 
@@ -38,6 +40,10 @@ struct CommitPreview {
   uint64_t generation = 0;
   // Warehouse path of the first ingest of this content, if it was known.
   std::string duplicate_of;
+  // When the content was not in the index: its claim in the warehouse, if
+  // one was there (read only then).
+  bool claim_read = false;
+  std::optional<Claim> claim;
   // The partition looked in, and whether the file's name was free there.
   std::string dest_rel;
   bool name_free = false;

@@ -28,6 +28,8 @@ namespace ingest {
 //   m/cursor/<dir ino>            where a cut-short listing resumes
 //   m/layout                      "2": keys name directories by inode alone
 //                                 (state_layout.h upgrades older states)
+//   m/claims                      "1": every content in c/ is claimed in the
+//                                 warehouse (claim_backfill.h)
 //   m/last_pass                   the last pass's summary (JSON)
 //   m/intents_closed              Mark: every intent journal batch up to this
 //                                 number is closed (intent_journal.h)
@@ -39,6 +41,7 @@ inline constexpr std::string_view kSnapshot = "s/";
 inline constexpr std::string_view kFailure = "f/";
 inline constexpr std::string_view kCursor = "m/cursor/";
 inline constexpr std::string_view kLayout = "m/layout";
+inline constexpr std::string_view kClaimsDone = "m/claims";
 inline constexpr std::string_view kLastPass = "m/last_pass";
 inline constexpr std::string_view kIntentsClosed = "m/intents_closed";
 

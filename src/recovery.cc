@@ -39,6 +39,10 @@ class IntentRecovery {
         if (!s.ok()) return s;
         at_dest = false;
       }
+      if (at_dest && in.action == IntentAction::kIngest) {
+        Status s = KeepClaim(id, in, dest, &at_dest);
+        if (!s.ok()) return s;
+      }
     } else {
       // A deletion goes ahead only when its content is safely committed.
       std::string value;
@@ -106,8 +110,35 @@ class IntentRecovery {
     return ctx_->state->Apply(writes, /*sync=*/true);
   }
 
+  // An ingest found moved holds its content claim, unless a power loss took
+  // the claim back before B2 and another instance has claimed the content
+  // since (and then no manifest record of this commit is durable, since R
+  // follows B2). Then the move is undone: the file goes back to staging, or
+  // the copy is dropped (its source is still in staging, U follows R).
+  Status KeepClaim(const std::string& id, const Intent& in, const File& dest, bool* at_dest) {
+    if (ctx_->claims == nullptr) return Status::OK();
+    std::optional<Claim> holder;
+    Status s = ctx_->claims->Take(ClaimOf(*ctx_, id, in), &holder);
+    if (!s.ok() || !holder) return s;
+    spdlog::warn("recovery: content of {} was claimed by instance {} meanwhile; undoing its move",
+                 SourcePath(*ctx_, in), holder->owner);
+    if (in.cross_fs()) {
+      s = ctx_->env->Unlink(dest, in.dest_name);
+    } else {
+      File src;
+      s = OpenDirs(ctx_->env, ctx_->input, in.src_dir, &src);
+      if (s.ok()) s = PutBack(ctx_->env, dest, src, in);
+    }
+    if (s.ok()) *at_dest = false;
+    return s;
+  }
+
   Status RollBack(const std::string& id, const Intent& in) {
     Env* env = ctx_->env;
+    if (in.action == IntentAction::kIngest && ctx_->claims != nullptr) {
+      Status s = ctx_->claims->Release(ClaimOf(*ctx_, id, in));
+      if (!s.ok()) return s;
+    }
     if (in.cross_fs() && ctx_->tmp_dir.isValid()) {
       Status s = env->Unlink(ctx_->tmp_dir, in.tmp_name);
       if (!s.ok() && !s.IsNotFound()) return s;

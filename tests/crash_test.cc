@@ -30,6 +30,7 @@
 #include <set>
 #include <sstream>
 
+#include "claims.h"
 #include "fault_env.h"
 #include "hooks.h"
 #include "ingest_pass.h"
@@ -61,6 +62,11 @@ struct Scenario {
   // Whether every run after the crash sees the files through another
   // mount (another host taking over): same inodes, other st_dev.
   bool takeover = false;
+  // Whether a second instance (its own staging directory and state, the
+  // same warehouse and manifest root) with an overlapping workload runs a
+  // whole pass between the crash and the recovery, and takes turns with
+  // it until both are drained.
+  bool peer = false;
 };
 
 // Runs no program: a hook's run is one FaultEnv operation, and a run that
@@ -102,6 +108,9 @@ class CrashHarness {
     // that crashes around the truncation are enumerated too; the others
     // keep every frame until the pass ends.
     if (sc.power_loss) options_.journal_reset_bytes = 1;
+    peer_options_ = options_;
+    peer_options_.input = (tree_ / "in-b").string();
+    peer_options_.state_path = (tree_ / "state-b").string();
   }
 
   // A fresh tree: c.csv already ingested with other content (for a name
@@ -113,7 +122,12 @@ class CrashHarness {
     fs::create_directories(tree_ / "in" / "sub");
     fs::create_directories(tree_ / "state");
     fs::create_directories(scratch_);
+    if (sc_.peer) {
+      fs::create_directories(tree_ / "in-b");
+      fs::create_directories(tree_ / "state-b");
+    }
     state_ = std::make_unique<MemStateStore>();
+    peer_state_ = std::make_unique<MemStateStore>();
     clock_ = std::make_unique<ManualClock>(kStart);
     taken_over_ = false;
     hooks_completed_.clear();
@@ -127,6 +141,23 @@ class CrashHarness {
     // With --recursive, a file in a subdirectory: its intent names the
     // directory, which recovery must reopen.
     Stage("sub/f.csv", "foxtrot\n");
+    if (sc_.peer) {
+      // The peer's staging: a copy of a content the first instance is
+      // committing, and one of its own.
+      Stage("../in-b/x.csv", "alpha\n");
+      Stage("../in-b/y.csv", "yankee\n");
+    }
+  }
+
+  // One whole pass of the peer instance (scenario().peer), on a clean env.
+  Status PeerPass() {
+    std::unique_ptr<FaultEnv> env = NewEnv();
+    FaultStateStore store(peer_state_.get(), env.get());
+    CountingHookRunner hooks(env.get(), &hooks_completed_);
+    PassStats stats;
+    clock_->Advance(kNanosPerSecond);
+    return RunIngestPass(peer_options_, env.get(), clock_.get(), &store, &stats,
+                         /*stop=*/nullptr, &hooks);
   }
 
   // Runs one pass with `env` (a clean FaultEnv when null). Crash errors are
@@ -183,6 +214,15 @@ class CrashHarness {
     for (const auto& [sha, n] : in_manifests) {
       EXPECT_EQ(n, 1) << where << ": content " << sha << " has " << n << " manifest records";
     }
+    // A record once durable stands on a durable claim of its content, or
+    // another instance could ingest the content again.
+    const std::map<std::string, Claim> claims = Claims(where);
+    for (const ManifestRecord& r : ManifestRecords()) {
+      auto it = claims.find(r.sha256);
+      ASSERT_TRUE(it != claims.end()) << where << ": content " << r.sha256 << " has no claim";
+      EXPECT_EQ((tree_ / "wh" / it->second.path).string(), r.path)
+          << where << ": the claim of " << r.sha256 << " names another file";
+    }
     // Once a content counts as ingested, its hook is queued or has run; and
     // no hook ever ran for a content that is not ingested.
     std::set<std::string> contents = StateShas(keys::kContent);
@@ -197,11 +237,24 @@ class CrashHarness {
     }
   }
 
+  // The states (with their paths): the instance's, and the peer's.
+  std::vector<std::pair<MemStateStore*, std::string>> States() const {
+    std::vector<std::pair<MemStateStore*, std::string>> out{{state_.get(), options_.state_path}};
+    if (sc_.peer) out.emplace_back(peer_state_.get(), peer_options_.state_path);
+    return out;
+  }
+
   // The sha256s of the content records (kContent) or of the queued hooks
-  // (kHook) in the state.
+  // (kHook) in the states.
   std::set<std::string> StateShas(std::string_view prefix) {
     std::set<std::string> out;
-    (void)state_->Scan(prefix, [&](std::string_view key, std::string_view value) {
+    for (auto [state, path] : States()) StateShasOf(state, prefix, &out);
+    return out;
+  }
+
+  void StateShasOf(MemStateStore* state, std::string_view prefix, std::set<std::string>* shas) {
+    std::set<std::string>& out = *shas;
+    (void)state->Scan(prefix, [&](std::string_view key, std::string_view value) {
       HookRecord h;
       if (prefix == keys::kHook) {
         EXPECT_TRUE(DecodeHookRecord(value, &h)) << "undecodable hook record";
@@ -211,7 +264,6 @@ class CrashHarness {
       }
       return true;
     });
-    return out;
   }
 
   // What must hold once recovery and clean passes have drained staging.
@@ -228,9 +280,15 @@ class CrashHarness {
       EXPECT_TRUE(in_manifests.count(sha)) << where << ": content " << sha << " has no record";
     }
     EXPECT_EQ(in_manifests.size(), contents.size()) << where;
+    // Claims only for what was ingested: none leaked by a rolled-back commit.
+    std::set<std::string> claimed;
+    for (const auto& [sha, claim] : Claims(where)) claimed.insert(sha);
+    EXPECT_EQ(claimed, in_manifests) << where << ": claims differ from the ingested contents";
     // Staging is drained: nothing left but what was never ours.
-    for (const auto& e : fs::recursive_directory_iterator(tree_ / "in")) {
-      if (!e.is_directory()) ADD_FAILURE() << where << ": left in staging: " << e.path();
+    for (const fs::path& in : StagingDirs()) {
+      for (const auto& e : fs::recursive_directory_iterator(in)) {
+        if (!e.is_directory()) ADD_FAILURE() << where << ": left in staging: " << e.path();
+      }
     }
     // Duplicates were quarantined (or deleted), never dropped silently.
     if (sc_.on_duplicate == OnDuplicate::kQuarantine && !upstream_data_lost_) {
@@ -243,7 +301,9 @@ class CrashHarness {
           }
         }
       }
-      EXPECT_EQ(quarantined, 1) << where << ": the duplicate was not quarantined exactly once";
+      // One copy of "alpha" is ingested, each other one quarantined.
+      const int copies = sc_.peer ? 2 : 1;
+      EXPECT_EQ(quarantined, copies) << where << ": duplicates not quarantined exactly once";
     }
     // No temp copies, no open intents.
     fs::path tmp = tree_ / "wh" / std::string(kTempDirName);
@@ -252,21 +312,39 @@ class CrashHarness {
         ADD_FAILURE() << where << ": temp left: " << e.path();
       }
     }
-    int intents = 0;
-    (void)state_->Scan(keys::kIntent, [&](std::string_view, std::string_view) {
-      ++intents;
-      return true;
-    });
-    EXPECT_EQ(intents, 0) << where << ": open intents remain";
-    File state_dir;
-    ASSERT_TRUE(Env::Default()->OpenDir(options_.state_path, &state_dir).ok());
-    uint64_t journaled = 0;
-    Status counted = CountOpenIntents(Env::Default(), state_dir, state_.get(), &journaled);
-    ASSERT_TRUE(counted.ok()) << counted.ToString();
-    EXPECT_EQ(journaled, 0u) << where << ": open intents remain in the journal";
+    for (auto [state, path] : States()) {
+      int intents = 0;
+      (void)state->Scan(keys::kIntent, [&](std::string_view, std::string_view) {
+        ++intents;
+        return true;
+      });
+      EXPECT_EQ(intents, 0) << where << ": open intents remain in " << path;
+      File state_dir;
+      ASSERT_TRUE(Env::Default()->OpenDir(path, &state_dir).ok());
+      uint64_t journaled = 0;
+      Status counted = CountOpenIntents(Env::Default(), state_dir, state, &journaled);
+      ASSERT_TRUE(counted.ok()) << counted.ToString();
+      EXPECT_EQ(journaled, 0u) << where << ": open intents remain in the journal of " << path;
+    }
     // Every hook ran (at least once), and none is left queued.
     EXPECT_EQ(StateShas(keys::kHook), std::set<std::string>()) << where << ": hooks left queued";
     EXPECT_EQ(hooks_completed_, StateShas(keys::kContent)) << where;
+  }
+
+  // The content claims in the warehouse, by sha256.
+  std::map<std::string, Claim> Claims(const std::string& where) {
+    std::map<std::string, Claim> out;
+    const fs::path root = tree_ / "wh" / std::string(kClaimsDirName);
+    if (!fs::exists(root)) return out;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      if (!e.is_symlink()) continue;
+      const std::string sha = e.path().filename().string();
+      Claim c;
+      EXPECT_TRUE(DecodeClaim(sha, fs::read_symlink(e.path()).string(), &c))
+          << where << ": unreadable claim " << e.path();
+      out[sha] = c;
+    }
+    return out;
   }
 
   // Every file under the tree (path, content hash), to show a pass changed
@@ -279,20 +357,34 @@ class CrashHarness {
     return out;
   }
 
-  // Drives staging to empty with clean passes, as later timer ticks would.
+  // Drives staging to empty with clean passes, as later timer ticks would
+  // (taking turns with the peer, if any).
   void Drain() {
     for (int i = 0; i < 3; ++i) {
       Status s = Pass(nullptr);
       ASSERT_TRUE(s.ok()) << s.ToString();
+      if (sc_.peer) {
+        s = PeerPass();
+        ASSERT_TRUE(s.ok()) << s.ToString();
+      }
       if (StagingEmpty()) return;
     }
   }
 
   bool StagingEmpty() {
-    for (const auto& e : fs::recursive_directory_iterator(tree_ / "in")) {
-      if (!e.is_directory()) return false;
+    for (const fs::path& in : StagingDirs()) {
+      for (const auto& e : fs::recursive_directory_iterator(in)) {
+        if (!e.is_directory()) return false;
+      }
     }
     return true;
+  }
+
+  // The staging directories: the instance's, and the peer's.
+  std::vector<fs::path> StagingDirs() const {
+    std::vector<fs::path> out{tree_ / "in"};
+    if (sc_.peer) out.push_back(tree_ / "in-b");
+    return out;
   }
 
   // The contents that must end up ingested, taken right after the first
@@ -303,9 +395,11 @@ class CrashHarness {
     expected_.clear();
     for (const ManifestRecord& r : ManifestRecords()) expected_.insert(r.sha256);
     for (const auto& [path, sha] : PartitionFiles()) expected_.insert(sha);
-    for (const auto& e : fs::recursive_directory_iterator(tree_ / "in")) {
-      if (e.is_regular_file() && e.path().extension() != ".ok") {
-        expected_.insert(Sha256::HexOf(ReadFile(e.path())));
+    for (const fs::path& in : StagingDirs()) {
+      for (const auto& e : fs::recursive_directory_iterator(in)) {
+        if (e.is_regular_file() && e.path().extension() != ".ok") {
+          expected_.insert(Sha256::HexOf(ReadFile(e.path())));
+        }
       }
     }
     std::set<std::string> staged;
@@ -315,8 +409,10 @@ class CrashHarness {
 
   // Upstream writers need not fsync what they drop.
   void MarkStagedUnsynced(FaultEnv* env) {
-    for (const auto& e : fs::recursive_directory_iterator(tree_ / "in")) {
-      if (e.is_regular_file()) env->MarkUnsynced(e.path().string());
+    for (const fs::path& in : StagingDirs()) {
+      for (const auto& e : fs::recursive_directory_iterator(in)) {
+        if (e.is_regular_file()) env->MarkUnsynced(e.path().string());
+      }
     }
   }
 
@@ -367,7 +463,9 @@ class CrashHarness {
   TempRoot root_{"crash_test", access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : "/tmp/"};
   fs::path base_, tree_, scratch_;
   Options options_;
+  Options peer_options_;
   std::unique_ptr<MemStateStore> state_;
+  std::unique_ptr<MemStateStore> peer_state_;
   std::unique_ptr<ManualClock> clock_;
   std::vector<std::pair<std::string, std::string>> staged_;  // every file ever staged
   std::set<std::string> expected_;
@@ -390,8 +488,12 @@ bool CrashAt(CrashHarness* h, uint64_t k) {
   env->CrashAfter(k);
   (void)h->Pass(env.get());
   h->PowerLoss(env.get());
-  h->RecordExpected();
   h->TakeOver();
+  if (h->scenario().peer) {
+    Status s = h->PeerPass();
+    EXPECT_TRUE(s.ok()) << "the peer's pass after the crash: " << s.ToString();
+  }
+  h->RecordExpected();
   return env->crashed();
 }
 
@@ -527,6 +629,19 @@ TEST(CrashTest, CrossFsLinkPowerLoss) {
 TEST(CrashTest, SameFsLinkPowerLossTakeover) {
   Scenario sc{"same-fs link power loss, takeover", false, kStab, kQuar, PL::kDropUnsynced, kLinks};
   sc.takeover = true;
+  Enumerate(sc);
+}
+// Two instances share the warehouse and the manifest root: the second
+// runs a whole pass over an overlapping workload between the first's crash
+// and its recovery, and the invariants count over the whole warehouse.
+TEST(CrashTest, TwoWritersSameFsTornPowerLoss) {
+  Scenario sc{"two writers, same-fs torn power loss", false, kStab, kQuar, PL::kTornWrites};
+  sc.peer = true;
+  Enumerate(sc);
+}
+TEST(CrashTest, TwoWritersCrossFsLinkKill) {
+  Scenario sc{"two writers, cross-fs link kill", true, kStab, kQuar, std::nullopt, kLinks};
+  sc.peer = true;
   Enumerate(sc);
 }
 TEST(CrashTest, CrossFsKillTakeover) {

@@ -70,6 +70,12 @@ class EnvWrapper : public Env {
   Status Unlink(const File& dir, const std::string& name) override {
     return target_->Unlink(dir, name);
   }
+  Status Symlink(const File& dir, const std::string& name, const std::string& target) override {
+    return target_->Symlink(dir, name, target);
+  }
+  Status ReadLink(const File& dir, const std::string& name, std::string* target) override {
+    return target_->ReadLink(dir, name, target);
+  }
   Status Link(const File& from_dir, const std::string& from, const File& to_dir,
               const std::string& to) override {
     return target_->Link(from_dir, from, to_dir, to);

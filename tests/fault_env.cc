@@ -382,6 +382,23 @@ Status FaultEnv::Link(const File& from_dir, const std::string& from, const File&
   return s;
 }
 
+Status FaultEnv::Symlink(const File& dir, const std::string& name, const std::string& target) {
+  const std::string path = Clean(dir.Child(name));
+  Status s;
+  if (!Count("symlink " + path, &s)) return s;
+  s = real_->Symlink(dir, name, target);
+  // The target is part of the inode: a power loss keeps the whole link or
+  // nothing.
+  if (s.ok()) Log(FsOf(path), {OpKind::kCreate, path, "", "", false});
+  return s;
+}
+
+Status FaultEnv::ReadLink(const File& dir, const std::string& name, std::string* target) {
+  Status s;
+  if (Crashed(&s)) return s;
+  return real_->ReadLink(dir, name, target);
+}
+
 Status FaultEnv::StatPath(const std::string& path, bool follow, FileStat* st) {
   Status s;
   if (Crashed(&s)) return s;

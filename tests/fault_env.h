@@ -103,6 +103,8 @@ class FaultEnv final : public Env {
   Status Unlink(const File& dir, const std::string& name) override;
   Status Link(const File& from_dir, const std::string& from, const File& to_dir,
               const std::string& to) override;
+  Status Symlink(const File& dir, const std::string& name, const std::string& target) override;
+  Status ReadLink(const File& dir, const std::string& name, std::string* target) override;
   Status StatPath(const std::string& path, bool follow, FileStat* st) override;
   // Counted and failed like any write; never undone by a simulated power
   // loss (no pass removes a directory: rebuild-state does, outside the

@@ -50,7 +50,7 @@ assert_rc 0
 assert_unchanged "$T/before" "status in stability mode"
 assert_matches "$OUT" "^  $IN/a\.csv: 3[0-9]{3}\.[0-9] s to go \(first seen [0-9T:.-]+Z\)$" "first sighting"
 assert_contains "$OUT" 'last pass: {"files_ingested":0,'
-assert_matches "$OUT" "^state $ST/db: [0-9]+ bytes; 0 contents \(c/\), 0 open commits \(i/\), 0 in the intent journal, 1 stability snapshots \(s/\), 0 failures \(f/\), 1 other \(m/\)$"
+assert_matches "$OUT" "^state $ST/db: [0-9]+ bytes; 0 contents \(c/\), 0 open commits \(i/\), 0 in the intent journal, 1 stability snapshots \(s/\), 0 failures \(f/\), 3 other \(m/\)$"
 
 note "ready"
 run_status --stability-seconds 0
@@ -142,7 +142,7 @@ assert d["skipped"] == 0, d
 assert d["last_pass"]["deferred"] == 1 and d["last_pass"]["files_ingested"] == 0, d
 s = d["state"]
 assert s["db"] == state + "/db" and s["exists"] is True and s["bytes"] > 0, s
-assert s["records"] == {"c": 0, "f": 0, "i": 0, "m": 1, "s": 1, "other": 0}, s
+assert s["records"] == {"c": 0, "f": 0, "i": 0, "m": 3, "s": 1, "other": 0}, s
 EOF
 
 note "while another run holds the lock and has the database open"

@@ -1,0 +1,257 @@
+#include "claims.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <string>
+
+#include "clock.h"
+#include "env.h"
+#include "ingest_pass.h"
+#include "mem_state_store.h"
+#include "records.h"
+#include "sha256.h"
+#include "test_support.h"
+
+namespace ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSha = std::string(64, 'a');
+const std::string kOwnerA = std::string(32, '1');
+const std::string kOwnerB = std::string(32, '2');
+
+Claim MakeClaim(const std::string& owner, const std::string& intent) {
+  return Claim{kSha, owner, intent, 5, "ingest_date=2026-12-02/my report.csv"};
+}
+
+TEST(ClaimCodecTest, RoundTripsWithSpacesInThePath) {
+  const Claim c = MakeClaim(kOwnerA, "000000000000002a-000001");
+  Claim d;
+  ASSERT_TRUE(DecodeClaim(kSha, EncodeClaim(c), &d));
+  EXPECT_EQ(d.sha256, kSha);
+  EXPECT_EQ(d.owner, c.owner);
+  EXPECT_EQ(d.intent, c.intent);
+  EXPECT_EQ(d.size, 5u);
+  EXPECT_EQ(d.path, c.path);
+}
+
+TEST(ClaimCodecTest, RejectsWhatAtomicIngestNeverWrites) {
+  Claim d;
+  for (const std::string& bad :
+       {std::string(""), std::string("../../etc/passwd"),
+        "atomic-ingest-claim/1 " + kOwnerA + " id 5",                // no path
+        "atomic-ingest-claim/1 " + kOwnerA + " id x5 a.csv",         // bad size
+        std::string("atomic-ingest-claim/1 shortowner id 5 a.csv"),  // bad owner
+        "atomic-ingest-claim/1 " + kOwnerA + " id 5 /etc/x",         // absolute
+        "atomic-ingest-claim/1 " + kOwnerA + " id 5 a/../../x",      // escapes
+        "atomic-ingest-claim/2 " + kOwnerA + " id 5 a.csv"}) {
+    EXPECT_FALSE(DecodeClaim(kSha, bad, &d)) << bad;
+  }
+}
+
+class ClaimSpaceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Env::Default()->OpenDir(root_.path().string(), &warehouse_).ok());
+  }
+
+  TempRoot root_{"claims_test"};
+  File warehouse_;
+  ClaimSpace claims_{Env::Default(), &warehouse_};
+};
+
+TEST_F(ClaimSpaceTest, FirstTakerWinsAndOthersSeeIt) {
+  std::optional<Claim> found;
+  ASSERT_TRUE(claims_.Find(kSha, &found).ok());
+  EXPECT_FALSE(found);
+
+  std::optional<Claim> holder;
+  ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerA, "1"), &holder).ok());
+  EXPECT_FALSE(holder);
+  EXPECT_TRUE(fs::is_symlink(root_.path() / ".atomic-ingest-claims" / "aa" / kSha));
+
+  ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerB, "7"), &holder).ok());
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->owner, kOwnerA);
+  ASSERT_TRUE(claims_.Find(kSha, &found).ok());
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->intent, "1");
+}
+
+// A create whose reply was lost (an NFS retransmission) is retried: the
+// claim is already this commit's.
+TEST_F(ClaimSpaceTest, TakingTwiceForOneCommitHoldsIt) {
+  std::optional<Claim> holder;
+  ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerA, "1"), &holder).ok());
+  ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerA, "1"), &holder).ok());
+  EXPECT_FALSE(holder);
+  // Another commit of the same instance is another commit.
+  ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerA, "2"), &holder).ok());
+  EXPECT_TRUE(holder);
+}
+
+TEST_F(ClaimSpaceTest, ReleaseRemovesOnlyItsOwnCommitsClaim) {
+  std::optional<Claim> holder;
+  ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerA, "1"), &holder).ok());
+  ASSERT_TRUE(claims_.Release(MakeClaim(kOwnerB, "1")).ok());
+  ASSERT_TRUE(claims_.Release(MakeClaim(kOwnerA, "2")).ok());
+  std::optional<Claim> found;
+  ASSERT_TRUE(claims_.Find(kSha, &found).ok());
+  EXPECT_TRUE(found);
+  ASSERT_TRUE(claims_.Release(MakeClaim(kOwnerA, "1")).ok());
+  ASSERT_TRUE(claims_.Find(kSha, &found).ok());
+  EXPECT_FALSE(found);
+  // Releasing what is gone is no error.
+  EXPECT_TRUE(claims_.Release(MakeClaim(kOwnerA, "1")).ok());
+  ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerB, "9"), &holder).ok());
+  EXPECT_FALSE(holder);
+}
+
+TEST_F(ClaimSpaceTest, AnUnreadableClaimIsReportedByPath) {
+  fs::create_directories(root_.path() / ".atomic-ingest-claims" / "aa");
+  fs::create_symlink("somewhere", root_.path() / ".atomic-ingest-claims" / "aa" / kSha);
+  std::optional<Claim> found;
+  Status s = claims_.Find(kSha, &found);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.ToString().find(".atomic-ingest-claims/aa/" + kSha), std::string::npos);
+}
+
+TEST_F(ClaimSpaceTest, TheOriginalIsPresentOnlyWithTheClaimedSize) {
+  const Claim c = MakeClaim(kOwnerA, "1");
+  EXPECT_FALSE(claims_.OriginalPresent(c));
+  fs::create_directories((root_.path() / c.path).parent_path());
+  WriteFile(root_.path() / c.path, "12345");
+  EXPECT_TRUE(claims_.OriginalPresent(c));
+  WriteFile(root_.path() / c.path, "1234");
+  EXPECT_FALSE(claims_.OriginalPresent(c));
+}
+
+TEST(ClaimOwnerTest, MadeOnceAndKept) {
+  TempRoot root("claims_owner");
+  File dir;
+  ASSERT_TRUE(Env::Default()->OpenDir(root.path().string(), &dir).ok());
+  std::string none, first, again;
+  ASSERT_TRUE(LoadClaimOwner(Env::Default(), dir, /*create=*/false, &none).ok());
+  EXPECT_EQ(none, "");
+  ASSERT_TRUE(LoadClaimOwner(Env::Default(), dir, /*create=*/true, &first).ok());
+  EXPECT_EQ(first.size(), 32u);
+  ASSERT_TRUE(LoadClaimOwner(Env::Default(), dir, /*create=*/true, &again).ok());
+  EXPECT_EQ(first, again);
+  WriteFile(root.path() / "instance-id", "not hex\n");
+  Status s = LoadClaimOwner(Env::Default(), dir, /*create=*/true, &again);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.ToString().find("instance-id"), std::string::npos) << s.ToString();
+}
+
+// Two instances, each with its own staging directory and state, share one
+// warehouse and one manifest root: a content dropped into both is
+// ingested once, and the other copy is quarantined as its duplicate.
+TEST(SharedWarehouseTest, TheSameContentFromTwoInstancesIsIngestedOnce) {
+  spdlog::set_level(spdlog::level::off);
+  TempRoot root("shared_wh");
+  const fs::path base = root.path();
+  Options a = OptionsUnder(base);
+  Options b = a;
+  a.input = (base / "in-a").string();
+  a.state_path = (base / "state-a").string();
+  b.input = (base / "in-b").string();
+  b.state_path = (base / "state-b").string();
+  for (const Options* o : {&a, &b}) {
+    fs::create_directories(o->input);
+    fs::create_directories(o->state_path);
+  }
+  WriteFile(base / "in-a" / "x.csv", "shared\n");
+  WriteFile(base / "in-a" / "only-a.csv", "a\n");
+  WriteFile(base / "in-b" / "y.csv", "shared\n");
+  WriteFile(base / "in-b" / "only-b.csv", "b\n");
+  ManualClock clock(1795341600LL * kNanosPerSecond);
+  MemStateStore state_a, state_b;
+  PassStats sa, sb;
+  ASSERT_TRUE(RunIngestPass(a, Env::Default(), &clock, &state_a, &sa).ok());
+  ASSERT_TRUE(RunIngestPass(b, Env::Default(), &clock, &state_b, &sb).ok());
+  EXPECT_EQ(sa.files_ingested, 2u);
+  EXPECT_EQ(sb.files_ingested, 1u);
+  EXPECT_EQ(sb.duplicates, 1u);
+  EXPECT_TRUE(fs::is_empty(base / "in-b"));
+  EXPECT_EQ(ReadFile(base / "wh" / "_duplicates" / "ingest_date=2026-11-22" / "y.csv"), "shared\n");
+  EXPECT_EQ(ReadFile(base / "wh" / "ingest_date=2026-11-22" / "x.csv"), "shared\n");
+  EXPECT_FALSE(fs::exists(base / "wh" / "ingest_date=2026-11-22" / "y.csv"));
+}
+
+// A claim atomic-ingest cannot read fails its content's file, by name, and
+// nothing else.
+TEST(SharedWarehouseTest, AnUnreadableClaimFailsOnlyItsFile) {
+  spdlog::set_level(spdlog::level::off);
+  TempRoot root("bad_claim");
+  const fs::path base = root.path();
+  Options a = OptionsUnder(base);
+  fs::create_directories(a.input);
+  fs::create_directories(a.state_path);
+  WriteFile(base / "in" / "x.csv", "x\n");
+  WriteFile(base / "in" / "y.csv", "y\n");
+  const std::string sha = Sha256::HexOf("x\n");
+  const fs::path claim = base / "wh" / ".atomic-ingest-claims" / sha.substr(0, 2) / sha;
+  fs::create_directories(claim.parent_path());
+  fs::create_symlink("garbage", claim);
+  ManualClock clock(1795341600LL * kNanosPerSecond);
+  MemStateStore state;
+  PassStats stats;
+  ASSERT_TRUE(RunIngestPass(a, Env::Default(), &clock, &state, &stats).ok());
+  EXPECT_EQ(stats.files_ingested, 1u);
+  EXPECT_EQ(stats.failed, 1u);
+  EXPECT_TRUE(fs::exists(base / "in" / "x.csv"));
+  EXPECT_FALSE(fs::exists(base / "in" / "y.csv"));
+}
+
+// A warehouse filled before claims existed: the instance that ingested a
+// content claims it on its first run, so that another instance never
+// ingests it again.
+TEST(SharedWarehouseTest, ContentsIngestedBeforeClaimsAreClaimedOnce) {
+  spdlog::set_level(spdlog::level::off);
+  TempRoot root("backfill");
+  const fs::path base = root.path();
+  Options a = OptionsUnder(base);
+  fs::create_directories(a.input);
+  fs::create_directories(a.state_path);
+  const fs::path old = base / "wh" / "ingest_date=2026-01-01" / "old.csv";
+  fs::create_directories(old.parent_path());
+  WriteFile(old, "old content\n");
+  const std::string sha = Sha256::HexOf("old content\n");
+  MemStateStore state_a;
+  ASSERT_TRUE(state_a
+                  .Apply({{keys::Content(sha),
+                           EncodeContentRecord({old.string(), "/elsewhere/old.csv", "m", 12, 1})}},
+                         true)
+                  .ok());
+  ManualClock clock(1795341600LL * kNanosPerSecond);
+  PassStats stats;
+  ASSERT_TRUE(RunIngestPass(a, Env::Default(), &clock, &state_a, &stats).ok());
+  File wh;
+  ASSERT_TRUE(Env::Default()->OpenDir((base / "wh").string(), &wh).ok());
+  ClaimSpace claims(Env::Default(), &wh);
+  std::optional<Claim> claim;
+  ASSERT_TRUE(claims.Find(sha, &claim).ok());
+  ASSERT_TRUE(claim);
+  EXPECT_EQ(claim->path, "ingest_date=2026-01-01/old.csv");
+  EXPECT_EQ(claim->owner, ReadFile(base / "state" / "instance-id").substr(0, 32));
+  std::string done;
+  EXPECT_TRUE(state_a.Get(keys::kClaimsDone, &done).ok());
+
+  // Another instance with the same content staged: a duplicate.
+  Options b = a;
+  b.input = (base / "in-b").string();
+  b.state_path = (base / "state-b").string();
+  fs::create_directories(b.input);
+  fs::create_directories(b.state_path);
+  WriteFile(base / "in-b" / "again.csv", "old content\n");
+  MemStateStore state_b;
+  ASSERT_TRUE(RunIngestPass(b, Env::Default(), &clock, &state_b, &stats).ok());
+  EXPECT_EQ(stats.files_ingested, 0u);
+  EXPECT_EQ(stats.duplicates, 1u);
+}
+
+}  // namespace
+}  // namespace ingest
