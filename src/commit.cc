@@ -190,15 +190,7 @@ void Committer::TakeClaims(Job* job) {
 void Committer::Move(Job* job) {
   std::vector<Planned>& plan = job->plan;
   mover_.MoveAll(&plan);
-  for (Planned& p : plan) {
-    if (!p.claimed || p.moved) continue;
-    // Nothing of it moved, and its intent closes with the batch. A claim
-    // left behind is taken again by this instance's next delivery of the
-    // content (Planner::ResolveClaim).
-    Status s = ctx_->claims->Release(ClaimOf(*ctx_, p.id, p.intent));
-    if (!s.ok()) spdlog::warn("{}", s.ToString());
-    p.claimed = false;
-  }
+  ReleaseUnmovedClaims(job);
   for (Planned& p : plan) {
     if (!p.moves() || (!p.failed && p.move_error.ok())) continue;
     if (p.moved) {
@@ -221,6 +213,19 @@ void Committer::Move(Job* job) {
       p.failed = true;
       ++stats_->deferred;
     }
+  }
+}
+
+// Nothing of these files is in the warehouse, so no other instance need
+// wait for them. A claim left behind by a failed release is released by
+// recovery when the intent stays open, or else taken again by this
+// instance's next delivery of the content (Planner::ResolveClaim).
+void Committer::ReleaseUnmovedClaims(Job* job) {
+  for (Planned& p : job->plan) {
+    if (!p.claimed || p.moved) continue;
+    Status s = ctx_->claims->Release(ClaimOf(*ctx_, p.id, p.intent));
+    if (!s.ok()) spdlog::warn("{}", s.ToString());
+    p.claimed = false;
   }
 }
 
@@ -251,7 +256,10 @@ Status Committer::Finish(Job* job) {
 Status Committer::MakeMovesDurable(Job* job) {
   if (!job->any_moved && !job->dirs_created) return Status::OK();
   Status s = Barrier(/*staging=*/!ctx_->cross_fs, /*warehouse=*/true);
-  if (!s.ok()) mover_.UndoMoves(&job->plan);
+  if (!s.ok()) {
+    mover_.UndoMoves(&job->plan);
+    ReleaseUnmovedClaims(job);
+  }
   return s;
 }
 
@@ -275,6 +283,7 @@ Status Committer::AppendManifest(Job* job) {
     // destinations and drops them.
     ctx_->manifest->Rollback();
     mover_.UndoMoves(&job->plan);
+    ReleaseUnmovedClaims(job);
   }
   return s;
 }

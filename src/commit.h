@@ -84,6 +84,9 @@ class Committer {
   // M, then the moves' failures reported in plan order, and the claims of
   // the ingests that did not move released.
   void Move(Job* job);
+  // Releases the claims of the batch's ingests that are not (or no longer)
+  // in the warehouse.
+  void ReleaseUnmovedClaims(Job* job);
   // Later batches see what this one moved before its state write lands.
   void RememberMoved(const Job& job);
 

@@ -639,8 +639,8 @@ TEST(CrashTest, TwoWritersSameFsTornPowerLoss) {
   sc.peer = true;
   Enumerate(sc);
 }
-TEST(CrashTest, TwoWritersCrossFsLinkKill) {
-  Scenario sc{"two writers, cross-fs link kill", true, kStab, kQuar, std::nullopt, kLinks};
+TEST(CrashTest, TwoWritersSameFsLinkKill) {
+  Scenario sc{"two writers, same-fs link kill", false, kStab, kQuar, std::nullopt, kLinks};
   sc.peer = true;
   Enumerate(sc);
 }

@@ -111,7 +111,8 @@ assert_contains "$T/strace.log" "(INJECTED)" "strace log (was the failure inject
 assert_eq 10 "$(staged_files | count_lines)" "instance a's files back in staging"
 # Every record b made, before and now, is there; a's batch left none.
 assert_eq $((records_before + 10)) "$(manifest_records)" "records after a's failure"
-# (a's claims stay until its next run's recovery releases them.)
+# a released the claims of the files it put back.
+assert_warehouse_consistent
 for f in "$T"/b/input/*; do fail "instance b left $f in staging"; done
 run_ingest --stability-seconds 0
 assert_rc 0 "exit code of instance a's next run"
