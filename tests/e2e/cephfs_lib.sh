@@ -189,9 +189,9 @@ await_pass() {
 # lock still held (exit 75: the client of a killed pass has not released its
 # flock yet) is tried again.
 clean_pass() {  # HOST FLAG...
-  local host=$1 try
+  local host=$1
   shift
-  for try in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     start_pass "$host" "$@"
     await_pass
     [[ $RC -eq 75 ]] || return 0

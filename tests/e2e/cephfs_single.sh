@@ -27,7 +27,7 @@ stage() {
   stage_files "$MNT1/single/input" "r$round" 300
 }
 stage
-for attempt in $(seq 1 20); do
+for _ in $(seq 1 20); do
   [[ $KILLS -lt 8 ]] || break
   [[ $(candidates_left "$MNT1/single/input") -gt 0 ]] || stage
   killed_pass 1 $((100 + RANDOM % 900)) "${flags[@]}" --batch-size $((RANDOM % 4 + 1))
@@ -35,7 +35,7 @@ for attempt in $(seq 1 20); do
 done
 [[ $KILLS -ge 8 ]] || fail "only $KILLS of the passes were still running when killed"
 
-for attempt in $(seq 1 10); do
+for _ in $(seq 1 10); do
   clean_pass 1 "${flags[@]}" --batch-size 50
   [[ $RC -eq 0 ]] || { show_pass_log; fail "a pass after the kills exited $RC"; }
   [[ $(candidates_left "$MNT1/single/input") -gt 0 ]] || break

@@ -27,7 +27,7 @@ stage() {
 }
 stage
 recovered=0
-for attempt in $(seq 1 16); do
+for _ in $(seq 1 16); do
   [[ $KILLS -lt 6 ]] || break
   [[ $(candidates_left "$MNT1/takeover/input") -gt 0 ]] || stage
   killed_pass 1 $((100 + RANDOM % 900)) "${flags[@]}" --batch-size $((RANDOM % 4 + 1))
@@ -42,7 +42,7 @@ done
 [[ $KILLS -ge 6 ]] || fail "only $KILLS of host 1's passes were still running when killed"
 [[ $recovered -gt 0 ]] || fail "host 2 never found a commit of host 1 to finish or undo ($KILLS kills)"
 
-for attempt in $(seq 1 10); do
+for _ in $(seq 1 10); do
   clean_pass 2 "${flags[@]}" --batch-size 50
   [[ $RC -eq 0 ]] || { show_pass_log; fail "a pass of host 2 exited $RC"; }
   [[ $(candidates_left "$MNT1/takeover/input") -gt 0 ]] || break

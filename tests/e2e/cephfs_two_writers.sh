@@ -36,9 +36,9 @@ stage_files "$MNT2/b/input" b 200 40
 # counts go to $T/kills.NAME (they run in subshells).
 KILLS_EACH=6
 kill_loop() {  # NAME
-  local name=$1 i
+  local name=$1
   flags_of "$name"
-  for i in $(seq 1 "$KILLS_EACH"); do
+  for _ in $(seq 1 "$KILLS_EACH"); do
     [[ $(candidates_left "$MNT1/$name/input") -gt 0 ]] || break
     killed_pass "${HOST[$name]}" $((100 + RANDOM % 900)) "${FLAGS[@]}" --batch-size $((RANDOM % 4 + 1))
     [[ $RC -eq 137 || $RC -eq 0 || $RC -eq 75 ]] || { show_pass_log; exit 1; }
@@ -60,9 +60,9 @@ check_invariants 1 "$WH" "$MF" "${stagings[@]}" --phase partial --allow-torn
 
 # Both drain, at the same time, unkilled.
 drain() {  # NAME
-  local name=$1 i
+  local name=$1
   flags_of "$name"
-  for i in $(seq 1 10); do
+  for _ in $(seq 1 10); do
     clean_pass "${HOST[$name]}" "${FLAGS[@]}" --batch-size 20
     [[ $RC -eq 0 ]] || { show_pass_log; echo "instance $name: a pass exited $RC" >&2; exit 1; }
     [[ $(candidates_left "$MNT1/$name/input") -gt 0 ]] || return 0
