@@ -20,20 +20,20 @@ flags=(--input "$IN" --warehouse "$WH" --manifests "$MF" --state-path "$ST"
 
 # A pass over 300 files in batches of 1 to 4 takes seconds here, so kills
 # within the first second mostly land in a commit; when staging drains
-# before enough kills landed, another round is staged.
+# before six kills landed, another round is staged.
 round=0
 stage() {
   round=$((round + 1))
   stage_files "$MNT1/single/input" "r$round" 300
 }
 stage
-for _ in $(seq 1 20); do
-  [[ $KILLS -lt 8 ]] || break
+for _ in $(seq 1 16); do
+  [[ $KILLS -lt 6 ]] || break
   [[ $(candidates_left "$MNT1/single/input") -gt 0 ]] || stage
   killed_pass 1 $((100 + RANDOM % 900)) "${flags[@]}" --batch-size $((RANDOM % 4 + 1))
   check_invariants 1 "$WH" "$MF" --staging "$IN" --phase partial --allow-torn
 done
-[[ $KILLS -ge 8 ]] || fail "only $KILLS of the passes were still running when killed"
+[[ $KILLS -ge 6 ]] || fail "only $KILLS of the passes were still running when killed"
 
 for _ in $(seq 1 10); do
   clean_pass 1 "${flags[@]}" --batch-size 50
