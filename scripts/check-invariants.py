@@ -21,7 +21,11 @@ Other entries of the warehouse and the manifests are not looked at.
 
 The ledger has one line per staged file, fields separated by tabs: name,
 sha256, size, kind ("new" or "resend": candidates; "ignored": a name the
-tool must never take), then fields the checker does not read.
+tool must never take), then fields the checker does not read. Instances
+that share one warehouse and one manifest root each have their own staging
+directory: give --staging once for each; a name is then staged in one of
+them (the ledger's names must differ across them), and a record's source
+may be in any of them.
 
 Invariants with a ledger, in every phase:
   - a content appears at most once across <warehouse>/ingest_date=*/;
@@ -280,13 +284,15 @@ class Checker:
         self.by_content = by_content
 
     def check_staging(self):
-        st_dir = self.a.staging
-        present = set(os.listdir(st_dir)) if os.path.isdir(st_dir) else set()
+        listing = {}  # staging directory -> names in it
+        for d in self.a.staging:
+            listing[d] = set(os.listdir(d)) if os.path.isdir(d) else set()
         self.in_staging = 0
         for name in sorted(self.ledger):
             sha, size, kind = self.ledger[name]
+            st_dir = next((d for d in self.a.staging if name in listing[d]), self.a.staging[0])
             path = os.path.join(st_dir, name)
-            r = self.regular_sha(path) if name in present else None
+            r = self.regular_sha(path) if name in listing[st_dir] else None
             if r is not None and r[0] != sha:
                 self.bad("staged file changed",
                          f"{path} has sha256 {r[0]} ({r[1]} bytes), staged {sha} ({size} bytes)")
@@ -307,9 +313,9 @@ class Checker:
             elif self.a.phase == "stopped" and in_staging and landed:
                 self.bad("staged file also in the warehouse", f"{path}: {', '.join(landed)}")
         if self.a.phase == "complete":
-            extra = sorted(n for n in present if is_candidate(n) and n not in self.ledger)
-            for n in extra:
-                self.bad("unknown file in staging", os.path.join(st_dir, n))
+            for d, present in listing.items():
+                for n in sorted(n for n in present if is_candidate(n) and n not in self.ledger):
+                    self.bad("unknown file in staging", os.path.join(d, n))
 
     def check_manifests(self):
         root = self.a.manifests
@@ -417,11 +423,11 @@ class Checker:
     def check_source(self, where, rec):
         """The record's source is the staged file of its content, and its
         path a name the tool may give that file."""
-        staging = os.path.realpath(self.a.staging)
+        stagings = {os.path.realpath(d) for d in self.a.staging}
         sha, path = rec["sha256"], rec["path"]
         src = rec["source"]
         name = os.path.basename(src)
-        if os.path.realpath(os.path.dirname(src)) != staging or name not in self.ledger:
+        if os.path.realpath(os.path.dirname(src)) not in stagings or name not in self.ledger:
             self.bad("manifest source unknown", f"{where}: {src} was never staged")
         elif self.ledger[name][0] != sha:
             self.bad("manifest source content", f"{where}: {src} was staged with sha256 {self.ledger[name][0]}, the record says {sha}")
@@ -460,7 +466,8 @@ class Checker:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ledger", help="what was staged; without it only the agreement is checked")
-    ap.add_argument("--staging", help="the staging directory (with --ledger)")
+    ap.add_argument("--staging", action="append",
+                    help="the staging directory (with --ledger); once per instance sharing the warehouse")
     ap.add_argument("--warehouse", required=True)
     ap.add_argument("--manifests", required=True)
     ap.add_argument("--phase", choices=["partial", "stopped", "complete"],

@@ -136,7 +136,8 @@ class Env {
   virtual Status LockFile(const File& file) = 0;
 
   // flock(LOCK_EX), waiting for another holder (of this host or, where the
-  // filesystem honours flock across clients, another) to let go.
+  // filesystem honours flock across clients, another) to let go. Polls with
+  // LOCK_NB (1 ms, doubling up to 50 ms) instead of blocking in the call.
   virtual Status WaitLockFile(const File& file) = 0;
   // flock(LOCK_UN).
   virtual Status UnlockFile(const File& file) = 0;

@@ -7,8 +7,11 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
+#include <thread>
 
 #include "env.h"
 
@@ -303,13 +306,19 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  // Polls with LOCK_NB rather than blocking in flock(LOCK_EX): on CephFS
+  // through ceph-fuse, a process killed by SIGKILL during a blocking
+  // flock() can leave the lock granted to no one, and every later blocking
+  // wait for it, on any client, hangs until that client unmounts.
   Status WaitLockFile(const File& file) override {
-    int r;
-    do {
-      r = ::flock(file.fd(), LOCK_EX);
-    } while (r != 0 && errno == EINTR);
-    if (r != 0) return Errno("cannot lock", file.path());
-    return Status::OK();
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+      if (::flock(file.fd(), LOCK_EX | LOCK_NB) == 0) return Status::OK();
+      if (errno == EINTR) continue;
+      if (errno != EWOULDBLOCK) return Errno("cannot lock", file.path());
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
   }
 
   Status UnlockFile(const File& file) override {
