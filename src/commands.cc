@@ -141,10 +141,11 @@ int VerifyCommand(const Options& o) {
   const uint64_t problems = st.missing + st.corrupted + st.unlisted + st.bad_lines;
   std::printf(
       "verified %llu records: %llu ok, %llu missing, %llu corrupted, %llu unlisted, "
-      "%llu bad manifest lines\n",
+      "%llu bad manifest lines, %llu re-ingested after their file went missing\n",
       static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.ok),
       static_cast<unsigned long long>(st.missing), static_cast<unsigned long long>(st.corrupted),
-      static_cast<unsigned long long>(st.unlisted), static_cast<unsigned long long>(st.bad_lines));
+      static_cast<unsigned long long>(st.unlisted), static_cast<unsigned long long>(st.bad_lines),
+      static_cast<unsigned long long>(st.reingested));
   return problems == 0 ? kExitOk : kExitFailed;
 }
 

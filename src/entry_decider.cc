@@ -105,6 +105,16 @@ Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* t
       out->reason = "waiting for .ok";
       return Status::OK();
     }
+    // The .ok is written after the file is closed, so a file written to
+    // since (its mtime), or renamed or relinked since (its ctime), is not
+    // complete yet: its uploader wrote the .ok too early. The .ok's ctime
+    // is the moment it appeared here; its mtime may be the sender's (rsync
+    // -t keeps it). Equal times pass: timestamps are coarser than a write.
+    if (st.mtime_ns > ok.ctime_ns || st.ctime_ns > ok.ctime_ns) {
+      out->verdict = EntryVerdict::kWaitSidecar;
+      out->reason = "changed after its .ok appeared; waiting for a newer .ok";
+      return Status::OK();
+    }
     out->has_sidecar = true;
   } else {
     StabilityInput in;

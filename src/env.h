@@ -90,6 +90,13 @@ class Env {
   // whose timestamps come from another clock.
   virtual Status IsNetworkFs(const File& file, bool* network) = 0;
 
+  // Whether a process of this host holds `file` open for writing: a read
+  // lease (F_SETLEASE, F_RDLCK), released at once, is refused then.
+  // `file` must be open read-only. Fails (err() EACCES, EINVAL, ...) where
+  // leases cannot be taken: not the file's owner and no CAP_LEASE, or a
+  // filesystem without leases.
+  virtual Status HeldForWriting(const File& file, bool* held) = 0;
+
   // openat() of a directory entry; O_CLOEXEC and O_NOFOLLOW are always added.
   virtual Status OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
                         File* file) = 0;

@@ -277,7 +277,8 @@ class Explainer {
   Status Ready(const std::shared_ptr<StagingDir>& dir, const std::string& name, const DirEntry& e,
                const EntryDecision& d) {
     // Hashed as a pass would, writing nothing (no temp copy).
-    Preparer preparer(env_, nullptr, /*keep_owner=*/false);
+    OpenWriters writers(env_, o_.input, decider_->network_fs());
+    Preparer preparer(env_, nullptr, /*keep_owner=*/false, &writers);
     Candidate c{dir, name, d.st, d.has_sidecar, e.pos};
     Prepared p;
     preparer.Prepare(c, &p);
@@ -287,6 +288,10 @@ class Explainer {
             : "complete (" + Evidence(d) + ")";
     if (p.outcome == Prepared::Outcome::kChanged) {
       Say(complete + ", but it changed while being read; it gets another look next pass");
+      return Status::OK();
+    }
+    if (p.outcome == Prepared::Outcome::kWriting) {
+      Say(complete + ", but a process still has it open for writing; it waits until it is closed");
       return Status::OK();
     }
     if (p.outcome == Prepared::Outcome::kFailed) {
@@ -302,6 +307,16 @@ class Explainer {
     Status s = state_->Get(keys::Content(p.sha256), &value);
     if (s.IsNotFound()) return Unknown(complete, fate, p.sha256);
     if (!s.ok()) return s;
+    ContentRecord rec;
+    FileStat st;
+    if (DecodeContentRecord(value, &rec) &&
+        env_->StatPath(rec.path, /*follow=*/false, &st).IsNotFound()) {
+      Say(complete +
+          ", and its content was ingested before, but that file is no longer in the "
+          "warehouse: the next pass ingests it again");
+      Detail("sha256", p.sha256);
+      return Content(p.sha256, "first ingest");
+    }
     Say(complete + ", and a duplicate: the next pass " + fate + " (--on-duplicate)");
     Detail("sha256", p.sha256);
     return Content(p.sha256, "duplicate of");

@@ -12,6 +12,7 @@
 #include "hooks.h"
 #include "intent_journal.h"
 #include "manifest_writer.h"
+#include "open_writers.h"
 #include "pipeline.h"
 #include "recovery.h"
 #include "scan.h"
@@ -114,6 +115,11 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
       if (!s.ok()) return s;
     }
   }
+  bool network_fs = false;
+  s = env->IsNetworkFs(ctx.input, &network_fs);
+  if (!s.ok()) return s;
+  OpenWriters writers(env, options.input, network_fs);
+  ctx.writers = &writers;
   ThreadPool pool(Committer::kIoThreads);
   ctx.pool = &pool;
   ProgressReporter progress(&ctx.progress, options.progress_tty,

@@ -2,6 +2,7 @@
 // date-partitioned warehouse, exactly once, with a manifest record each.
 
 #include <malloc.h>
+#include <signal.h>
 
 #include <cstdio>
 #include <string>
@@ -49,6 +50,10 @@ int Main(int argc, char** argv) {
   // Tuning only: should glibc refuse a value, memory use is merely higher.
   (void)mallopt(M_ARENA_MAX, 2);
   (void)mallopt(M_MMAP_THRESHOLD, 128 << 10);
+  // The kernel signals the holder of a file lease when a writer opens the
+  // file. The leases taken to see writers (Env::HeldForWriting) last
+  // microseconds and need no notice, and SIGIO would end the process.
+  (void)::signal(SIGIO, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   const Command* command = &Commands().front();
   if (!args.empty() && !args[0].empty() && args[0][0] != '-') {

@@ -13,7 +13,8 @@ std::string FormatManifestLine(const ManifestRecord& r) {
   // Written field by field in a fixed order, which is what serializing a
   // json::object built in that order gives, without building one: the
   // committer formats one line per file on its serial path.
-  const bool escaped = !IsValidUtf8(r.path) || !IsValidUtf8(r.source);
+  const bool escaped =
+      !IsValidUtf8(r.path) || !IsValidUtf8(r.source) || !IsValidUtf8(r.reingest_of);
   std::string line;
   line.reserve(r.path.size() + r.source.size() + 256);
   auto field = [&](std::string_view key) {
@@ -39,6 +40,9 @@ std::string FormatManifestLine(const ManifestRecord& r) {
   num("mtime", r.mtime_ns / 1000000000 - (r.mtime_ns % 1000000000 < 0 ? 1 : 0));
   num("mtime_ns", r.mtime_ns);
   str("ingested_at", r.ingested_at);
+  if (!r.reingest_of.empty()) {
+    str("reingest_of", escaped ? EscapeName(r.reingest_of) : r.reingest_of);
+  }
   if (escaped) line += ",\"escaped\":true";
   line += "}\n";
   return line;
@@ -82,12 +86,18 @@ bool ParseManifestLine(std::string_view line, ManifestRecord* r) {
     return false;
   }
   r->mtime_ns = mtime_ns;
+  std::string reingest_of;
+  if (o.contains("reingest_of") && !str("reingest_of", &reingest_of)) return false;
   const json::value* escaped = o.if_contains("escaped");
   if (escaped != nullptr && escaped->is_bool() && escaped->get_bool()) {
-    if (!UnescapeName(path, &r->path) || !UnescapeName(source, &r->source)) return false;
+    if (!UnescapeName(path, &r->path) || !UnescapeName(source, &r->source) ||
+        !UnescapeName(reingest_of, &r->reingest_of)) {
+      return false;
+    }
   } else {
     r->path = std::move(path);
     r->source = std::move(source);
+    r->reingest_of = std::move(reingest_of);
   }
   return true;
 }

@@ -19,6 +19,9 @@ struct ManifestRecord {
   uint64_t size = 0;
   int64_t mtime_ns = 0;
   std::string ingested_at;  // RFC 3339, UTC
+  // Set on a content ingested again because its first ingest, at this
+  // path, was no longer in the warehouse; else empty (and not written).
+  std::string reingest_of;
 };
 
 // Renders one record as a single line of strict JSON ending in '\n'.

@@ -17,6 +17,7 @@ namespace ingest {
 
 class ClaimSpace;
 class IntentJournal;
+class OpenWriters;
 class ThreadPool;
 
 // What every stage of a pass shares: the options, the open roots and the
@@ -43,6 +44,8 @@ struct PassContext {
   ManifestWriter* manifest = nullptr;
   // Where step I writes intents; null in a dry run.
   IntentJournal* journal = nullptr;
+  // The veto on files still open for writing (open_writers.h); null: none.
+  OpenWriters* writers = nullptr;
   // Threads for the loops that run on several at once (thread_pool.h).
   ThreadPool* pool = nullptr;
   // Inode numbers of staged files whose open intent recovery could not

@@ -32,7 +32,8 @@ Pipeline::Pipeline(PassContext* ctx, PassStats* stats)
       // about 1 MiB more at the peak of a 10,000-file pass, for no speed.
       done_(static_cast<size_t>(ctx->options->batch_size) / 2 + 1) {
   if (!threaded_) {
-    inline_preparer_ = std::make_unique<Preparer>(ctx->env, TempDirFor(*ctx), KeepOwner());
+    inline_preparer_ =
+        std::make_unique<Preparer>(ctx->env, TempDirFor(*ctx), KeepOwner(), ctx->writers);
     return;
   }
   live_workers_ = ctx->options->concurrency;
@@ -77,7 +78,7 @@ Status Pipeline::CommitPending() {
 }
 
 void Pipeline::WorkerLoop() {
-  Preparer preparer(ctx_->env, TempDirFor(*ctx_), KeepOwner());
+  Preparer preparer(ctx_->env, TempDirFor(*ctx_), KeepOwner(), ctx_->writers);
   for (;;) {
     bool closed = false;
     std::optional<Candidate> c = work_.Pop(std::chrono::milliseconds(200), &closed);

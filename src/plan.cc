@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <unordered_map>
 
@@ -79,6 +80,12 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
                     p.candidate.dir->file.Child(p.candidate.name));
       continue;
     }
+    if (p.outcome == Prepared::Outcome::kWriting) {
+      ++stats_->deferred;
+      spdlog::info("{}: a process still has it open for writing; it waits until it is closed",
+                   p.candidate.dir->file.Child(p.candidate.name));
+      continue;
+    }
     if (p.outcome == Prepared::Outcome::kFailed) {
       ++stats_->failed;
       spdlog::error("{}", p.error.ToString());
@@ -89,6 +96,16 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
     pl.file = &p;
     Status s = FindContent(p, &pl.duplicate_of);
     if (!s.ok()) return s;
+    if (!pl.duplicate_of.empty() && !OriginalThere(pl.duplicate_of, p.st.size)) {
+      // A retention job or an operator removed it: this copy may be the
+      // last one, so it is never set aside or deleted.
+      spdlog::warn(
+          "{}: its content was ingested as {}, which is no longer in the warehouse; ingesting it "
+          "again",
+          p.candidate.dir->file.Child(p.candidate.name), pl.duplicate_of);
+      pl.reingest_of = std::move(pl.duplicate_of);
+      pl.duplicate_of.clear();
+    }
     auto it = batch_content.find(p.sha256);
     if (pl.duplicate_of.empty() && it != batch_content.end()) {
       pl.original = it->second;
@@ -109,6 +126,18 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
         pl.duplicate_of.empty() ? Action::kIngest : DuplicateAction(ctx_->options->on_duplicate);
     FillIntent(&pl);
     Intent& in = pl.intent;
+    if (pl.action == Action::kQuarantine) {
+      bool held = false;
+      s = QuarantineHolds(duplicates_dir, p, &held);
+      if (s.ok() && held) {
+        // cron's `rsync -a src/ staging/` sends everything again each run:
+        // one copy in quarantine is enough.
+        pl.action = Action::kDelete;
+        pl.duplicate_of =
+            JoinPath(ctx_->warehouse.path(), JoinPath(duplicates_dir, QuarantineName(p)));
+        in.action = IntentAction::kDelete;
+      }
+    }
     if (pl.moves()) {
       in.dest_dir = pl.action == Action::kIngest ? partition_dir : duplicates_dir;
       s = ChooseName(in.dest_dir, p, &in.dest_name, &pl.dest);
@@ -185,6 +214,7 @@ void Planner::Format(std::vector<Planned>* plan, int64_t now_ns) {
         rec.size = p.st.size;
         rec.mtime_ns = p.st.mtime_ns;
         rec.ingested_at = ingested_at;
+        rec.reingest_of = pl.reingest_of;
         in.manifest_path = hour_path;
         in.manifest_line = FormatManifestLine(rec);
       });
@@ -272,8 +302,17 @@ Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::
     *name = original;
     return Status::OK();
   }
-  for (const std::string& candidate :
-       {original, CollisionName(original, p.sha256, 12), CollisionName(original, p.sha256, 64)}) {
+  // In quarantine the full-sha256 name comes second: a content found there
+  // is never quarantined again (QuarantineHolds).
+  const bool quarantine = dest_rel.starts_with(kDuplicatesDirName);
+  std::vector<std::string> candidates = {original};
+  if (!quarantine) candidates.push_back(CollisionName(original, p.sha256, 12));
+  candidates.push_back(QuarantineName(p));
+  // Then numbered names, without end: a name never runs out.
+  for (uint64_t n = 2;; ++n) {
+    if (n - 2 >= candidates.size())
+      candidates.push_back(NumberedCollisionName(original, p.sha256, n));
+    const std::string& candidate = candidates[n - 2];
     if (taken.count(candidate)) continue;
     FileStat st;
     Status exists = dir == nullptr ? Status::NotFound("") : ctx_->env->StatAt(*dir, candidate, &st);
@@ -284,8 +323,35 @@ Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::
     }
     if (!exists.ok()) return exists;
   }
-  return Status::IOError("no free name for " + p.candidate.dir->file.Child(original) + " in " +
-                         JoinPath(ctx_->warehouse.path(), dest_rel));
+}
+
+bool Planner::OriginalThere(const std::string& path, uint64_t size) {
+  FileStat st;
+  Status s = ctx_->env->StatPath(path, /*follow=*/false, &st);
+  if (s.ok()) return st.IsRegular() && st.size == size;
+  // Only a file known to be gone is; any other error keeps the copy safe.
+  return !s.IsNotFound() && s.err() != ENOTDIR;
+}
+
+std::string Planner::QuarantineName(const Prepared& p) {
+  return CollisionName(p.candidate.name, p.sha256, 64);
+}
+
+Status Planner::QuarantineHolds(const std::string& dest_rel, const Prepared& p, bool* held) {
+  *held = false;
+  File* dir = nullptr;
+  Status s = DestDir(dest_rel, &dir);
+  if (!s.ok() || dir == nullptr) return s;
+  const std::string name = QuarantineName(p);
+  if (taken_[dest_rel].count(name)) return Status::OK();
+  FileStat st;
+  s = ctx_->env->StatAt(*dir, name, &st);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  // Only a commit puts a content under its full-sha256 name, so the size
+  // is check enough.
+  *held = st.IsRegular() && st.size == p.st.size;
+  return Status::OK();
 }
 
 Status Planner::DestDir(const std::string& rel, File** dir) {

@@ -30,6 +30,9 @@ struct Planned {
   Action action = Action::kIngest;
   std::string duplicate_of;  // path of the first ingest, for duplicates
   int original = -1;         // index in the plan when that ingest is in this batch
+  // An ingest of a content whose first ingest, at this path, is no longer
+  // in the warehouse.
+  std::string reingest_of;
   std::string id;
   Intent intent;
   File* dest = nullptr;  // the directory it moves into (kIngest, kQuarantine)
@@ -99,6 +102,16 @@ class Planner {
   // Picks a free name in `dest_rel` for `p`, honouring names already taken
   // by this batch, and opens that directory into `*dest`.
   Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name, File** dest);
+  // Whether the warehouse file at `path` (a content's first ingest) is
+  // still there: a regular file of the content's `size`. A copy is set
+  // aside or deleted as its duplicate only then.
+  bool OriginalThere(const std::string& path, uint64_t size);
+  // The name a quarantined copy of `p`'s content takes when its own name is
+  // taken.
+  static std::string QuarantineName(const Prepared& p);
+  // Whether quarantine (`dest_rel`) already holds `p`'s content under
+  // QuarantineName.
+  Status QuarantineHolds(const std::string& dest_rel, const Prepared& p, bool* held);
   // The warehouse directory `rel`, created unless in a dry run (where a
   // missing one is null).
   Status DestDir(const std::string& rel, File** dir);

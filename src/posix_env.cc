@@ -174,6 +174,25 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status HeldForWriting(const File& file, bool* held) override {
+    // A read lease is refused (EAGAIN) while any descriptor of this host
+    // has the file open for writing. Should a writer open it in the moment
+    // the lease is held, its open waits for the release, and the lease
+    // break signal (SIGIO) is ignored (main.cc).
+    if (::fcntl(file.fd(), F_SETLEASE, F_RDLCK) != 0) {
+      if (errno == EAGAIN) {
+        *held = true;
+        return Status::OK();
+      }
+      return Errno("cannot take a read lease on", file.path());
+    }
+    *held = false;
+    if (::fcntl(file.fd(), F_SETLEASE, F_UNLCK) != 0) {
+      return Errno("cannot release the read lease on", file.path());
+    }
+    return Status::OK();
+  }
+
   Status OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
                 File* file) override {
     int fd = ::openat(dir.fd(), name.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, mode);

@@ -28,8 +28,8 @@ std::string NextTempName() {
   return prefix + std::to_string(counter.fetch_add(1)) + ".copy";
 }
 
-Preparer::Preparer(Env* env, const File* tmp_dir, bool keep_owner)
-    : env_(env), tmp_dir_(tmp_dir), keep_owner_(keep_owner), buf_(kBufferSize) {}
+Preparer::Preparer(Env* env, const File* tmp_dir, bool keep_owner, OpenWriters* writers)
+    : env_(env), tmp_dir_(tmp_dir), keep_owner_(keep_owner), writers_(writers), buf_(kBufferSize) {}
 
 void Preparer::Prepare(const Candidate& c, Prepared* out) {
   out->candidate = c;
@@ -57,6 +57,12 @@ void Preparer::Prepare(const Candidate& c, Prepared* out) {
   }
   if (!before.IsRegular() || !c.st.SameContentIdentity(before)) {
     out->outcome = Prepared::Outcome::kChanged;
+    return;
+  }
+  // Checked before the read: a writer that stalled (longer than the window,
+  // or after writing the .ok) would go on writing into the moved file.
+  if (writers_ != nullptr && writers_->Held(src)) {
+    out->outcome = Prepared::Outcome::kWriting;
     return;
   }
   s = HashAndCopy(src, out);

@@ -8,6 +8,7 @@
 
 #include "claims.h"
 #include "env.h"
+#include "open_writers.h"
 #include "sha256.h"
 
 namespace ingest {
@@ -54,6 +55,7 @@ struct Prepared {
   enum class Outcome {
     kReady,    // hashed; ready to commit
     kChanged,  // modified, replaced or removed since the scan: retry later
+    kWriting,  // a process holds it open for writing: retry later
     kFailed,   // error (unreadable, checksum mismatch, ...): see `error`
   };
   Candidate candidate;
@@ -75,7 +77,8 @@ class Preparer {
  public:
   // `tmp_dir` is null when the warehouse shares the staging filesystem or
   // when nothing may be written (dry run).
-  Preparer(Env* env, const File* tmp_dir, bool keep_owner);
+  // `writers`, when not null, vetoes files still open for writing.
+  Preparer(Env* env, const File* tmp_dir, bool keep_owner, OpenWriters* writers);
 
   void Prepare(const Candidate& candidate, Prepared* out);
 
@@ -88,6 +91,7 @@ class Preparer {
   Env* env_;
   const File* tmp_dir_;
   bool keep_owner_;
+  OpenWriters* writers_;
   Sha256 sha_;
   std::vector<char> buf_;
 };

@@ -127,7 +127,8 @@ class Rebuilder {
     }
     std::string existing;
     Status s = store_->Get(keys::Content(r.sha256), &existing);
-    if (s.ok()) {
+    // A re-ingest of a missing original supersedes the first record.
+    if (s.ok() && r.reingest_of.empty()) {
       ++stats_->repeats;
       spdlog::warn("{}:{}: content {} is already recorded; keeping the first record", manifest,
                    line_no, r.sha256);

@@ -96,7 +96,10 @@ class IntentRecovery {
       std::string existing;
       Status got = ctx_->state->Get(keys::Content(in.sha256), &existing);
       if (!got.ok() && !got.IsNotFound()) return got;
-      const bool first_commit = got.IsNotFound();
+      // A re-ingest of a missing original replaces an older record.
+      ContentRecord rec;
+      const bool first_commit = got.IsNotFound() || (DecodeContentRecord(existing, &rec) &&
+                                                     rec.path != DestPath(*ctx_, in));
       if (first_commit) {
         ++stats_->files_ingested;
         stats_->bytes_ingested += in.size;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dir_scanner.h"
@@ -43,9 +44,16 @@ Status HashFile(Env* env, const std::string& path, std::string* sha) {
   return Status::OK();
 }
 
+// What the walk found that is reported once every manifest is read.
+struct Findings {
+  std::vector<std::string> listed;
+  std::vector<std::string> missing;
+  // first ingest's path -> the re-ingest's path
+  std::unordered_map<std::string, std::string> reingested;
+};
+
 // Checks one manifest's records against the files they name.
-Status VerifyManifest(Env* env, const File& manifest, VerifyStats* stats,
-                      std::vector<std::string>* listed) {
+Status VerifyManifest(Env* env, const File& manifest, VerifyStats* stats, Findings* found) {
   auto check = [&](uint64_t number, std::string_view text) {
     ManifestRecord r;
     if (!ParseManifestLine(text, &r)) {
@@ -55,12 +63,12 @@ Status VerifyManifest(Env* env, const File& manifest, VerifyStats* stats,
       return Status::OK();
     }
     ++stats->records;
-    listed->push_back(r.path);
+    found->listed.push_back(r.path);
+    if (!r.reingest_of.empty()) found->reingested[r.reingest_of] = r.path;
     std::string sha;
     Status hashed = HashFile(env, r.path, &sha);
     if (hashed.IsNotFound()) {
-      ++stats->missing;
-      std::printf("missing %s\n", Printable(r.path).c_str());
+      found->missing.push_back(r.path);  // unless a later record ingested it again
     } else if (!hashed.ok()) {
       ++stats->missing;
       std::printf("unreadable %s: %s\n", Printable(r.path).c_str(), hashed.ToString().c_str());
@@ -117,7 +125,7 @@ Status FindUnlisted(Env* env, const VerifyOptions& o, const std::vector<std::str
 }  // namespace
 
 Status Verify(Env* env, const VerifyOptions& o, VerifyStats* stats) {
-  std::vector<std::string> listed;
+  Findings found;
   File root;
   Status s = env->OpenDir(o.manifests, &root);
   if (!s.ok() && !s.IsNotFound()) return s;
@@ -133,11 +141,22 @@ Status Verify(Env* env, const VerifyOptions& o, VerifyStats* stats) {
     if (s.IsNotFound()) continue;  // removed while listed
     if (!s.ok()) return s;
     if (done) break;
-    s = VerifyManifest(env, m.file, stats, &listed);
+    s = VerifyManifest(env, m.file, stats, &found);
     if (!s.ok()) return s;
   }
-  std::sort(listed.begin(), listed.end());
-  return FindUnlisted(env, o, listed, stats);
+  for (const std::string& path : found.missing) {
+    auto again = found.reingested.find(path);
+    if (again == found.reingested.end()) {
+      ++stats->missing;
+      std::printf("missing %s\n", Printable(path).c_str());
+    } else {
+      ++stats->reingested;
+      std::printf("reingested %s as %s\n", Printable(path).c_str(),
+                  Printable(again->second).c_str());
+    }
+  }
+  std::sort(found.listed.begin(), found.listed.end());
+  return FindUnlisted(env, o, found.listed, stats);
 }
 
 }  // namespace ingest

@@ -22,15 +22,20 @@ std::string_view CutAtCharBoundary(std::string_view s, size_t n) {
 
 std::string PartitionDir(const UtcTime& t) { return "ingest_date=" + t.Date(); }
 
-std::string DuplicatesDir(const UtcTime& t) { return "_duplicates/" + PartitionDir(t); }
+std::string DuplicatesDir(const UtcTime& t) {
+  return std::string(kDuplicatesDirName) + "/" + PartitionDir(t);
+}
 
-std::string CollisionName(std::string_view name, std::string_view sha256, size_t sha_chars) {
+namespace {
+
+// `name` with "." + `tag` inserted before its extension.
+std::string TaggedName(std::string_view name, std::string_view tag_text) {
   // The extension starts at the first dot that is not the first byte, so
   // "a.csv.gz" keeps ".csv.gz" together.
   size_t dot = name.find('.', 1);
   std::string_view stem = dot == std::string_view::npos ? name : name.substr(0, dot);
   std::string_view ext = dot == std::string_view::npos ? std::string_view() : name.substr(dot);
-  std::string tag = "." + std::string(sha256.substr(0, sha_chars));
+  std::string tag = "." + std::string(tag_text);
   if (ext.size() + tag.size() >= kMaxNameBytes) {
     ext = CutAtCharBoundary(ext, kMaxNameBytes - tag.size() - 1);
   }
@@ -40,6 +45,16 @@ std::string CollisionName(std::string_view name, std::string_view sha256, size_t
   out += tag;
   out += ext;
   return out;
+}
+
+}  // namespace
+
+std::string CollisionName(std::string_view name, std::string_view sha256, size_t sha_chars) {
+  return TaggedName(name, sha256.substr(0, sha_chars));
+}
+
+std::string NumberedCollisionName(std::string_view name, std::string_view sha256, uint64_t n) {
+  return TaggedName(name, std::string(sha256) + "-" + std::to_string(n));
 }
 
 }  // namespace ingest

@@ -1,6 +1,7 @@
 #include "entry_decider.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -33,10 +35,14 @@ class TestEnv final : public EnvWrapper {
 
   std::string failing_name;
   bool network = false;
+  // Names whose ctime reads as given.
+  std::map<std::string, int64_t> ctime_ns;
 
   Status StatAt(const File& dir, const std::string& name, FileStat* st) override {
     if (name == failing_name) return Status::FromErrno("cannot stat " + dir.Child(name), EIO);
-    return EnvWrapper::StatAt(dir, name, st);
+    Status s = EnvWrapper::StatAt(dir, name, st);
+    if (auto it = ctime_ns.find(name); s.ok() && it != ctime_ns.end()) st->ctime_ns = it->second;
+    return s;
   }
   Status IsNetworkFs(const File&, bool* network) override {
     *network = this->network;
@@ -253,6 +259,48 @@ TEST_F(EntryDeciderTest, SidecarModeWaitsForARegularOkFile) {
   EXPECT_EQ(d.verdict, EntryVerdict::kReady);
   EXPECT_TRUE(d.has_sidecar);
   EXPECT_FALSE(StoredSnapshot("a.csv"));
+}
+
+// Ages `name`'s mtime to `mtime_ns`.
+void SetMtime(const fs::path& path, int64_t mtime_ns) {
+  struct timespec times[2] = {{0, UTIME_OMIT}, {mtime_ns / kSec, mtime_ns % kSec}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+TEST_F(EntryDeciderTest, SidecarModeWaitsForAFileChangedAfterItsOk) {
+  options_.mode = Mode::kSidecar;
+  Write("a.csv");
+  const FileStat ok = Write("a.csv.ok", "");
+  const int64_t now = Newest(ok);
+
+  // Written to after the .ok appeared.
+  SetMtime(root_ / "a.csv", ok.ctime_ns + kSec);
+  EntryDecision d = Decide("a.csv", DT_REG, now);
+  EXPECT_EQ(d.verdict, EntryVerdict::kWaitSidecar);
+  EXPECT_STREQ(d.reason, "changed after its .ok appeared; waiting for a newer .ok");
+
+  // Renamed into place after the .ok appeared.
+  SetMtime(root_ / "a.csv", ok.ctime_ns - kSec);
+  env_.ctime_ns["a.csv"] = ok.ctime_ns + 1;
+  EXPECT_EQ(Decide("a.csv", DT_REG, now).verdict, EntryVerdict::kWaitSidecar);
+
+  // Same times: timestamps are coarser than one write.
+  env_.ctime_ns["a.csv"] = ok.ctime_ns;
+  SetMtime(root_ / "a.csv", ok.ctime_ns);
+  EXPECT_EQ(Decide("a.csv", DT_REG, now).verdict, EntryVerdict::kReady);
+}
+
+TEST_F(EntryDeciderTest, SidecarWithTheSendersOldMtimeCounts) {
+  // rsync -t gives the .ok the sender's mtime; what counts is when it
+  // appeared here.
+  options_.mode = Mode::kSidecar;
+  const FileStat st = Write("a.csv");
+  Write("a.csv.ok", "");
+  SetMtime(root_ / "a.csv", st.mtime_ns - 7200 * kSec);
+  SetMtime(root_ / "a.csv.ok", st.mtime_ns - 3600 * kSec);
+  env_.ctime_ns["a.csv"] = st.ctime_ns;
+  EntryDecision d = Decide("a.csv", DT_REG, Newest(st));
+  EXPECT_EQ(d.verdict, EntryVerdict::kReady);
 }
 
 TEST_F(EntryDeciderTest, SubdirectoryOnTheInputMountIsEntered) {

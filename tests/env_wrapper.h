@@ -34,6 +34,9 @@ class EnvWrapper : public Env {
   Status IsNetworkFs(const File& file, bool* network) override {
     return target_->IsNetworkFs(file, network);
   }
+  Status HeldForWriting(const File& file, bool* held) override {
+    return target_->HeldForWriting(file, held);
+  }
   Status OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
                 File* file) override {
     return target_->OpenAt(dir, name, flags, mode, file);

@@ -222,6 +222,12 @@ Status FaultEnv::IsNetworkFs(const File& file, bool* network) {
   return real_->IsNetworkFs(file, network);
 }
 
+Status FaultEnv::HeldForWriting(const File& file, bool* held) {
+  Status s;
+  if (Crashed(&s)) return s;
+  return real_->HeldForWriting(file, held);
+}
+
 Status FaultEnv::OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
                         File* file) {
   const std::string path = Clean(dir.Child(name));

@@ -85,6 +85,7 @@ class FaultEnv final : public Env {
   Status Stat(const File& file, FileStat* st) override;
   Status MountId(const File& file, uint64_t* id) override;
   Status IsNetworkFs(const File& file, bool* network) override;
+  Status HeldForWriting(const File& file, bool* held) override;
   Status OpenAt(const File& dir, const std::string& name, int flags, mode_t mode,
                 File* file) override;
   Status Read(const File& file, char* buf, size_t n, size_t* got) override;
