@@ -88,6 +88,21 @@ def collision_names(name, sha):
     return {name, f"{stem}.{sha[:12]}{ext}", f"{stem}.{sha}{ext}"}
 
 
+NUMBERED_RE = re.compile(r"^(.+?)\.([0-9a-f]{64})-([2-9]|[1-9][0-9]+)((?:\..*)?)$", re.S)
+
+
+def numbered_owner(candidate):
+    """(name, sha) when `candidate` is a numbered collision name, which the
+    tool gives after the three of collision_names (NumberedCollisionName):
+    the whole sha and a number from 2 before the extension."""
+    m = NUMBERED_RE.match(candidate)
+    return (m.group(1) + m.group(4), m.group(2)) if m else None
+
+
+def is_collision_name(candidate, name, sha):
+    return candidate in collision_names(name, sha) or numbered_owner(candidate) == (name, sha)
+
+
 def unescape(s):
     """The bytes of a name escaped as src/name_escape.h says: "\\xHH" for a
     byte that is not UTF-8 and "\\\\" for a backslash. Raises ValueError on
@@ -257,6 +272,9 @@ class Checker:
         for where, files in (("partition", self.partitions), ("_duplicates", self.duplicates)):
             for p, (sha, _) in files.items():
                 owner = self.dest_owner.get(os.path.basename(p))
+                numbered = numbered_owner(os.path.basename(p))
+                if owner is None and numbered is not None and numbered[0] in self.ledger:
+                    owner = numbered[0]
                 if owner is None or self.ledger[owner][0] != sha:
                     self.bad("unknown file in warehouse",
                              f"{p} (sha256 {sha}) is no staged file's name and content")
@@ -380,6 +398,15 @@ class Checker:
     def finish_manifests(self, records):
         wh = os.path.realpath(self.a.warehouse)
         recorded = {}  # path in a partition -> where its record is
+        # A record whose file went missing and whose content a later record
+        # ingested again ("reingest_of" names its path) is history: its
+        # file need not be there.
+        for sha, recs in records.items():
+            records[sha] = [
+                (w, r) for i, (w, r) in enumerate(recs)
+                if not any(isinstance(later.get("reingest_of"), str) and
+                           record_path(later, "reingest_of") == r["path"]
+                           for _, later in recs[i + 1:])]
         for sha, recs in sorted(records.items()):
             if len(recs) > 1 and self.ledger is not None:
                 self.bad("content recorded more than once",
@@ -431,7 +458,7 @@ class Checker:
             self.bad("manifest source unknown", f"{where}: {src} was never staged")
         elif self.ledger[name][0] != sha:
             self.bad("manifest source content", f"{where}: {src} was staged with sha256 {self.ledger[name][0]}, the record says {sha}")
-        elif os.path.basename(path) not in collision_names(name, sha):
+        elif not is_collision_name(os.path.basename(path), name, sha):
             self.bad("manifest path name", f"{where}: {path} is not a name for {src}")
 
     def run(self):

@@ -96,7 +96,17 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
     pl.file = &p;
     Status s = FindContent(p, &pl.duplicate_of);
     if (!s.ok()) return s;
-    if (!pl.duplicate_of.empty() && !OriginalThere(pl.duplicate_of, p.st.size)) {
+    bool there = true;
+    if (!pl.duplicate_of.empty()) s = OriginalThere(pl.duplicate_of, p.st.size, &there);
+    if (!s.ok()) {
+      // Neither set aside nor deleted while that cannot be told.
+      Fail(&pl, Status::IOError(
+                    "cannot ingest " + p.candidate.dir->file.Child(p.candidate.name) +
+                        ": cannot tell whether its first ingest is still there: " + s.ToString(),
+                    s.err()));
+      continue;
+    }
+    if (!there) {
       // A retention job or an operator removed it: this copy may be the
       // last one, so it is never set aside or deleted.
       spdlog::warn(
@@ -305,14 +315,14 @@ Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::
   // In quarantine the full-sha256 name comes second: a content found there
   // is never quarantined again (QuarantineHolds).
   const bool quarantine = dest_rel.starts_with(kDuplicatesDirName);
-  std::vector<std::string> candidates = {original};
-  if (!quarantine) candidates.push_back(CollisionName(original, p.sha256, 12));
-  candidates.push_back(QuarantineName(p));
+  std::vector<std::string> fixed = {original};
+  if (!quarantine) fixed.push_back(CollisionName(original, p.sha256, 12));
+  fixed.push_back(QuarantineName(p));
   // Then numbered names, without end: a name never runs out.
-  for (uint64_t n = 2;; ++n) {
-    if (n - 2 >= candidates.size())
-      candidates.push_back(NumberedCollisionName(original, p.sha256, n));
-    const std::string& candidate = candidates[n - 2];
+  for (uint64_t i = 0;; ++i) {
+    const std::string candidate =
+        i < fixed.size() ? fixed[i]
+                         : NumberedCollisionName(original, p.sha256, i - fixed.size() + 2);
     if (taken.count(candidate)) continue;
     FileStat st;
     Status exists = dir == nullptr ? Status::NotFound("") : ctx_->env->StatAt(*dir, candidate, &st);
@@ -325,12 +335,11 @@ Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::
   }
 }
 
-bool Planner::OriginalThere(const std::string& path, uint64_t size) {
+Status Planner::OriginalThere(const std::string& path, uint64_t size, bool* there) {
   FileStat st;
   Status s = ctx_->env->StatPath(path, /*follow=*/false, &st);
-  if (s.ok()) return st.IsRegular() && st.size == size;
-  // Only a file known to be gone is; any other error keeps the copy safe.
-  return !s.IsNotFound() && s.err() != ENOTDIR;
+  *there = s.ok() && st.IsRegular() && st.size == size;
+  return s.ok() || s.IsNotFound() || s.err() == ENOTDIR ? Status::OK() : s;
 }
 
 std::string Planner::QuarantineName(const Prepared& p) {

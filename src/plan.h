@@ -105,7 +105,8 @@ class Planner {
   // Whether the warehouse file at `path` (a content's first ingest) is
   // still there: a regular file of the content's `size`. A copy is set
   // aside or deleted as its duplicate only then.
-  bool OriginalThere(const std::string& path, uint64_t size);
+  // An error other than ENOENT or ENOTDIR is returned: nothing is decided.
+  Status OriginalThere(const std::string& path, uint64_t size, bool* there);
   // The name a quarantined copy of `p`'s content takes when its own name is
   // taken.
   static std::string QuarantineName(const Prepared& p);

@@ -50,6 +50,7 @@ void ExpectSameRecord(const ManifestRecord& a, const ManifestRecord& b) {
   EXPECT_EQ(a.size, b.size);
   EXPECT_EQ(a.mtime_ns, b.mtime_ns);
   EXPECT_EQ(a.ingested_at, b.ingested_at);
+  EXPECT_EQ(a.reingest_of, b.reingest_of);
 }
 
 // A line is strict JSON on one line: valid UTF-8, no raw control
@@ -154,6 +155,28 @@ TEST(ManifestTest, OneNonUtf8PathEscapesBothPaths) {
   const std::string line = FormatManifestLine(in);
   EXPECT_NE(line.find("back\\\\\\\\slash"), std::string::npos) << line;
   ExpectSameRecord(RoundTrip(in), in);
+}
+
+TEST(ManifestTest, AReingestNamesTheMissingFirstIngestAfterItsTime) {
+  ManifestRecord in = SampleRecord();
+  EXPECT_EQ(FormatManifestLine(in).find("reingest_of"), std::string::npos);
+  in.reingest_of = "/warehouse/ingest_date=2024-01-01/a.csv";
+  const std::string line = FormatManifestLine(in);
+  EXPECT_NE(line.find("\"ingested_at\":\"2024-01-02T03:04:05.678901Z\",\"reingest_of\":\"/"
+                      "warehouse/ingest_date=2024-01-01/a.csv\"}"),
+            std::string::npos)
+      << line;
+  ExpectSameRecord(RoundTrip(in), in);
+  // A name that is not UTF-8 there escapes the record's paths too.
+  in.reingest_of = "/warehouse/ingest_date=2024-01-01/caf\xE9.csv";
+  EXPECT_NE(FormatManifestLine(in).find("\"escaped\":true"), std::string::npos);
+  ExpectSameRecord(RoundTrip(in), in);
+  // Not a string: not a record.
+  ManifestRecord out;
+  EXPECT_FALSE(ParseManifestLine(
+      R"({"path":"/w/a","source":"/s/a","sha256":"x","device":1,"inode":2,"size":3,"mtime":0,)"
+      R"("mtime_ns":0,"ingested_at":"t","reingest_of":7})",
+      &out));
 }
 
 TEST(ManifestTest, ExtremeNumbersRoundTrip) {
