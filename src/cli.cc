@@ -17,6 +17,7 @@
 #include "env.h"
 #include "flags.h"
 #include "fs_util.h"
+#include "sha256.h"
 #include "split_command.h"
 
 namespace ingest {
@@ -269,17 +270,25 @@ bool CheckOperand(const po::variables_map& vm, unsigned required, std::string* d
                   std::string* err) {
   const std::vector<std::string> operands =
       vm.count("path") ? vm["path"].as<std::vector<std::string>>() : std::vector<std::string>();
-  if (!(required & kNeedPath)) {
+  if (!(required & (kNeedPath | kNeedTarget))) {
     if (operands.empty()) return true;
-    *err = "unexpected argument '" + operands[0] + "' (only explain takes a PATH)";
+    *err = "unexpected argument '" + operands[0] +
+           "' (only explain takes a PATH, and forget a PATH or a sha256)";
     return false;
   }
+  const bool path = required & kNeedPath;
   if (operands.size() != 1 || operands[0].empty()) {
-    *err = operands.empty() ? "explain needs a PATH"
-                            : "explain takes one PATH, not " + std::to_string(operands.size());
+    *err = !operands.empty()
+               ? std::string(path ? "explain takes one PATH" : "forget takes one PATH or sha256") +
+                     ", not " + std::to_string(operands.size())
+           : path ? "explain needs a PATH"
+                  : "forget needs a PATH or a sha256";
     return false;
   }
-  *dest = NormalizeOperand(operands[0]);
+  // A sha256 stays as it is; a path is made absolute, so the two never
+  // look alike (a file named like a sha256 is given as ./NAME).
+  *dest = (required & kNeedTarget) && IsSha256Hex(operands[0]) ? operands[0]
+                                                               : NormalizeOperand(operands[0]);
   return true;
 }
 

@@ -15,8 +15,9 @@ struct CommandLine {
   Options options;
 };
 
-// The root directories a command requires, and whether it takes a PATH
-// operand (no other command accepts one).
+// The root directories a command requires, and whether it takes an
+// operand: a PATH (explain), or a PATH or a sha256 (forget). No other
+// command accepts one.
 enum RootFlags : unsigned {
   kNeedInput = 1,
   kNeedWarehouse = 2,
@@ -24,6 +25,7 @@ enum RootFlags : unsigned {
   kNeedState = 8,
   kNeedAllRoots = 15,
   kNeedPath = 16,
+  kNeedTarget = 32,
 };
 
 // Parses and validates argv[1..] (after the subcommand, if any). On error

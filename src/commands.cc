@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "env.h"
 #include "explain.h"
+#include "forget.h"
 #include "fs_util.h"
 #include "ingest_pass.h"
 #include "metrics.h"
@@ -125,8 +126,9 @@ int RebuildStateCommand(const Options& o) {
     return kExitFailed;
   }
   spdlog::info(
-      "rebuild-state: {} records from {} manifests ({} lines ignored, {} repeated contents)",
-      stats.records, stats.manifests, stats.skipped, stats.repeats);
+      "rebuild-state: {} records from {} manifests ({} lines ignored, {} repeated contents, {} "
+      "forgotten)",
+      stats.records, stats.manifests, stats.skipped, stats.repeats, stats.forgotten);
   return kExitOk;
 }
 
@@ -183,6 +185,41 @@ int ExplainCommand(const Options& o) {
   return known ? kExitOk : kExitFailed;
 }
 
+int ForgetCommand(const Options& o) {
+  LockedState state;
+  Status s = OpenLockedState(Env::Default(), o, &state);
+  if (s.IsBusy()) {
+    spdlog::error("{}", s.ToString());
+    return kExitLocked;
+  }
+  ForgetResult r;
+  if (s.ok()) s = Forget(Env::Default(), Clock::Real(), o, state.dir, state.store.get(), &r);
+  if (!s.ok()) {
+    spdlog::error("forget: {}", s.ToString());
+    return kExitFailed;
+  }
+  std::string text = "forgot " + r.sha256;
+  if (r.content) {
+    text += ": ingested as " + r.content->path + " from " + r.content->source + " at " +
+            UtcTime(r.content->ingested_at_ns).Rfc3339();
+  }
+  text +=
+      "; its next delivery is ingested again. The warehouse file and its manifest record "
+      "stay.\n";
+  if (r.claim) {
+    text += "released its claim in the warehouse";
+    if (r.claim->owner != r.instance && !r.content) {
+      text += " (taken by instance " + r.claim->owner +
+              ", whose own state still knows the content: run forget with that instance's "
+              "--state-path too for a delivery to its staging)";
+    }
+    text += "\n";
+  }
+  text += "recorded in " + JoinPath(o.manifests, std::string(kForgottenLogName)) + "\n";
+  Print(text);
+  return kExitOk;
+}
+
 }  // namespace
 
 const std::vector<Command>& Commands() {
@@ -204,6 +241,10 @@ const std::vector<Command>& Commands() {
        kNeedInput | kNeedState, StatusCommand},
       {"explain", "explain PATH: why that file was or was not ingested, or where it went",
        kNeedInput | kNeedManifests | kNeedState | kNeedPath, ExplainCommand},
+      {"forget",
+       "forget PATH|SHA256: its next delivery is ingested again; recorded with --reason in "
+       "the manifest root (warehouse files stay)",
+       kNeedWarehouse | kNeedManifests | kNeedState | kNeedTarget, ForgetCommand},
   };
   return commands;
 }

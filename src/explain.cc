@@ -347,6 +347,16 @@ class Explainer {
     }
     if (!claim) Say(complete + "; the next pass ingests it");
     Detail("sha256", sha256);
+    std::string value;
+    ForgetRecord forgotten;
+    s = state_->Get(keys::Forgotten(sha256), &value);
+    if (s.ok() && DecodeForgetRecord(value, &forgotten)) {
+      Detail("forgotten at", Time(forgotten.forgotten_at_ns) +
+                                 (forgotten.reason.empty() ? "" : " (" + forgotten.reason + ")"));
+      Detail("formerly ingested as", Printable(forgotten.path));
+    } else if (!s.ok() && !s.IsNotFound()) {
+      return s;
+    }
     if (claim) {
       Detail(present ? "duplicate of" : "claimed for",
              Printable(JoinPath(o_.warehouse, claim->path)));

@@ -25,7 +25,7 @@ enum class FlagCheck {
   kLogFile,      // a file in an existing directory outside the roots
   kMetricsFile,  // a file in an existing directory
   kDate,         // YYYY-MM-DD
-  kOperand,      // explain's PATH
+  kOperand,      // explain's PATH, forget's PATH or sha256
 };
 
 // The Options member a flag sets, which also gives its value's type and,

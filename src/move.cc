@@ -1,5 +1,6 @@
 #include "move.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -33,15 +34,39 @@ bool DestUnchanged(Env* env, const File& dest, const Intent& in) {
 }
 
 Status PutBack(Env* env, const File& dest, const File& src_dir, const Intent& in) {
+  Status s;
   if (IsSameInode(env, src_dir, in.src_name, in.src_ino)) {
-    return env->Unlink(dest, in.dest_name);
+    s = env->Unlink(dest, in.dest_name);
+  } else {
+    s = env->Rename(dest, in.dest_name, src_dir, in.src_name);
+    if (!s.ok() && RenameFlagsUnsupported(s)) {
+      s = env->Link(dest, in.dest_name, src_dir, in.src_name);
+      // On NFS a link that was made can report failure after a
+      // retransmission.
+      if (s.ok() || IsSameInode(env, src_dir, in.src_name, in.src_ino)) {
+        s = env->Unlink(dest, in.dest_name);
+      }
+    }
   }
-  Status s = env->Rename(dest, in.dest_name, src_dir, in.src_name);
-  if (s.ok() || !RenameFlagsUnsupported(s)) return s;
-  s = env->Link(dest, in.dest_name, src_dir, in.src_name);
-  // On NFS a link that was made can report failure after a retransmission.
-  if (!s.ok() && !IsSameInode(env, src_dir, in.src_name, in.src_ino)) return s;
-  return env->Unlink(dest, in.dest_name);
+  bool rearmed = false;
+  return s.ok() ? RearmSidecar(env, src_dir, in, &rearmed) : s;
+}
+
+Status RearmSidecar(Env* env, const File& src_dir, const Intent& in, bool* rearmed) {
+  *rearmed = false;
+  if (in.sidecar_name.empty() || in.cross_fs()) return Status::OK();
+  File ok;
+  Status s = env->OpenAt(src_dir, in.sidecar_name, O_RDONLY | O_NONBLOCK, 0, &ok);
+  if (s.IsNotFound()) return Status::OK();
+  FileStat ok_st, file_st;
+  if (s.ok()) s = env->Stat(ok, &ok_st);
+  if (s.ok()) s = env->StatAt(src_dir, in.src_name, &file_st);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok() || file_st.ctime_ns <= ok_st.ctime_ns) return s;
+  // A chmod to its own mode sets its ctime, and changes nothing else.
+  s = env->SetMode(ok, ok_st.mode & 07777);
+  *rearmed = s.ok();
+  return s;
 }
 
 void Mover::CheckBeforeMove(Planned* p) const {
@@ -108,9 +133,8 @@ void Mover::CheckAfterMove(Planned* p) const {
   Env* env = ctx_->env;
   const Intent& in = p->intent;
   const File& dest = *p->dest;
-  const bool intact = in.cross_fs()
-                          ? IsSameInode(env, dest, in.dest_name, in.moved_ino)
-                          : DestUnchanged(env, dest, in);
+  const bool intact = in.cross_fs() ? IsSameInode(env, dest, in.dest_name, in.moved_ino)
+                                    : DestUnchanged(env, dest, in);
   if (!intact) {
     // Swapped or appended to between the check and the rename: put back
     // what was moved and leave it for a later pass.

@@ -71,5 +71,13 @@ bool DestUnchanged(Env* env, const File& dest, const Intent& in);
 // link() left the old one, else by rename, or by link() and unlink() where
 // rename takes no flags.
 Status PutBack(Env* env, const File& dest, const File& src_dir, const Intent& in);
+// A put-back renames (or links) the file into staging again, which sets its
+// ctime, and in sidecar mode a file changed after its .ok appeared waits
+// for a newer one (EntryDecider): so the .ok's ctime is set again too. Part
+// of PutBack; recovery calls it again for a rolled-back intent, in case a
+// crash came between the two. No .ok, or a copy from another filesystem
+// (never moved), or a .ok not older than the file: nothing to do, and
+// *rearmed false.
+Status RearmSidecar(Env* env, const File& src_dir, const Intent& in, bool* rearmed);
 
 }  // namespace ingest

@@ -48,9 +48,13 @@ struct Options {
   // status: files listed per group; explain: records listed for a file
   // that left staging (0: all).
   int64_t limit = 20;
-  // explain: the file to explain; absolute and lexically normal, with
-  // symlinks resolved in its directory but not in its last component.
+  // explain: the file to explain; forget: the file whose content to
+  // forget, or that content's sha256 (64 hex digits, as given). A path is
+  // absolute and lexically normal, with symlinks resolved in its directory
+  // but not in its last component.
   std::string path;
+  // forget: why, for the record.
+  std::string reason;
   // Draw a live progress line (stderr is a terminal).
   bool progress_tty = false;
   std::string log_level = "info";

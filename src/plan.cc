@@ -139,7 +139,13 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
     if (pl.action == Action::kQuarantine) {
       bool held = false;
       s = QuarantineHolds(duplicates_dir, p, &held);
-      if (s.ok() && held) {
+      if (!s.ok()) {
+        Fail(&pl, Status::IOError("cannot ingest " + p.candidate.dir->file.Child(p.candidate.name) +
+                                      ": " + s.message(),
+                                  s.err()));
+        continue;
+      }
+      if (held) {
         // cron's `rsync -a src/ staging/` sends everything again each run:
         // one copy in quarantine is enough.
         pl.action = Action::kDelete;

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "dir_scanner.h"
+#include "forget.h"
 #include "fs_util.h"
 #include "intent_journal.h"
 #include "manifest.h"
@@ -84,13 +86,20 @@ class Rebuilder {
   Rebuilder(Env* env, StateStore* store, RebuildStats* stats)
       : env_(env), store_(store), stats_(stats) {}
 
-  // Reads every manifest below `root`, oldest first.
+  // Reads every manifest below `root`, oldest first, and the forget log
+  // beside them.
   Status ReadTree(const File& root) {
+    Status s = ReadForgetLog(env_, root, &forgotten_);
+    if (!s.ok()) return s;
+    for (const auto& [sha, f] : forgotten_) {
+      writes_.push_back({keys::Forgotten(sha),
+                         EncodeForgetRecord(ForgetRecord{f.path, f.forgotten_at_ns, f.reason})});
+    }
     ManifestTree tree(env_, root);
     for (;;) {
       ManifestFile m;
       bool done = false;
-      Status s = tree.Next(&m, &done);
+      s = tree.Next(&m, &done);
       if (!s.ok() || done) return s;
       s = ReadManifest(m.file);
       if (!s.ok()) return s;
@@ -125,6 +134,13 @@ class Rebuilder {
       spdlog::warn("{}:{}: not a manifest record, ignored", manifest, line_no);
       return Status::OK();
     }
+    // Ingested before it was forgotten: as if never known.
+    auto forgotten = forgotten_.find(r.sha256);
+    if (forgotten != forgotten_.end() &&
+        ParseRfc3339(r.ingested_at) <= forgotten->second.forgotten_at_ns) {
+      ++stats_->forgotten;
+      return Status::OK();
+    }
     std::string existing;
     Status s = store_->Get(keys::Content(r.sha256), &existing);
     // A re-ingest of a missing original supersedes the first record.
@@ -146,6 +162,7 @@ class Rebuilder {
   StateStore* store_;
   RebuildStats* stats_;
   std::vector<StateWrite> writes_;
+  std::map<std::string, ForgetLogRecord> forgotten_;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@ struct RebuildStats {
   uint64_t records = 0;    // content records written
   uint64_t skipped = 0;    // lines that were not records (garbage, torn tails)
   uint64_t repeats = 0;    // a content recorded more than once (kept the first)
+  uint64_t forgotten = 0;  // records of contents forgotten since (forget.h)
 };
 
 // Rebuilds the content index from the manifests, which are the source of

@@ -23,6 +23,9 @@ bool CheckVersion(Decoder* d) {
 
 namespace keys {
 std::string Content(std::string_view sha256) { return std::string(kContent) + std::string(sha256); }
+std::string Forgotten(std::string_view sha256) {
+  return std::string(kForgotten) + std::string(sha256);
+}
 std::string Intent(std::string_view id) { return std::string(kIntent) + std::string(id); }
 std::string Hook(std::string_view id) { return std::string(kHook) + std::string(id); }
 std::string SnapshotDir(uint64_t dir_ino) {
@@ -84,6 +87,20 @@ bool DecodeSnapshot(std::string_view in, Snapshot* s) {
   return CheckVersion(&d) && d.GetVarint(&s->dev) && d.GetVarint(&s->ino) &&
          d.GetVarint(&s->size) && d.GetSigned(&s->mtime_ns) && d.GetSigned(&s->ctime_ns) &&
          d.GetSigned(&s->first_seen_ns) && d.GetString(&s->kept_sha256) && d.done();
+}
+
+std::string EncodeForgetRecord(const ForgetRecord& r) {
+  Encoder e = Begin();
+  e.PutString(r.path);
+  e.PutSigned(r.forgotten_at_ns);
+  e.PutString(r.reason);
+  return e.Release();
+}
+
+bool DecodeForgetRecord(std::string_view in, ForgetRecord* r) {
+  Decoder d(in);
+  return CheckVersion(&d) && d.GetString(&r->path) && d.GetSigned(&r->forgotten_at_ns) &&
+         d.GetString(&r->reason) && d.done();
 }
 
 std::string EncodeFailureRecord(const FailureRecord& r) {

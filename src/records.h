@@ -11,6 +11,9 @@ namespace ingest {
 // the --input filesystem, and st_dev differs per mount and per client, so a
 // key with it would not survive a remount or a takeover by another host.
 //   c/<sha256>                    ContentRecord: the first ingest of a content
+//   x/<sha256>                    ForgetRecord: the content was forgotten on
+//                                 purpose (`forget`); its next delivery is
+//                                 ingested again
 //   i/<id>                        Intent: a commit that has not finished
 //   h/<id>                        HookRecord: an --exec hook still to run for
 //                                 an ingested file; <id> is its commit's
@@ -35,6 +38,7 @@ namespace ingest {
 //                                 number is closed (intent_journal.h)
 namespace keys {
 inline constexpr std::string_view kContent = "c/";
+inline constexpr std::string_view kForgotten = "x/";
 inline constexpr std::string_view kIntent = "i/";
 inline constexpr std::string_view kHook = "h/";
 inline constexpr std::string_view kSnapshot = "s/";
@@ -46,6 +50,7 @@ inline constexpr std::string_view kLastPass = "m/last_pass";
 inline constexpr std::string_view kIntentsClosed = "m/intents_closed";
 
 std::string Content(std::string_view sha256);
+std::string Forgotten(std::string_view sha256);
 std::string Intent(std::string_view id);
 std::string Hook(std::string_view id);
 std::string SnapshotDir(uint64_t dir_ino);  // prefix of Snapshot()
@@ -63,6 +68,15 @@ struct ContentRecord {
   std::string manifest;  // manifest file that holds its record
   uint64_t size = 0;
   int64_t ingested_at_ns = 0;
+};
+
+// A content forgotten on purpose: what its content record said, and when
+// and why it was dropped. It keeps the state check (state_check.h) from
+// taking the manifests' record of that content for a lost commit.
+struct ForgetRecord {
+  std::string path;  // the forgotten ingest's warehouse path
+  int64_t forgotten_at_ns = 0;
+  std::string reason;
 };
 
 // The (dev, ino, size, mtime, ctime) tuple of a staged file and when this
@@ -146,6 +160,8 @@ struct HookRecord {
 
 std::string EncodeContentRecord(const ContentRecord& r);
 bool DecodeContentRecord(std::string_view in, ContentRecord* r);
+std::string EncodeForgetRecord(const ForgetRecord& r);
+bool DecodeForgetRecord(std::string_view in, ForgetRecord* r);
 std::string EncodeSnapshot(const Snapshot& s);
 bool DecodeSnapshot(std::string_view in, Snapshot* s);
 std::string EncodeFailureRecord(const FailureRecord& r);

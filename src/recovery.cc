@@ -146,6 +146,15 @@ class IntentRecovery {
       Status s = env->Unlink(ctx_->tmp_dir, in.tmp_name);
       if (!s.ok() && !s.IsNotFound()) return s;
     }
+    if (!in.sidecar_name.empty() && !in.cross_fs()) {
+      // A crash between a put-back and its RearmSidecar.
+      File src;
+      bool rearmed = false;
+      Status s = OpenDirs(env, ctx_->input, in.src_dir, &src);
+      if (s.ok()) s = RearmSidecar(env, src, in, &rearmed);
+      if (s.ok() && rearmed) s = env->SyncFs(ctx_->input);
+      if (!s.ok() && !s.IsNotFound()) return s;
+    }
     ++stats_->recovered;
     spdlog::info("recovery: rolled back the commit of {}; it stays in staging",
                  SourcePath(*ctx_, in));

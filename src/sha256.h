@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "env.h"
+
 namespace ingest {
 
 // Streaming SHA-256 over OpenSSL's EVP interface. Not thread-safe; use one
@@ -28,5 +30,9 @@ class Sha256 {
 
 // True when `s` is 64 hex digits (either case).
 bool IsSha256Hex(std::string_view s);
+
+// The sha256 of the file at the absolute `path`, opened from "/" with
+// O_NOFOLLOW on its last component only (a symlink there is refused).
+Status HashPath(Env* env, const std::string& path, std::string* sha);
 
 }  // namespace ingest

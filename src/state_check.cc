@@ -91,6 +91,8 @@ Status CheckStateAgainstManifests(Env* env, const File& manifests, const std::st
     }
     std::string value;
     s = state->Get(keys::Content(r->sha256), &value);
+    // A content forgotten on purpose is not a lost commit.
+    if (s.IsNotFound() && state->Get(keys::Forgotten(r->sha256), &value).ok()) return Status::OK();
     if (s.IsNotFound()) {
       return Status::Corruption("state database " + state_name + " does not know content " +
                                 r->sha256 + " that " + m.file.path() +

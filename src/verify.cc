@@ -22,28 +22,6 @@ bool InRange(const std::string& date, const VerifyOptions& o) {
   return (o.since.empty() || date >= o.since) && (o.until.empty() || date <= o.until);
 }
 
-Status HashFile(Env* env, const std::string& path, std::string* sha) {
-  File root;
-  Status s = env->OpenDir("/", &root);
-  if (!s.ok()) return s;
-  File f;
-  // The absolute path is opened from "/" so that O_NOFOLLOW guards only
-  // the last component, as for any path a manifest names.
-  s = env->OpenAt(root, path.substr(1), O_RDONLY | O_NONBLOCK, 0, &f);
-  if (!s.ok()) return s;
-  Sha256 h;
-  std::vector<char> buf(1 << 20);
-  for (;;) {
-    size_t got = 0;
-    s = env->Read(f, buf.data(), buf.size(), &got);
-    if (!s.ok()) return s;
-    if (got == 0) break;
-    h.Update(std::string_view(buf.data(), got));
-  }
-  *sha = h.FinishHex();
-  return Status::OK();
-}
-
 // What the walk found that is reported once every manifest is read.
 struct Findings {
   std::vector<std::string> listed;
@@ -66,7 +44,7 @@ Status VerifyManifest(Env* env, const File& manifest, VerifyStats* stats, Findin
     found->listed.push_back(r.path);
     if (!r.reingest_of.empty()) found->reingested[r.reingest_of] = r.path;
     std::string sha;
-    Status hashed = HashFile(env, r.path, &sha);
+    Status hashed = HashPath(env, r.path, &sha);
     if (hashed.IsNotFound()) {
       found->missing.push_back(r.path);  // unless a later record ingested it again
     } else if (!hashed.ok()) {
