@@ -215,6 +215,12 @@ class Explainer {
       case NameFilter::kCandidate:
         break;
     }
+    if (d.too_small) {
+      Say("smaller than --min-size " + std::to_string(o_.min_size) +
+          "; never ingested while it is");
+      Detail("size", std::to_string(d.st.size) + " bytes");
+      return Status::OK();
+    }
     if (d.previous && !d.previous->kept_sha256.empty() && d.examined && d.st.IsRegular()) {
       Say("a duplicate kept in staging (--on-duplicate keep); never hashed again while unchanged");
       Detail("sha256", d.previous->kept_sha256);

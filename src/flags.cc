@@ -37,6 +37,8 @@ std::vector<Flag> MakeTable() {
        .help = "print what would happen; change nothing"},
       {.name = "recursive", .field = &Options::recursive,
        .help = "also ingest from subdirectories of --input (same mount, never through a symlink)"},
+      {.name = "min-size", .value_name = "BYTES", .field = &Options::min_size,
+       .help = "never ingest files smaller than this; they stay in staging (0: every file)"},
       {.name = "max-files", .value_name = "N", .field = &Options::max_files,
        .help = "stop after this many complete files; the next run resumes the listing there "
                "(0: no limit)"},
