@@ -108,9 +108,8 @@ void Mover::CheckAfterMove(Planned* p) const {
   Env* env = ctx_->env;
   const Intent& in = p->intent;
   const File& dest = *p->dest;
-  const bool intact = in.cross_fs()
-                          ? IsSameInode(env, dest, in.dest_name, in.moved_ino)
-                          : DestUnchanged(env, dest, in);
+  const bool intact = in.cross_fs() ? IsSameInode(env, dest, in.dest_name, in.moved_ino)
+                                    : DestUnchanged(env, dest, in);
   if (!intact) {
     // Swapped or appended to between the check and the rename: put back
     // what was moved and leave it for a later pass.
@@ -120,8 +119,10 @@ void Mover::CheckAfterMove(Planned* p) const {
     // puts it back next pass.
     if (!in.cross_fs() && !PutBack(env, dest, src, in).ok()) p->intent_stays_open = true;
     p->failed = true;
-    p->move_error = Status::IOError(src.Child(in.src_name) +
-                                    " was replaced or written to while being moved; retried later");
+    // EAGAIN: the failure log (failure_log.h) reads it as one that passes.
+    p->move_error = Status::IOError(
+        src.Child(in.src_name) + " was replaced or written to while being moved; retried later",
+        EAGAIN);
     return;
   }
   if (p->linked) {
