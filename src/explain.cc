@@ -342,8 +342,8 @@ class Explainer {
         return "its last attempt failed (below); the next pass tries again and will likely fail "
                "the same way unless the cause is fixed";
       case FailureOutlook::kPasses:
-        return "its last attempt failed (below) on a change that passes; the next pass retries "
-               "it";
+        return "its last attempt failed (below) because the file changed meanwhile; the next "
+               "pass retries it";
       case FailureOutlook::kUnknown:
         break;
     }

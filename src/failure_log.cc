@@ -121,7 +121,6 @@ bool FailureLog::Describes(const FailureRecord& r, const FileStat& st) {
 FailureOutlook FailureLog::Outlook(const FailureRecord& r) {
   switch (static_cast<Status::Code>(r.code)) {
     case Status::Code::kNotFound:  // gone, or renamed, while being ingested
-    case Status::Code::kBusy:
       return FailureOutlook::kPasses;
     case Status::Code::kCorruption:  // a checksum mismatch stays one
       return FailureOutlook::kRecurs;
@@ -142,9 +141,7 @@ FailureOutlook FailureLog::Outlook(const FailureRecord& r) {
     case EMLINK:
       return FailureOutlook::kRecurs;
     case EAGAIN:  // the file changed between the hash and the move
-    case EBUSY:
-    case EINTR:
-    case ESTALE:
+    case ESTALE:  // replaced on the server (NFS)
     case ENOENT:
       return FailureOutlook::kPasses;
     default:

@@ -21,7 +21,7 @@ enum class FailureOutlook {
   kRecurs,   // permissions, a full or read-only filesystem, a name too long,
              // an I/O error, a checksum mismatch: it fails the same way
              // until someone fixes the cause
-  kPasses,   // the file changed, vanished or was busy meanwhile
+  kPasses,   // the file changed, vanished or was replaced meanwhile
 };
 
 // The failure records of staged files (records.h, f/): the last error of a
