@@ -52,8 +52,8 @@ struct EntryDecision {
 
 // The one place that decides what a pass does with a staging entry: the
 // name filters, the file type, an open commit, --min-size, a kept
-// duplicate, the sidecar and the stability window. The pass, `status` and `explain` all
-// ask it, so they never disagree. Not thread-safe.
+// duplicate, the sidecar and the stability window. The pass, `status` and
+// `explain` all ask it, so they never disagree. Not thread-safe.
 class EntryDecider {
  public:
   // `input` (with its identity `input_st`) is the staging root; it, and

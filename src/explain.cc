@@ -422,8 +422,8 @@ class Explainer {
     s = Records(&found);
     if (!s.ok()) return s;
     if (exists && in_warehouse && !found) {
-      Say("in the warehouse, but no record names it (a quarantined duplicate, or put there by "
-          "another hand)");
+      Say("in the warehouse, but no record names it (a quarantined duplicate, or a file put "
+          "there by hand)");
     }
     if (!exists && !found) {
       Say("no such file, and no record names it");
