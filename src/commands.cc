@@ -14,6 +14,7 @@
 #include "forget.h"
 #include "fs_util.h"
 #include "ingest_pass.h"
+#include "logging.h"
 #include "metrics.h"
 #include "pass_summary.h"
 #include "rebuild_state.h"
@@ -43,8 +44,12 @@ PassOutcome RunOnePass(const Options& o, StateStore* state, const std::atomic<bo
   out.status = RunIngestPass(o, Env::Default(), clock, state, &out.stats, stop);
   const double seconds = static_cast<double>(clock->NowNs() - start) / 1e9;
   const std::string summary = SummaryJson(out.stats, seconds);
-  if (!out.status.ok()) spdlog::error("pass stopped: {}", out.status.ToString());
-  spdlog::info("summary {}", summary);
+  if (!out.status.ok()) {
+    LogEvent(spdlog::level::err, "pass_stopped")
+        .Str("error", out.status.ToString())
+        .Log("pass stopped: {}", out.status.ToString());
+  }
+  LogEvent(spdlog::level::info, "summary").Members(summary).Log("summary {}", summary);
   if (o.dry_run) return out;
   // A report for status, not part of any commit: losing it loses no file,
   // and the summary was logged above.

@@ -10,6 +10,7 @@
 #include "dry_run.h"
 #include "intent_effects.h"
 #include "intent_journal.h"
+#include "logging.h"
 #include "thread_pool.h"
 
 namespace ingest {
@@ -176,9 +177,14 @@ void Committer::TakeClaims(Job* job) {
     } else if (holders[k]) {
       p.failed = true;
       ++stats_->deferred;
-      spdlog::info(
-          "{}: another commit (instance {}) claimed its content first; it waits in staging",
-          SourcePath(*ctx_, p.intent), holders[k]->owner);
+      const std::string source = SourcePath(*ctx_, p.intent);
+      LogEvent(spdlog::level::info, "deferred")
+          .Str("path", source)
+          .Str("source", source)
+          .Str("sha256", p.intent.sha256)
+          .Str("claimed_by", holders[k]->owner)
+          .Log("{}: another commit (instance {}) claimed its content first; it waits in staging",
+               source, holders[k]->owner);
     } else {
       p.claimed = true;
     }
@@ -196,7 +202,13 @@ void Committer::Move(Job* job) {
     if (p.moved) {
       // Moved by link(), but its old name stays: the next pass removes it.
       ++stats_->failed;
-      spdlog::error("{}; the next pass removes it", p.move_error.ToString());
+      LogEvent(spdlog::level::err, "failed")
+          .Str("path", DestPath(*ctx_, p.intent))
+          .Str("source", SourcePath(*ctx_, p.intent))
+          .Str("sha256", p.intent.sha256)
+          .Num("bytes", p.intent.size)
+          .Str("error", p.move_error.ToString())
+          .Log("{}; the next pass removes it", p.move_error.ToString());
       const Candidate& c = p.file->candidate;
       if (p.intent_stays_open) failures_.Record(*c.dir, c.name, &c.st, p.move_error, job->now_ns);
     } else if (p.move_error.ok()) {
@@ -341,7 +353,13 @@ Status Committer::UnlinkRedundant(Job* job) {
       }
       p.intent_stays_open = true;
       ++finished_.failed;
-      spdlog::error("{}; the next pass removes it", r->ToString());
+      LogEvent(spdlog::level::err, "failed")
+          .Str("path", DestPath(*ctx_, p.intent))
+          .Str("source", SourcePath(*ctx_, p.intent))
+          .Str("sha256", p.intent.sha256)
+          .Num("bytes", p.intent.size)
+          .Str("error", r->ToString())
+          .Log("{}; the next pass removes it", r->ToString());
       failures_.Record(*p.file->candidate.dir, p.file->candidate.name, &p.file->st, *r,
                        job->now_ns);
     }
@@ -400,14 +418,31 @@ void Committer::ReportCommitted(const Job& job) {
       finished_.bytes_ingested += p.intent.size;
       ctx_->progress.files.fetch_add(1, std::memory_order_relaxed);
       ctx_->progress.bytes.fetch_add(p.intent.size, std::memory_order_relaxed);
-      spdlog::info("ingested {} -> {} ({} bytes, sha256 {})", source, DestPath(*ctx_, p.intent),
-                   p.intent.size, p.intent.sha256);
+      const std::string dest = DestPath(*ctx_, p.intent);
+      LogEvent(spdlog::level::info, "ingested")
+          .Str("path", dest)
+          .Str("source", source)
+          .Str("sha256", p.intent.sha256)
+          .Num("bytes", p.intent.size)
+          .Log("ingested {} -> {} ({} bytes, sha256 {})", source, dest, p.intent.size,
+               p.intent.sha256);
     } else {
       ++finished_.duplicates;
-      spdlog::info("duplicate of {}: {} {}", p.duplicate_of, source,
-                   p.action == Action::kQuarantine ? "quarantined"
-                   : p.action == Action::kDelete   ? "deleted"
-                                                   : "kept in staging");
+      LogEvent event(spdlog::level::info, "duplicate");
+      // `path`: where the file is now; a deleted one is nowhere.
+      if (p.action == Action::kQuarantine) event.Str("path", DestPath(*ctx_, p.intent));
+      if (p.action == Action::kKeep) event.Str("path", source);
+      event.Str("source", source)
+          .Str("sha256", p.intent.sha256)
+          .Num("bytes", p.intent.size)
+          .Str("duplicate_of", p.duplicate_of)
+          .Str("action", p.action == Action::kQuarantine ? "quarantine"
+                         : p.action == Action::kDelete   ? "delete"
+                                                         : "keep")
+          .Log("duplicate of {}: {} {}", p.duplicate_of, source,
+               p.action == Action::kQuarantine ? "quarantined"
+               : p.action == Action::kDelete   ? "deleted"
+                                               : "kept in staging");
     }
   }
 }

@@ -85,6 +85,15 @@ Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* t
     return Status::OK();
   }
 
+  // Before the snapshots: a file too small is no candidate, so it leaves
+  // no evidence behind, and its window starts once it has grown.
+  if (st.size < static_cast<uint64_t>(options_.min_size)) {
+    out->verdict = EntryVerdict::kSkip;
+    out->too_small = true;
+    out->reason = "smaller than --min-size";
+    return Status::OK();
+  }
+
   s = table->Find(e.pos, name, &out->previous);
   if (!s.ok()) return s;
   const std::optional<Snapshot>& previous = out->previous;

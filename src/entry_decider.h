@@ -35,6 +35,8 @@ struct EntryDecision {
   const char* reason = "";
   // kSkip by name: which filter.
   NameFilter filter = NameFilter::kCandidate;
+  // kSkip: a regular file smaller than --min-size.
+  bool too_small = false;
   Status error;  // kFailed
   // From fstatat, once the entry was examined (not for name filters).
   FileStat st;
@@ -49,9 +51,9 @@ struct EntryDecision {
 };
 
 // The one place that decides what a pass does with a staging entry: the
-// name filters, the file type, an open commit, a kept duplicate, the
-// sidecar and the stability window. The pass, `status` and `explain` all
-// ask it, so they never disagree. Not thread-safe.
+// name filters, the file type, an open commit, --min-size, a kept
+// duplicate, the sidecar and the stability window. The pass, `status` and
+// `explain` all ask it, so they never disagree. Not thread-safe.
 class EntryDecider {
  public:
   // `input` (with its identity `input_st`) is the staging root; it, and

@@ -163,6 +163,7 @@ class Explainer {
     s = FailureLog::Find(state_, dir->st.ino, name, &failure);
     if (!s.ok()) return s;
     if (failure && d.examined && !FailureLog::Describes(*failure, d.st)) failure.reset();
+    failure_ = failure ? &*failure : nullptr;
     switch (d.verdict) {
       case EntryVerdict::kGone:
         return Gone(dir.get(), known);
@@ -214,6 +215,12 @@ class Explainer {
         return Status::OK();
       case NameFilter::kCandidate:
         break;
+    }
+    if (d.too_small) {
+      Say("smaller than --min-size " + std::to_string(o_.min_size) +
+          "; never ingested while it is");
+      Detail("size", std::to_string(d.st.size) + " bytes");
+      return Status::OK();
     }
     if (d.previous && !d.previous->kept_sha256.empty() && d.examined && d.st.IsRegular()) {
       Say("a duplicate kept in staging (--on-duplicate keep); never hashed again while unchanged");
@@ -313,13 +320,34 @@ class Explainer {
         env_->StatPath(rec.path, /*follow=*/false, &st).IsNotFound()) {
       Say(complete +
           ", and its content was ingested before, but that file is no longer in the "
-          "warehouse: the next pass ingests it again");
+          "warehouse: " +
+          NextPass("the next pass ingests it again"));
       Detail("sha256", p.sha256);
       return Content(p.sha256, "first ingest");
     }
-    Say(complete + ", and a duplicate: the next pass " + fate + " (--on-duplicate)");
+    Say(complete + ", and a duplicate: " +
+        NextPass(std::string("the next pass ") + fate + " (--on-duplicate)"));
     Detail("sha256", p.sha256);
     return Content(p.sha256, "duplicate of");
+  }
+
+  // What the next pass does with a file that hashes fine here: `plan`,
+  // unless its last attempt failed at a step explain does not try (the
+  // claim, the move, the copy, the manifest): then that step is what the
+  // next pass meets again. The failure itself is detailed below the line.
+  std::string NextPass(const std::string& plan) const {
+    if (failure_ == nullptr) return plan;
+    switch (FailureLog::Outlook(*failure_)) {
+      case FailureOutlook::kRecurs:
+        return "its last attempt failed (below); the next pass tries again and will likely fail "
+               "the same way unless the cause is fixed";
+      case FailureOutlook::kPasses:
+        return "its last attempt failed (below) because the file changed meanwhile; the next "
+               "pass retries it";
+      case FailureOutlook::kUnknown:
+        break;
+    }
+    return "its last attempt failed (below); the next pass tries it again";
   }
 
   // A complete file whose content this instance never ingested: new,
@@ -335,8 +363,8 @@ class Explainer {
       if (!s.ok()) return s;
       present = claim && claims.OriginalPresent(*claim);
       if (present) {
-        Say(complete + ", and a duplicate of a file another instance ingested: the next pass " +
-            fate + " (--on-duplicate)");
+        Say(complete + ", and a duplicate of a file another instance ingested: " +
+            NextPass(std::string("the next pass ") + fate + " (--on-duplicate)"));
       } else if (claim) {
         Say(complete +
             ", but a commit of another instance claimed its content and its file is "
@@ -345,7 +373,7 @@ class Explainer {
     } else if (!s.IsNotFound()) {
       return s;
     }
-    if (!claim) Say(complete + "; the next pass ingests it");
+    if (!claim) Say(complete + "; " + NextPass("the next pass ingests it"));
     Detail("sha256", sha256);
     std::string value;
     ForgetRecord forgotten;
@@ -393,10 +421,20 @@ class Explainer {
     s = env_->StatAt(root, o_.path.substr(1), &st);
     if (!s.ok() && !s.IsNotFound()) return s;
     const bool exists = s.ok();
-    if (exists) Say("outside --input " + Printable(o_.input) + "; never ingested from there");
+    // A warehouse file is explained by the record that put it there; only
+    // a path that is in neither tree is "outside".
+    const bool in_warehouse =
+        !o_.warehouse.empty() && (o_.path == o_.warehouse || IsInside(o_.path, o_.warehouse));
+    if (exists && !in_warehouse) {
+      Say("outside --input " + Printable(o_.input) + "; never ingested from there");
+    }
     bool found = false;
     s = Records(&found);
     if (!s.ok()) return s;
+    if (exists && in_warehouse && !found) {
+      Say("in the warehouse, but no record names it (a quarantined duplicate, or a file put "
+          "there by hand)");
+    }
     if (!exists && !found) {
       Say("no such file, and no record names it");
       *known = false;
@@ -507,6 +545,8 @@ class Explainer {
   File input_;
   FileStat input_st_;
   std::unique_ptr<EntryDecider> decider_;
+  // The last failure of the file being explained, if one is recorded.
+  const FailureRecord* failure_ = nullptr;
   std::string entry_name_;  // backs the name of the last entry found
 };
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <vector>
 
 namespace ingest {
@@ -37,6 +38,8 @@ void FailureLog::Record(const StagingDir& dir, std::string_view name, const File
   r.path = dir.file.Child(name);
   r.error = error.ToString();
   r.at_ns = now_ns;
+  r.code = static_cast<uint64_t>(error.code());
+  r.err = static_cast<uint64_t>(error.err());
   if (st != nullptr) {
     r.dev = st->dev;
     r.ino = st->ino;
@@ -113,6 +116,37 @@ Status FailureLog::AnyIn(StateStore* state, uint64_t dir_ino, bool* any) {
 
 bool FailureLog::Describes(const FailureRecord& r, const FileStat& st) {
   return r.ino == 0 || r.ino == st.ino;
+}
+
+FailureOutlook FailureLog::Outlook(const FailureRecord& r) {
+  switch (static_cast<Status::Code>(r.code)) {
+    case Status::Code::kNotFound:  // gone, or renamed, while being ingested
+      return FailureOutlook::kPasses;
+    case Status::Code::kCorruption:  // a checksum mismatch stays one
+      return FailureOutlook::kRecurs;
+    case Status::Code::kIOError:
+      break;
+    default:
+      return FailureOutlook::kUnknown;
+  }
+  switch (static_cast<int>(r.err)) {
+    case EACCES:
+    case EPERM:
+    case ENOSPC:
+    case EDQUOT:
+    case EROFS:
+    case ENAMETOOLONG:
+    case EIO:
+    case EFBIG:
+    case EMLINK:
+      return FailureOutlook::kRecurs;
+    case EAGAIN:  // the file changed between the hash and the move
+    case ESTALE:  // replaced on the server (NFS)
+    case ENOENT:
+      return FailureOutlook::kPasses;
+    default:
+      return FailureOutlook::kUnknown;
+  }
 }
 
 }  // namespace ingest

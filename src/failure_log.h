@@ -14,6 +14,16 @@
 
 namespace ingest {
 
+// Whether the error a failure record holds will likely come back when the
+// next pass tries the file again.
+enum class FailureOutlook {
+  kUnknown,  // an error of no known kind: the next pass will tell
+  kRecurs,   // permissions, a full or read-only filesystem, a name too long,
+             // an I/O error, a checksum mismatch: it fails the same way
+             // until someone fixes the cause
+  kPasses,   // the file changed, vanished or was replaced meanwhile
+};
+
 // The failure records of staged files (records.h, f/): the last error of a
 // file that a pass could not examine, hash or commit, for `status` and
 // `explain`. They are hints, like stability snapshots: written unsynced,
@@ -51,6 +61,8 @@ class FailureLog {
   static Status AnyIn(StateStore* state, uint64_t dir_ino, bool* any);
   // Whether `r` is about the file `st` and not an earlier one of that name.
   static bool Describes(const FailureRecord& r, const FileStat& st);
+  // What the recorded error says about the next attempt.
+  static FailureOutlook Outlook(const FailureRecord& r);
 
  private:
   // The record under `key`, counting what is noted but not yet written.

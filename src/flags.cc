@@ -37,6 +37,8 @@ std::vector<Flag> MakeTable() {
        .help = "print what would happen; change nothing"},
       {.name = "recursive", .field = &Options::recursive,
        .help = "also ingest from subdirectories of --input (same mount, never through a symlink)"},
+      {.name = "min-size", .value_name = "BYTES", .field = &Options::min_size,
+       .help = "never ingest files smaller than this; they stay in staging (0: every file)"},
       {.name = "max-files", .value_name = "N", .field = &Options::max_files,
        .help = "stop after this many complete files; the next run resumes the listing there "
                "(0: no limit)"},
@@ -81,7 +83,8 @@ std::vector<Flag> MakeTable() {
        .field = &Options::path, .help = "explain, forget: the file (or, for forget, a sha256)",
        .check = C::kOperand},
       {.name = "log-format", .value_name = "FORMAT", .group = G::kLogging,
-       .field = &Options::log_format, .help = "json writes one JSON object per line",
+       .field = &Options::log_format,
+       .help = "json writes one JSON object per line, with the data of each record as members",
        .choices = {"text", "json"}},
       {.name = "config", .value_name = "FILE", .group = G::kGeneral, .config_key = false,
        .help = "read flags from FILE (key = value; the command line wins)"},

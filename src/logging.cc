@@ -36,6 +36,33 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// Whether records are JSON objects (SetUpLogging's `format`).
+bool g_json = false;
+
+// The fields of the LogEvent being logged on this thread, serialized as
+// members (`,"key":value...`), and the message they belong to: a record
+// logged meanwhile by a sink (a --log-file problem) has another payload,
+// and gets none.
+struct CurrentEvent {
+  const char* payload = nullptr;
+  const std::string* members = nullptr;
+};
+thread_local CurrentEvent t_event;
+
+// "%&" in json format: the members of the current LogEvent, if this record
+// is its message; nothing otherwise.
+class JsonFieldsFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    if (t_event.members == nullptr || t_event.payload != msg.payload.data()) return;
+    dest.append(t_event.members->data(), t_event.members->data() + t_event.members->size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonFieldsFlag>();
+  }
+};
+
 // "%*" in text format: the message with control characters and bytes that
 // are not UTF-8 escaped, so a newline in a file name cannot forge a line.
 class TextMessageFlag final : public spdlog::custom_flag_formatter {
@@ -156,9 +183,10 @@ Status SetUpLogging(const std::string& level, const std::string& format,
     }
   }
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  if (format == "json") {
-    formatter->add_flag<JsonMessageFlag>('*').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":%*})");
+  g_json = format == "json";
+  if (g_json) {
+    formatter->add_flag<JsonMessageFlag>('*').add_flag<JsonFieldsFlag>('&').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":%*%&})");
   } else {
     formatter->add_flag<TextMessageFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %*");
   }
@@ -167,6 +195,64 @@ Status SetUpLogging(const std::string& level, const std::string& format,
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(std::move(logger));
   return s;
+}
+
+LogEvent::LogEvent(spdlog::level::level_enum level, std::string_view event)
+    : level_(level), structured_(g_json && spdlog::should_log(level)), event_(event) {}
+
+LogEvent& LogEvent::Str(std::string_view key, std::string_view value) {
+  if (structured_) fields_.emplace_back(key, std::string(value));
+  return *this;
+}
+
+LogEvent& LogEvent::Num(std::string_view key, uint64_t value) {
+  if (structured_) fields_.emplace_back(key, value);
+  return *this;
+}
+
+LogEvent& LogEvent::Members(std::string_view object) {
+  if (!structured_) return *this;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(object, ec);
+  if (ec || !v.is_object()) return *this;
+  for (const auto& [key, value] : v.as_object()) {
+    members_ += ',' + boost::json::serialize(boost::json::string(key)) + ':' +
+                boost::json::serialize(value);
+  }
+  return *this;
+}
+
+void LogEvent::Emit(const std::string& message) {
+  spdlog::logger* logger = spdlog::default_logger_raw();
+  if (!structured_) {
+    logger->log(level_, spdlog::string_view_t(message.data(), message.size()));
+    return;
+  }
+  // One string field that is not UTF-8 escapes them all, as in the
+  // manifest, so that "escaped" says how to read every one.
+  bool escaped = false;
+  for (const auto& field : fields_) {
+    const auto* text = std::get_if<std::string>(&field.second);
+    if (text != nullptr && !IsValidUtf8(*text)) escaped = true;
+  }
+  boost::json::object o;
+  o["event"] = event_;
+  for (const auto& [key, value] : fields_) {
+    if (const auto* text = std::get_if<std::string>(&value)) {
+      o[key] = escaped ? EscapeName(*text) : *text;
+    } else {
+      o[key] = std::get<uint64_t>(value);
+    }
+  }
+  if (escaped) o["escaped"] = true;
+  std::string members = boost::json::serialize(o);
+  // `{...}` to `,...`: members that follow "msg".
+  members.front() = ',';
+  members.pop_back();
+  members += members_;
+  t_event = {message.data(), &members};
+  logger->log(level_, spdlog::string_view_t(message.data(), message.size()));
+  t_event = {};
 }
 
 }  // namespace ingest

@@ -144,8 +144,10 @@ void Mover::CheckAfterMove(Planned* p) const {
     // puts it back next pass.
     if (!in.cross_fs() && !PutBack(env, dest, src, in).ok()) p->intent_stays_open = true;
     p->failed = true;
-    p->move_error = Status::IOError(src.Child(in.src_name) +
-                                    " was replaced or written to while being moved; retried later");
+    // EAGAIN: the failure log (failure_log.h) reads it as one that passes.
+    p->move_error = Status::IOError(
+        src.Child(in.src_name) + " was replaced or written to while being moved; retried later",
+        EAGAIN);
     return;
   }
   if (p->linked) {

@@ -31,6 +31,10 @@ struct Options {
   // Also scan subdirectories of the input (same mount, never through a
   // symlink).
   bool recursive = false;
+  // Files smaller than this many bytes are never candidates (0: every
+  // file, empty ones too): logrotate's `create` leaves empty files that
+  // would otherwise all be one content.
+  int64_t min_size = 0;
   // --exec: the post-ingest hook's argv, split once from the flag's text
   // (empty: no hooks), and its time limit.
   std::vector<std::string> exec_argv;

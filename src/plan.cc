@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "fs_util.h"
+#include "logging.h"
 #include "manifest.h"
 #include "sidecar.h"
 #include "thread_pool.h"
@@ -76,19 +77,33 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
   for (Prepared& p : *batch) {
     if (p.outcome == Prepared::Outcome::kChanged) {
       ++stats_->deferred;
-      spdlog::debug("changed while being read, retrying next pass: {}",
-                    p.candidate.dir->file.Child(p.candidate.name));
+      const std::string staged = p.candidate.dir->file.Child(p.candidate.name);
+      LogEvent(spdlog::level::debug, "deferred")
+          .Str("path", staged)
+          .Str("source", staged)
+          .Str("reason", "changed while being read")
+          .Log("changed while being read, retrying next pass: {}", staged);
       continue;
     }
     if (p.outcome == Prepared::Outcome::kWriting) {
       ++stats_->deferred;
-      spdlog::info("{}: a process still has it open for writing; it waits until it is closed",
-                   p.candidate.dir->file.Child(p.candidate.name));
+      const std::string staged = p.candidate.dir->file.Child(p.candidate.name);
+      LogEvent(spdlog::level::info, "deferred")
+          .Str("path", staged)
+          .Str("source", staged)
+          .Str("reason", "open for writing")
+          .Log("{}: a process still has it open for writing; it waits until it is closed", staged);
       continue;
     }
     if (p.outcome == Prepared::Outcome::kFailed) {
       ++stats_->failed;
-      spdlog::error("{}", p.error.ToString());
+      const std::string staged = p.candidate.dir->file.Child(p.candidate.name);
+      LogEvent(spdlog::level::err, "failed")
+          .Str("path", staged)
+          .Str("source", staged)
+          .Num("bytes", p.candidate.st.size)
+          .Str("error", p.error.ToString())
+          .Log("{}", p.error.ToString());
       failures_->Record(*p.candidate.dir, p.candidate.name, &p.candidate.st, p.error, now_ns);
       continue;
     }
@@ -109,10 +124,17 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
     if (!there) {
       // A retention job or an operator removed it: this copy may be the
       // last one, so it is never set aside or deleted.
-      spdlog::warn(
-          "{}: its content was ingested as {}, which is no longer in the warehouse; ingesting it "
-          "again",
-          p.candidate.dir->file.Child(p.candidate.name), pl.duplicate_of);
+      const std::string staged = p.candidate.dir->file.Child(p.candidate.name);
+      LogEvent(spdlog::level::warn, "reingest")
+          .Str("path", staged)
+          .Str("source", staged)
+          .Str("sha256", p.sha256)
+          .Num("bytes", p.st.size)
+          .Str("ingested_as", pl.duplicate_of)
+          .Log(
+              "{}: its content was ingested as {}, which is no longer in the warehouse; "
+              "ingesting it again",
+              staged, pl.duplicate_of);
       pl.reingest_of = std::move(pl.duplicate_of);
       pl.duplicate_of.clear();
     }
@@ -294,11 +316,18 @@ bool Planner::ResolveClaim(const Claim& claim, Planned* pl) {
     return true;
   }
   ++stats_->deferred;
-  spdlog::info(
-      "{}: its content is claimed by another commit (instance {}, for {}) and is not in the "
-      "warehouse yet; it waits in staging",
-      p.candidate.dir->file.Child(p.candidate.name), claim.owner,
-      JoinPath(ctx_->warehouse.path(), claim.path));
+  const std::string staged = p.candidate.dir->file.Child(p.candidate.name);
+  const std::string claimed_for = JoinPath(ctx_->warehouse.path(), claim.path);
+  LogEvent(spdlog::level::info, "deferred")
+      .Str("path", staged)
+      .Str("source", staged)
+      .Str("sha256", p.sha256)
+      .Str("claimed_by", claim.owner)
+      .Str("claimed_for", claimed_for)
+      .Log(
+          "{}: its content is claimed by another commit (instance {}, for {}) and is not in the "
+          "warehouse yet; it waits in staging",
+          staged, claim.owner, claimed_for);
   return false;
 }
 
@@ -396,8 +425,15 @@ Status Planner::DestDir(const std::string& rel, File** dir) {
 void Planner::Fail(Planned* p, const Status& s) {
   p->failed = true;
   ++stats_->failed;
-  spdlog::error("{}", s.ToString());
   const Candidate& c = p->file->candidate;
+  const std::string staged = c.dir->file.Child(c.name);
+  LogEvent(spdlog::level::err, "failed")
+      .Str("path", staged)
+      .Str("source", staged)
+      .Str("sha256", p->file->sha256)
+      .Num("bytes", p->file->st.size)
+      .Str("error", s.ToString())
+      .Log("{}", s.ToString());
   failures_->Record(*c.dir, c.name, &c.st, s, ctx_->clock->NowNs());
 }
 

@@ -111,6 +111,8 @@ std::string EncodeFailureRecord(const FailureRecord& r) {
   e.PutVarint(r.attempts);
   e.PutVarint(r.dev);
   e.PutVarint(r.ino);
+  e.PutVarint(r.code);
+  e.PutVarint(r.err);
   return e.Release();
 }
 
@@ -118,7 +120,7 @@ bool DecodeFailureRecord(std::string_view in, FailureRecord* r) {
   Decoder d(in);
   return CheckVersion(&d) && d.GetString(&r->path) && d.GetString(&r->error) &&
          d.GetSigned(&r->at_ns) && d.GetVarint(&r->attempts) && d.GetVarint(&r->dev) &&
-         d.GetVarint(&r->ino) && d.done();
+         d.GetVarint(&r->ino) && d.GetVarint(&r->code) && d.GetVarint(&r->err) && d.done();
 }
 
 std::string EncodeIntent(const Intent& i) {

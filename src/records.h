@@ -106,6 +106,11 @@ struct FailureRecord {
   // The file's identity when it failed; 0 when it could not be examined.
   uint64_t dev = 0;
   uint64_t ino = 0;
+  // The error's Status::Code and errno (0: none), which tell an error that
+  // recurs from one that passes. A record written before they were kept
+  // does not decode, and reads as absent until the file fails again.
+  uint64_t code = 0;
+  uint64_t err = 0;
 };
 
 enum class IntentAction : uint8_t { kIngest = 1, kQuarantine = 2, kDelete = 3 };

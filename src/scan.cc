@@ -7,6 +7,7 @@
 #include "codec.h"
 #include "dir_scanner.h"
 #include "fs_util.h"
+#include "logging.h"
 #include "name_escape.h"
 #include "pipeline.h"
 #include "records.h"
@@ -185,7 +186,11 @@ Status StagingScan::Consider(const DirEntry& e, const PreStat* prestat) {
       return Status::OK();
     case EntryVerdict::kFailed:
       ++failed_;
-      spdlog::error("{}", d.error.ToString());
+      LogEvent(spdlog::level::err, "failed")
+          .Str("path", dir_->file.Child(e.name))
+          .Str("source", dir_->file.Child(e.name))
+          .Str("error", d.error.ToString())
+          .Log("{}", d.error.ToString());
       failures_.Record(*dir_, e.name, nullptr, d.error, ctx_->clock->NowNs());
       return Status::OK();
     case EntryVerdict::kUnresolved:

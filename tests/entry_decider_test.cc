@@ -183,6 +183,29 @@ TEST_F(EntryDeciderTest, OpenCommitLeavesTheFileAlone) {
   EXPECT_EQ(d.verdict, EntryVerdict::kUnresolved);
 }
 
+TEST_F(EntryDeciderTest, FileBelowMinSizeIsSkippedAndLeavesNoSnapshot) {
+  const FileStat empty = Write("empty.log", "");
+  const FileStat small = Write("small.log", "ab");
+  const FileStat big = Write("big.log", "abc");
+  const int64_t now = Newest(big) + 3600 * kSec;
+  // The default takes every file, empty ones too.
+  EXPECT_EQ(Decide("empty.log", DT_REG, now).verdict, EntryVerdict::kReady);
+  options_.min_size = 3;
+  for (const char* name : {"empty.log", "small.log"}) {
+    EntryDecision d = Decide(name, DT_REG, Newest(empty) + 10 * kSec);
+    EXPECT_EQ(d.verdict, EntryVerdict::kSkip) << name;
+    EXPECT_TRUE(d.too_small) << name;
+    EXPECT_STREQ(d.reason, "smaller than --min-size") << name;
+    EXPECT_TRUE(d.examined) << name;
+    // Not yet stable either, but no window starts for it.
+    EXPECT_FALSE(StoredSnapshot(name)) << name;
+  }
+  EXPECT_EQ(small.size, 2u);
+  EntryDecision d = Decide("big.log", DT_REG, now);
+  EXPECT_EQ(d.verdict, EntryVerdict::kReady);
+  EXPECT_FALSE(d.too_small);
+}
+
 TEST_F(EntryDeciderTest, FreshFileWaitsAndItsFirstSightingIsRecorded) {
   const FileStat st = Write("a.csv");
   const int64_t now = Newest(st) + 10 * kSec;

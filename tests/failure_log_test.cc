@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -188,9 +189,39 @@ TEST_F(FailureLogTest, AnyInLooksOnlyAtItsDirectory) {
 }
 
 TEST_F(FailureLogTest, UndecodableRecordReadsAsAbsent) {
-  ASSERT_TRUE(
-      state_.Apply({{keys::Failure(dir_.st.ino, "a.csv"), "junk"}}, false).ok());
+  ASSERT_TRUE(state_.Apply({{keys::Failure(dir_.st.ino, "a.csv"), "junk"}}, false).ok());
   EXPECT_FALSE(Find("a.csv"));
+}
+
+TEST_F(FailureLogTest, OutlookTellsErrorsThatRecurFromThoseThatPass) {
+  const FileStat st = Write("a.csv");
+  const struct {
+    Status error;
+    FailureOutlook outlook;
+  } cases[] = {
+      {Status::FromErrno("cannot open a.csv", EACCES), FailureOutlook::kRecurs},
+      {Status::FromErrno("cannot move a.csv", EPERM), FailureOutlook::kRecurs},
+      {Status::FromErrno("cannot copy a.csv", ENOSPC), FailureOutlook::kRecurs},
+      {Status::FromErrno("cannot move a.csv", EROFS), FailureOutlook::kRecurs},
+      {Status::FromErrno("cannot move a.csv", ENAMETOOLONG), FailureOutlook::kRecurs},
+      {Status::FromErrno("cannot read a.csv", EIO), FailureOutlook::kRecurs},
+      {Status::Corruption("checksum mismatch for a.csv"), FailureOutlook::kRecurs},
+      {Status::IOError("a.csv was replaced or written to while being moved", EAGAIN),
+       FailureOutlook::kPasses},
+      {Status::FromErrno("cannot open a.csv", ENOENT), FailureOutlook::kPasses},
+      {Status::IOError("no errno"), FailureOutlook::kUnknown},
+      {Status::FromErrno("cannot move a.csv", EXDEV), FailureOutlook::kUnknown},
+  };
+  for (const auto& c : cases) {
+    FailureLog log(&state_, true);
+    log.Record(dir_, "a.csv", &st, c.error, 1);
+    log.Flush();
+    std::optional<FailureRecord> r = Find("a.csv");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(FailureLog::Outlook(*r), c.outlook) << c.error.ToString();
+  }
+  // A record that knows no code tells nothing.
+  EXPECT_EQ(FailureLog::Outlook(FailureRecord{}), FailureOutlook::kUnknown);
 }
 
 }  // namespace

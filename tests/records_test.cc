@@ -37,6 +37,8 @@ FailureRecord SampleFailure() {
   r.attempts = kU64Max;
   r.dev = 7;
   r.ino = kU64Max;
+  r.code = 3;
+  r.err = 28;
   return r;
 }
 
@@ -186,6 +188,8 @@ TEST(RecordsTest, FailureRecordRoundTripsAllFields) {
   EXPECT_EQ(out.attempts, in.attempts);
   EXPECT_EQ(out.dev, in.dev);
   EXPECT_EQ(out.ino, in.ino);
+  EXPECT_EQ(out.code, in.code);
+  EXPECT_EQ(out.err, in.err);
 }
 
 TEST(RecordsTest, FailureRecordWithEmptyFieldsRoundTrips) {
@@ -198,6 +202,8 @@ TEST(RecordsTest, FailureRecordWithEmptyFieldsRoundTrips) {
   EXPECT_EQ(out.attempts, 0u);
   EXPECT_EQ(out.dev, 0u);
   EXPECT_EQ(out.ino, 0u);
+  EXPECT_EQ(out.code, 0u);
+  EXPECT_EQ(out.err, 0u);
 }
 
 TEST(RecordsTest, IntentRoundTripsAllFieldsAndActions) {

@@ -127,8 +127,12 @@ note "files that left staging"
 expect_explained "$IN/first.csv" "ingested as $first_dest"
 assert_contains "$OUT" "  sha256: $(sha_of "$first_dest")"
 assert_contains "$OUT" "  manifest: $first_manifest"
-expect_explained "$first_dest" "outside --input $IN; never ingested from there"
-assert_contains "$OUT" "$first_dest: in the warehouse; ingested from $IN/first.csv"
+expect_explained "$first_dest" "in the warehouse; ingested from $IN/first.csv"
+assert_not_contains "$OUT" "outside --input" "explanation of a warehouse file"
+mkdir -p "$WH/by-hand"
+printf 'hand\n' >"$WH/by-hand/h.csv"
+expect_explained "$WH/by-hand/h.csv" "in the warehouse, but no record names it"
+assert_not_contains "$OUT" "outside --input" "explanation of an unrecorded warehouse file"
 run_explain "$IN/never-was.csv"
 assert_rc 1 "explain of an unknown file"
 assert_contains "$OUT" "$IN/never-was.csv: not in staging, and no record names it"
@@ -140,6 +144,29 @@ mv "$ST/db" "$T/db.aside"
 expect_explained "$IN/first.csv" "ingested as $first_dest"
 assert_matches "$OUT" "^  manifest: $first_manifest:[0-9]+$"
 mv "$T/db.aside" "$ST/db"
+
+note "a failure that recurs: the next pass meets it again"
+# An immutable partition refuses the move even to root (EPERM), after the
+# file hashed fine: explain cannot see that by hashing, only by the record.
+partition=$(dirname "$first_dest")
+if chattr +i "$partition" 2>/dev/null; then
+  on_exit "chattr -i '$partition' 2>/dev/null"
+  printf 'stuck\n' >"$IN/stuck.csv"
+  run_ingest --stability-seconds 0
+  assert_rc 1 "a pass whose move is refused"
+  expect_explained "$IN/stuck.csv" "complete (" --stability-seconds 0
+  assert_contains "$OUT" "; its last attempt failed (below); the next pass tries again and will likely fail the same way unless the cause is fixed"
+  assert_not_contains "$OUT" "the next pass ingests it"
+  assert_matches "$OUT" "^  last failure: .*Operation not permitted"
+  assert_matches "$OUT" "^  failed at: [0-9T:.-]+Z \(1 attempt\)$"
+  chattr -i "$partition"
+  run_ingest --stability-seconds 0
+  assert_rc 0 "the pass once the partition takes files again"
+  expect_explained "$IN/stuck.csv" "ingested as $partition/stuck.csv"
+  assert_not_contains "$OUT" "last failure"
+else
+  note "chattr +i is refused here: the recurring failure is not checked"
+fi
 
 note "changes nothing, works while the lock is held"
 hold_state_lock
