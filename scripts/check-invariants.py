@@ -68,6 +68,7 @@ TEMP_DIR = ".atomic-ingest-tmp"
 CLAIMS_DIR = ".atomic-ingest-claims"
 CLAIM_RE = re.compile(r"^atomic-ingest-claim/1 ([0-9a-f]{32}) (\S+) ([0-9]+) (.+)$", re.S)
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+TAKEOVER_RE = re.compile(r"^[0-9a-f]{64}\.takeover-[0-9a-f]{32}-.+$")
 
 
 def is_candidate(name):
@@ -253,6 +254,11 @@ class Checker:
                 continue
             for sha in sorted(os.listdir(d)):
                 p = os.path.join(d, sha)
+                # A takeover marker (claims.h): a claim's record under
+                # another name, beside the claim it replaced.
+                marker = TAKEOVER_RE.match(sha)
+                if marker and os.path.islink(p) and CLAIM_RE.match(os.readlink(p)):
+                    continue
                 m = CLAIM_RE.match(os.readlink(p)) if os.path.islink(p) else None
                 if not SHA_RE.match(sha) or sha[:2] != fan or m is None:
                     self.bad("unreadable claim", p)

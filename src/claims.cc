@@ -1,11 +1,15 @@
 #include "claims.h"
 
+#include <fcntl.h>
 #include <sys/random.h>
 
 #include <cerrno>
 #include <charconv>
 
+#include "clock.h"
 #include "fs_util.h"
+#include "manifest.h"
+#include "manifest_reader.h"
 
 namespace ingest {
 
@@ -174,9 +178,64 @@ Status ClaimSpace::Release(const Claim& c) {
   return s.IsNotFound() ? Status::OK() : s;
 }
 
+Status ClaimSpace::TakeOver(const Claim& old, const Claim& c, std::optional<Claim>* holder) {
+  holder->reset();
+  const File* dir = nullptr;
+  Status s = Dir(c.sha256, /*create=*/true, &dir);
+  if (!s.ok()) return s;
+  const std::string marker = c.sha256 + ".takeover-" + old.owner + "-" + old.intent;
+  s = env_->Symlink(*dir, marker, EncodeClaim(c));
+  if (!s.ok() && s.err() == EEXIST) {
+    std::string target;
+    Claim taker;
+    s = env_->ReadLink(*dir, marker, &target);
+    if (!s.ok()) return s;
+    if (!DecodeClaim(c.sha256, target, &taker) || taker.owner != c.owner) {
+      // Another instance is taking it over, or has: wait for its claim.
+      s = Find(c.sha256, holder);
+      if (s.ok() && !*holder) *holder = taker;
+      return s;
+    }
+  } else if (!s.ok()) {
+    return s;
+  }
+  s = Release(old);
+  if (!s.ok()) return s;
+  return Take(c, holder);
+}
+
 bool ClaimSpace::OriginalPresent(const Claim& c) {
   FileStat st;
   return env_->StatAt(*warehouse_, c.path, &st).ok() && st.IsRegular() && st.size == c.size;
+}
+
+Status ClaimCommitRecorded(Env* env, const File& manifests, const std::string& warehouse_path,
+                           const Claim& claim, bool* recorded) {
+  *recorded = false;
+  // The intent id starts with the commit's time in 16 hex digits (IntentId),
+  // which is also the time that names the hour file of its record.
+  uint64_t ns = 0;
+  const std::string_view digits = std::string_view(claim.intent).substr(0, 16);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ns, 16);
+  if (ec != std::errc() || end != digits.data() + 16 || !manifests.isValid()) {
+    return Status::OK();
+  }
+  File hour;
+  Status s = OpenDirs(env, manifests, UtcTime(static_cast<int64_t>(ns)).HourPath(), &hour);
+  File manifest;
+  if (s.ok()) s = env->OpenAt(hour, std::string(kManifestFileName), O_RDONLY, 0, &manifest);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  const std::string path = JoinPath(warehouse_path, claim.path);
+  ManifestLineReader reader(env, manifest);
+  return reader.ForEach([&](const ManifestLine& line) {
+    ManifestRecord r;
+    if (!*recorded && line.text.find(claim.sha256) != std::string_view::npos &&
+        ParseManifestLine(line.text, &r) && r.sha256 == claim.sha256 && r.path == path) {
+      *recorded = true;
+    }
+    return Status::OK();
+  });
 }
 
 }  // namespace ingest

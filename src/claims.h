@@ -21,7 +21,8 @@ inline constexpr std::string_view kClaimsDirName = ".atomic-ingest-claims";
 // from any staging directory is ingested once.
 //
 // A claim is the symlink <warehouse>/.atomic-ingest-claims/<sha[0:2]>/<sha>
-// whose target is the encoded record. symlinkat() creates the name and its
+// whose target is the encoded record. Beside it, <sha>.takeover-* markers
+// record takeovers (ClaimSpace::TakeOver). symlinkat() creates the name and its
 // content in one atomic, exclusive step (EEXIST, also between clients of a
 // network filesystem), so a claim is never seen half-written, even after a
 // power loss; an object store's conditional PUT (If-None-Match: *) of the
@@ -44,6 +45,15 @@ Status LoadClaimOwner(Env* env, const File& state_dir, bool create, std::string*
 std::string EncodeClaim(const Claim& c);
 bool DecodeClaim(std::string_view sha256, std::string_view in, Claim* c);
 
+// Whether the manifests under `manifests` hold the record of the commit
+// that took `claim` (in the warehouse at `warehouse_path`): the hour file
+// named by its intent id's time (the id starts with the commit's time in
+// 16 hex digits) has a record of its content at its path. A claim whose
+// commit is recorded finished: if its file is gone, someone removed it
+// since. Reads one hour file.
+Status ClaimCommitRecorded(Env* env, const File& manifests, const std::string& warehouse_path,
+                           const Claim& claim, bool* recorded);
+
 // The claims of one warehouse. Thread-safe.
 class ClaimSpace {
  public:
@@ -60,6 +70,14 @@ class ClaimSpace {
   // Removes the claim if the commit of `c` holds it; a claim of another
   // commit, or none, is left alone.
   Status Release(const Claim& c);
+  // Takes `c` in place of `old`, another instance's claim whose commit
+  // finished (the manifests record it) but whose file has left the
+  // warehouse since. Several instances may try at once: each first
+  // creates, exclusively, the marker <sha>.takeover-<old owner>-<old
+  // intent> (a symlink to `c`'s record, never removed), and only its
+  // creator removes `old`; the others get `*holder` as for Take. A marker
+  // of this same instance (a try cut short by a crash) counts as its own.
+  Status TakeOver(const Claim& old, const Claim& c, std::optional<Claim>* holder);
   // Whether the claim's file is in the warehouse with the claimed size:
   // the claimed content is there (its commit may still be finishing).
   bool OriginalPresent(const Claim& c);

@@ -162,9 +162,14 @@ void Committer::TakeClaims(Job* job) {
   std::vector<std::optional<Claim>> holders(todo.size());
   ctx_->pool->ParallelFor(todo.size(), io_threads_, [&](size_t k) {
     const Planned& p = plan[todo[k]];
+    const Claim claim = ClaimOf(*ctx_, p.id, p.intent);
+    if (p.takeover) {
+      results[k] = ctx_->claims->TakeOver(*p.stale_claim, claim, &holders[k]);
+      return;
+    }
     Status s;
     if (p.stale_claim) s = ctx_->claims->Release(*p.stale_claim);
-    if (s.ok()) s = ctx_->claims->Take(ClaimOf(*ctx_, p.id, p.intent), &holders[k]);
+    if (s.ok()) s = ctx_->claims->Take(claim, &holders[k]);
     results[k] = s;
   });
   for (size_t k = 0; k < todo.size(); ++k) {

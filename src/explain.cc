@@ -366,9 +366,17 @@ class Explainer {
         Say(complete + ", and a duplicate of a file another instance ingested: " +
             NextPass(std::string("the next pass ") + fate + " (--on-duplicate)"));
       } else if (claim) {
-        Say(complete +
-            ", but a commit of another instance claimed its content and its file is "
-            "not in the warehouse yet; it waits in staging until it is");
+        bool recorded = false;
+        File manifests;
+        if (env_->OpenDir(o_.manifests, &manifests).ok()) {
+          s = ClaimCommitRecorded(env_, manifests, o_.warehouse, *claim, &recorded);
+          if (!s.ok()) return s;
+        }
+        Say(complete + (recorded
+                            ? ", and another instance ingested its content, but that file is no "
+                              "longer in the warehouse: the next pass ingests it again"
+                            : ", but a commit of another instance claimed its content and its "
+                              "file is not in the warehouse yet; it waits in staging until it is"));
       }
     } else if (!s.IsNotFound()) {
       return s;

@@ -1,9 +1,11 @@
 #include "plan.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <string_view>
 #include <unordered_map>
 
 #include "fs_util.h"
@@ -315,9 +317,32 @@ bool Planner::ResolveClaim(const Claim& claim, Planned* pl) {
     pl->stale_claim = claim;
     return true;
   }
-  ++stats_->deferred;
   const std::string staged = p.candidate.dir->file.Child(p.candidate.name);
   const std::string claimed_for = JoinPath(ctx_->warehouse.path(), claim.path);
+  // Another instance's claim whose commit finished, its file removed from
+  // the warehouse since (a retention job): this copy may be the last one.
+  bool recorded = false;
+  if (claim.owner != ctx_->claim_owner &&
+      ClaimCommitRecorded(ctx_->env, ctx_->manifests, ctx_->warehouse.path(), claim, &recorded)
+          .ok() &&
+      recorded) {
+    pl->stale_claim = claim;
+    pl->takeover = true;
+    pl->reingest_of = claimed_for;
+    LogEvent(spdlog::level::warn, "reingest")
+        .Str("path", staged)
+        .Str("source", staged)
+        .Str("sha256", p.sha256)
+        .Num("bytes", p.st.size)
+        .Str("ingested_as", claimed_for)
+        .Str("claimed_by", claim.owner)
+        .Log(
+            "{}: its content was ingested as {} by instance {}, which is no longer in the "
+            "warehouse; ingesting it again",
+            staged, claimed_for, claim.owner);
+    return true;
+  }
+  ++stats_->deferred;
   LogEvent(spdlog::level::info, "deferred")
       .Str("path", staged)
       .Str("source", staged)

@@ -47,6 +47,9 @@ struct Planned {
   // file is not in the warehouse, and no intent is open): released before
   // the claim is taken again.
   std::optional<Claim> stale_claim;
+  // stale_claim is another instance's, whose commit finished and whose
+  // file left the warehouse since: taken over (ClaimSpace::TakeOver).
+  bool takeover = false;
   // Why the move failed; OK with `failed` when the file changed and waits
   // for a later pass. Reported in plan order once every move is done. Set
   // without `failed` when a move by link() could not unlink the source.
@@ -99,6 +102,7 @@ class Planner {
   // Decides on a content another commit has claimed: a duplicate of the
   // claimed file when it is in the warehouse, else (false) the file waits.
   bool ResolveClaim(const Claim& claim, Planned* pl);
+
   // Picks a free name in `dest_rel` for `p`, honouring names already taken
   // by this batch, and opens that directory into `*dest`.
   Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name, File** dest);

@@ -93,6 +93,37 @@ TEST_F(ClaimSpaceTest, TakingTwiceForOneCommitHoldsIt) {
   EXPECT_TRUE(holder);
 }
 
+// Two instances take over one finished claim whose file is gone: exactly
+// one replaces it, and the other waits for that claim; a try of the
+// winner's own instance cut short by a crash goes on.
+TEST_F(ClaimSpaceTest, OneTakerOfAFinishedClaimWins) {
+  const Claim old = MakeClaim(kOwnerA, "1");
+  std::optional<Claim> holder;
+  ASSERT_TRUE(claims_.Take(old, &holder).ok());
+  ClaimSpace other(Env::Default(), &warehouse_);
+  ASSERT_TRUE(claims_.TakeOver(old, MakeClaim(kOwnerB, "2"), &holder).ok());
+  EXPECT_FALSE(holder);
+  const std::string third(32, 'c');
+  ASSERT_TRUE(other.TakeOver(old, MakeClaim(third, "3"), &holder).ok());
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->owner, kOwnerB);
+  std::optional<Claim> found;
+  ASSERT_TRUE(claims_.Find(kSha, &found).ok());
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->intent, "2");
+  EXPECT_TRUE(fs::is_symlink(root_.path() / ".atomic-ingest-claims" / "aa" /
+                             (kSha + ".takeover-" + kOwnerA + "-1")));
+
+  // B's commit rolled back (its claim released) before a crash; its next
+  // try, with another intent, finds its own marker and goes on.
+  ASSERT_TRUE(claims_.Release(MakeClaim(kOwnerB, "2")).ok());
+  ASSERT_TRUE(claims_.Take(old, &holder).ok());  // as it was
+  ASSERT_TRUE(claims_.TakeOver(old, MakeClaim(kOwnerB, "4"), &holder).ok());
+  EXPECT_FALSE(holder);
+  ASSERT_TRUE(claims_.Find(kSha, &found).ok());
+  EXPECT_EQ(found->intent, "4");
+}
+
 TEST_F(ClaimSpaceTest, ReleaseRemovesOnlyItsOwnCommitsClaim) {
   std::optional<Claim> holder;
   ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerA, "1"), &holder).ok());
@@ -179,6 +210,46 @@ TEST(SharedWarehouseTest, TheSameContentFromTwoInstancesIsIngestedOnce) {
   EXPECT_EQ(ReadFile(base / "wh" / "_duplicates" / "ingest_date=2026-11-22" / "y.csv"), "shared\n");
   EXPECT_EQ(ReadFile(base / "wh" / "ingest_date=2026-11-22" / "x.csv"), "shared\n");
   EXPECT_FALSE(fs::exists(base / "wh" / "ingest_date=2026-11-22" / "y.csv"));
+}
+
+// A retention job removed the file another instance ingested; the content
+// arrives in this instance's staging: it is ingested again, taking over
+// the claim, and the first instance's next copy is a duplicate of it.
+TEST(SharedWarehouseTest, AContentWhoseFileAnotherInstanceLostIsIngestedAgain) {
+  spdlog::set_level(spdlog::level::off);
+  TempRoot root("shared_wh_lost");
+  const fs::path base = root.path();
+  Options a = OptionsUnder(base);
+  Options b = a;
+  a.input = (base / "in-a").string();
+  a.state_path = (base / "state-a").string();
+  b.input = (base / "in-b").string();
+  b.state_path = (base / "state-b").string();
+  for (const Options* o : {&a, &b}) {
+    fs::create_directories(o->input);
+    fs::create_directories(o->state_path);
+  }
+  ManualClock clock(1795341600LL * kNanosPerSecond);
+  MemStateStore state_a, state_b;
+  PassStats stats;
+  const fs::path part = base / "wh" / "ingest_date=2026-11-22";
+  WriteFile(base / "in-a" / "x.csv", "kept once\n");
+  ASSERT_TRUE(RunIngestPass(a, Env::Default(), &clock, &state_a, &stats).ok());
+  fs::remove(part / "x.csv");
+
+  WriteFile(base / "in-b" / "y.csv", "kept once\n");
+  stats = PassStats();
+  ASSERT_TRUE(RunIngestPass(b, Env::Default(), &clock, &state_b, &stats).ok());
+  EXPECT_EQ(stats.files_ingested, 1u);
+  EXPECT_EQ(ReadFile(part / "y.csv"), "kept once\n");
+  EXPECT_FALSE(fs::exists(base / "wh" / "_duplicates"));
+
+  WriteFile(base / "in-a" / "x.csv", "kept once\n");
+  stats = PassStats();
+  ASSERT_TRUE(RunIngestPass(a, Env::Default(), &clock, &state_a, &stats).ok());
+  EXPECT_EQ(stats.files_ingested, 0u);
+  EXPECT_EQ(stats.duplicates, 1u);
+  EXPECT_FALSE(fs::exists(part / "x.csv"));
 }
 
 // A claim atomic-ingest cannot read fails its content's file, by name, and
