@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "clock.h"
 #include "env.h"
 #include "flags.h"
 #include "fs_util.h"
@@ -253,14 +254,15 @@ const std::string* NonEmpty(const po::variables_map& vm, const char* flag) {
   return v.empty() ? nullptr : &v;
 }
 
+// A date, or a UTC time, which only history takes (verify refuses it):
+// the parser does not know the command.
 bool CheckDate(const char* flag, const po::variables_map& vm, std::string* dest, std::string* err) {
   if (!vm.count(flag)) return true;
   *dest = vm[flag].as<std::string>();
-  int y, m, d;
-  char tail;
-  if (dest->size() != 10 || std::sscanf(dest->c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-      m < 1 || m > 12 || d < 1 || d > 31) {
-    *err = std::string("--") + flag + " must be a date YYYY-MM-DD, not '" + *dest + "'";
+  int64_t ns = 0;
+  if (!ParseUtcTime(*dest, /*end_of_day=*/false, &ns)) {
+    *err = std::string("--") + flag +
+           " must be a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM[:SS]Z, not '" + *dest + "'";
     return false;
   }
   return true;

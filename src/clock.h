@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace ingest {
 
@@ -43,5 +44,14 @@ struct UtcTime {
 
   int year, month, day, hour, minute, second, micros;
 };
+
+// Reads a UTC date "YYYY-MM-DD", which stands for its whole day, or a UTC
+// time "YYYY-MM-DDTHH:MM[:SS[.fraction]]Z", one instant (RFC 3339 in UTC,
+// as the manifests write ingested_at). A date gives its first nanosecond,
+// or its last with `end_of_day`, so that a date as an inclusive upper bound
+// covers the day. False for anything else, and for a day that does not
+// exist (February 30). Times outside what int64 nanoseconds hold (years
+// 1677 to 2262) give the int64 limit on their side.
+bool ParseUtcTime(std::string_view text, bool end_of_day, int64_t* ns);
 
 }  // namespace ingest

@@ -7,12 +7,15 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "clock.h"
 #include "env.h"
 #include "explain.h"
 #include "forget.h"
 #include "fs_util.h"
+#include "history.h"
 #include "ingest_pass.h"
 #include "logging.h"
 #include "metrics.h"
@@ -138,6 +141,15 @@ int RebuildStateCommand(const Options& o) {
 }
 
 int VerifyCommand(const Options& o) {
+  // The flag check also takes the UTC times history takes; verify checks
+  // whole ingest_date= partitions, so a time would promise what it cannot.
+  for (const auto& [flag, value] : {std::pair{"since", &o.since}, std::pair{"until", &o.until}}) {
+    if (value->find('T') != std::string::npos) {
+      std::fprintf(stderr, "atomic-ingest: --%s must be a date YYYY-MM-DD for verify, not '%s'\n",
+                   flag, value->c_str());
+      return kExitUsage;
+    }
+  }
   VerifyOptions vo{o.manifests, o.warehouse, o.since, o.until};
   VerifyStats st;
   Status s = Verify(Env::Default(), vo, &st);
@@ -156,7 +168,25 @@ int VerifyCommand(const Options& o) {
   return problems == 0 ? kExitOk : kExitFailed;
 }
 
-void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+void Print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+int HistoryCommand(const Options& o) {
+  const HistoryRange range = HistoryRangeOf(o.since, o.until, Clock::Real()->NowNs());
+  if (!range.open_since && !range.open_until && range.until_ns < range.since_ns) {
+    std::fprintf(stderr, "atomic-ingest: --until %s is before --since %s\n", o.until.c_str(),
+                 o.since.c_str());
+    return kExitUsage;
+  }
+  const bool json = o.format == "json";
+  HistoryStats st;
+  Status s = History(Env::Default(), o.manifests, range, json, Print, &st);
+  if (!s.ok()) {
+    spdlog::error("history: {}", s.ToString());
+    return kExitFailed;
+  }
+  if (!json) Print(HistorySummary(st, range));
+  return kExitOk;
+}
 
 int StatusCommand(const Options& o) {
   std::unique_ptr<StateStore> state;
@@ -240,6 +270,10 @@ const std::vector<Command>& Commands() {
        "re-hash the warehouse files the manifests list (--since/--until); report missing, "
        "corrupted and unlisted files",
        kNeedManifests | kNeedWarehouse, VerifyCommand},
+      {"history",
+       "what the manifests say was ingested from --since to --until (default: today, UTC); "
+       "--format text|json",
+       kNeedManifests, HistoryCommand},
       {"status",
        "files in --input by why they wait, or ready; the last pass; the state's size "
        "(--json, --limit; needs no lock)",

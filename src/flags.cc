@@ -68,10 +68,18 @@ std::vector<Flag> MakeTable() {
        .help = "write Prometheus textfile-collector metrics here after each pass",
        .check = C::kMetricsFile},
       {.name = "since", .value_name = "YYYY-MM-DD", .group = G::kVerify, .config_key = false,
-       .field = &Options::since, .help = "verify: first ingest date to check",
+       .field = &Options::since,
+       .help = "verify: first ingest date to check; history: first date, or UTC time "
+               "YYYY-MM-DDTHH:MM[:SS]Z, to list (default: today)",
        .check = C::kDate},
       {.name = "until", .value_name = "YYYY-MM-DD", .group = G::kVerify, .config_key = false,
-       .field = &Options::until, .help = "verify: last ingest date to check", .check = C::kDate},
+       .field = &Options::until,
+       .help = "verify: last ingest date to check; history: last date, or UTC time, to list",
+       .check = C::kDate},
+      {.name = "format", .value_name = "FORMAT", .group = G::kVerify, .config_key = false,
+       .field = &Options::format,
+       .help = "history: a line per file and a summary, or the manifest records as they are",
+       .choices = {"text", "json"}},
       {.name = "json", .group = G::kReport, .config_key = false, .field = &Options::json,
        .help = "status: print one JSON document instead of text"},
       {.name = "limit", .value_name = "N", .group = G::kReport, .config_key = false,
@@ -154,7 +162,7 @@ const char* FlagGroupTitle(FlagGroup group) {
     case FlagGroup::kLogging:
       return "Logging";
     case FlagGroup::kVerify:
-      return "verify";
+      return "verify and history";
     case FlagGroup::kReport:
       return "status and explain";
     case FlagGroup::kGeneral:

@@ -24,7 +24,7 @@ enum class FlagCheck {
   kCommand,      // split into argv without a shell
   kLogFile,      // a file in an existing directory outside the roots
   kMetricsFile,  // a file in an existing directory
-  kDate,         // YYYY-MM-DD
+  kDate,         // YYYY-MM-DD, or a UTC time YYYY-MM-DDTHH:MM[:SS]Z (history only)
   kOperand,      // explain's PATH, forget's PATH or sha256
 };
 

@@ -32,6 +32,7 @@ void PrintHelp() {
       "  1   some files failed; they stay in staging and are retried next run\n"
       "      or an --exec hook failed (it runs again next run);\n"
       "      verify: a problem was found; watch: --input went away;\n"
+      "      history: the manifests cannot be read;\n"
       "      status: staging or the state cannot be read;\n"
       "      explain: PATH is unknown, or cannot be read\n"
       "  2   usage or configuration error\n"

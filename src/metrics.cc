@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "codec.h"
 #include "fs_util.h"
@@ -52,6 +53,20 @@ void Metric(std::string* out, const char* name, const char* type, const char* he
   *out += buf;
 }
 
+// A gauge with one series per group of the backlog (backlog.h): every
+// group always, so that a group emptied shows 0 rather than vanish.
+void GroupGauge(std::string* out, const char* name, const char* help, const Backlog& b,
+                uint64_t BacklogGroup::*field) {
+  *out += std::string("# HELP atomic_ingest_") + name + " " + help + "\n# TYPE atomic_ingest_" +
+          name + " gauge\n";
+  for (const auto& [group, g] :
+       {std::pair{"not_yet_stable", &b.not_yet_stable},
+        std::pair{"waiting_for_ok", &b.waiting_for_ok}, std::pair{"failed", &b.failed}}) {
+    *out += std::string("atomic_ingest_") + name + "{group=\"" + group + "\"} " +
+            std::to_string(g->*field) + "\n";
+  }
+}
+
 }  // namespace
 
 Status WriteMetricsFile(Env* env, StateStore* state, const std::string& path,
@@ -92,6 +107,15 @@ Status WriteMetricsFile(Env* env, StateStore* state, const std::string& path,
   Metric(&out, "last_success_timestamp_seconds", "gauge",
          "Unix time of the last pass without failures.",
          static_cast<double>(t.last_success_ns) / 1e9);
+  // Counted by the pass's own scan as it decided each entry (scan.h), not
+  // by another walk of staging.
+  GroupGauge(&out, "backlog_files", "Files the last pass left waiting in staging, by why.",
+             stats.backlog, &BacklogGroup::files);
+  GroupGauge(&out, "backlog_bytes", "Bytes of the files the last pass left waiting in staging.",
+             stats.backlog, &BacklogGroup::bytes);
+  Metric(&out, "backlog_oldest_age_seconds", "gauge",
+         "Seconds since the oldest file left waiting last changed (its ctime); 0 for none.",
+         static_cast<double>(stats.backlog.OldestAgeNs(now_ns)) / 1e9);
 
   const size_t slash = path.rfind('/');
   const std::string dir_path = slash == 0 ? "/" : path.substr(0, slash);

@@ -11,7 +11,8 @@ namespace ingest {
 // Writes the Prometheus textfile-collector file at `path` (atomically): the
 // running totals kept in the state (files, bytes, duplicates, failures,
 // passes), and gauges of the last pass, including the time of the last
-// successful one. `ok` says whether this pass succeeded.
+// successful one and the backlog it left in staging (stats.backlog). `ok`
+// says whether this pass succeeded.
 Status WriteMetricsFile(Env* env, StateStore* state, const std::string& path,
                         const PassStats& stats, bool ok, double seconds, int64_t now_ns);
 

@@ -44,9 +44,14 @@ struct Options {
   // watch: seconds between full passes when no change and no stability
   // timer starts one sooner.
   int64_t interval_seconds = 300;
-  // verify: inclusive bounds on the ingest date, "YYYY-MM-DD" or empty.
+  // verify: inclusive bounds on the ingest date, "YYYY-MM-DD" or empty;
+  // history: the same, or UTC times "YYYY-MM-DDTHH:MM[:SS]Z" (clock.h's
+  // ParseUtcTime).
   std::string since;
   std::string until;
+  // history: "text" (a line per file and a summary) or "json" (the
+  // manifest records as they are).
+  std::string format = "text";
   // status: one JSON document instead of text.
   bool json = false;
   // status: files listed per group; explain: records listed for a file

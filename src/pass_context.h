@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "backlog.h"
 #include "clock.h"
 #include "env.h"
 #include "manifest_writer.h"
@@ -79,6 +80,10 @@ struct PassStats {
   // failed (their records stay for the next run).
   uint64_t hooks_completed = 0;
   uint64_t hooks_failed = 0;
+  // What the scan left waiting in staging (never `ready`: those went to
+  // the pipeline), for the metrics file. Only the part listed when the
+  // listing was cut short.
+  Backlog backlog;
 };
 
 }  // namespace ingest

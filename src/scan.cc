@@ -175,6 +175,10 @@ Status StagingScan::Consider(const DirEntry& e, const PreStat* prestat) {
   EntryDecision d;
   Status s = decider_.Decide(dir_->file, e, table_, &d, prestat);
   if (!s.ok()) return s;
+  // The backlog, from the stat the decision already made.
+  auto wait_in = [&](BacklogGroup* group) {
+    if (d.examined) backlog_.Add(group, d.st, [&] { return dir_->file.Child(e.name); });
+  };
   switch (d.verdict) {
     case EntryVerdict::kGone:
       return Status::OK();
@@ -186,6 +190,7 @@ Status StagingScan::Consider(const DirEntry& e, const PreStat* prestat) {
       return Status::OK();
     case EntryVerdict::kFailed:
       ++failed_;
+      wait_in(&backlog_.failed);
       LogEvent(spdlog::level::err, "failed")
           .Str("path", dir_->file.Child(e.name))
           .Str("source", dir_->file.Child(e.name))
@@ -198,10 +203,12 @@ Status StagingScan::Consider(const DirEntry& e, const PreStat* prestat) {
       Skip(e.name, d.reason);
       return Status::OK();
     case EntryVerdict::kWaitSidecar:
+      wait_in(&backlog_.waiting_for_ok);
       Defer(e.name, 0, d.reason);
       return Status::OK();
     case EntryVerdict::kWaitStable:
       NoteReadyAt(d.judged_at_ns + d.stability.wait_ns);
+      wait_in(&backlog_.not_yet_stable);
       Defer(e.name, d.stability.wait_ns, d.reason);
       return Status::OK();
     case EntryVerdict::kReady:

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "backlog.h"
 #include "entry_decider.h"
 #include "env.h"
 #include "failure_log.h"
@@ -72,6 +73,8 @@ class StagingScan {
   int64_t next_ready_ns() const { return next_ready_ns_; }
   // --max-files, --max-seconds or a stop request ended the listing.
   bool cut() const { return cut_; }
+  // The files the scan left waiting, by why (backlog.h).
+  const Backlog& backlog() const { return backlog_; }
 
  private:
   Status ListDir(std::shared_ptr<StagingDir> dir);
@@ -104,6 +107,7 @@ class StagingScan {
   uint64_t skipped_ = 0;
   uint64_t failed_ = 0;
   int64_t next_ready_ns_ = 0;
+  Backlog backlog_;
 };
 
 }  // namespace ingest

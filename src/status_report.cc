@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "dir_scanner.h"
 #include "entry_decider.h"
@@ -86,6 +87,10 @@ class StatusScan {
         if (!s.ok()) return s;
         if (failure && d.examined && !FailureLog::Describes(*failure, d.st)) failure.reset();
       }
+      // The backlog, from the stat the decision already made.
+      auto wait_in = [&](BacklogGroup* group) {
+        if (d.examined) report_->backlog.Add(group, d.st, [&] { return dir.file.Child(e.name); });
+      };
       PendingFile f;
       switch (d.verdict) {
         case EntryVerdict::kGone:
@@ -99,6 +104,7 @@ class StatusScan {
           continue;
         case EntryVerdict::kWaitSidecar:
           f.path = dir.file.Child(e.name);
+          wait_in(&report_->backlog.waiting_for_ok);
           Add(&report_->sidecar, limit, std::move(f));
           continue;
         case EntryVerdict::kWaitStable:
@@ -106,6 +112,7 @@ class StatusScan {
           f.wait_ns = d.stability.wait_ns;
           if (d.previous && !d.stability.store_snapshot)
             f.first_seen_ns = d.previous->first_seen_ns;
+          wait_in(&report_->backlog.not_yet_stable);
           Add(&report_->unstable, limit, std::move(f));
           continue;
         case EntryVerdict::kFailed:
@@ -115,6 +122,7 @@ class StatusScan {
       f.path = dir.file.Child(e.name);
       if (d.verdict == EntryVerdict::kReady && !failure) {
         f.evidence = d.stability.evidence;
+        wait_in(&report_->backlog.ready);
         Add(&report_->ready, limit, std::move(f));
         continue;
       }
@@ -125,6 +133,7 @@ class StatusScan {
         f.failed_at_ns = failure->at_ns;
         f.attempts = failure->attempts;
       }
+      wait_in(&report_->backlog.failed);
       Add(&report_->failed, limit, std::move(f));
     }
   }
@@ -230,6 +239,7 @@ Status GatherStatus(const Options& options, Env* env, Clock* clock, StateStore* 
   StatusScan scan(options, env, clock, state, report);
   Status s = scan.Run();
   if (!s.ok()) return s;
+  report->backlog_age_ns = report->backlog.OldestAgeNs(clock->NowNs());
   s = MeasureState(env, state, &report->state);
   if (!s.ok() || !db_exists) return s;
   File state_dir;
@@ -261,6 +271,20 @@ std::string StatusText(const StatusReport& r) {
   ListText(r.ready, "ready", " (the next pass takes them)", &out, [](const PendingFile& f) {
     return *f.evidence ? std::string("complete by ") + f.evidence : std::string();
   });
+  const Backlog& b = r.backlog;
+  auto group = [](const char* title, const BacklogGroup& g) {
+    return std::string(title) + ": " + std::to_string(g.files) + ", " + std::to_string(g.bytes) +
+           " bytes";
+  };
+  out += "backlog: " + std::to_string(b.files()) + " files, " + std::to_string(b.bytes()) +
+         " bytes (" + group("not yet stable", b.not_yet_stable) + "; " +
+         group("waiting for .ok", b.waiting_for_ok) + "; " + group("failed", b.failed) + "; " +
+         group("ready", b.ready) + ")\n";
+  out += "oldest waiting: " +
+         (b.oldest_path.empty() ? std::string("none")
+                                : Printable(b.oldest_path) + ", " + Seconds(r.backlog_age_ns) +
+                                      " (changed " + UtcTime(b.oldest_ctime_ns).Rfc3339() + ")") +
+         "\n";
   out += "skipped: " + std::to_string(r.skipped) + " (never candidates)\n";
   out += "last pass: " + (r.state.last_pass.empty() ? "none recorded" : r.state.last_pass) + "\n";
   if (!r.state.exists) {
@@ -302,7 +326,28 @@ std::string StatusJson(const StatusReport& r) {
   groups["ready"] = GroupJson(r.ready, [](const PendingFile& f, json::object* o, bool*) {
     if (*f.evidence) (*o)["evidence"] = f.evidence;
   });
+  const Backlog& b = r.backlog;
+  for (const auto& [name, g] : {std::pair{"not_yet_stable", &b.not_yet_stable},
+                                std::pair{"waiting_for_ok", &b.waiting_for_ok},
+                                std::pair{"failed", &b.failed}, std::pair{"ready", &b.ready}}) {
+    groups[name].as_object()["bytes"] = g->bytes;
+  }
   doc["groups"] = std::move(groups);
+  json::object backlog;
+  backlog["files"] = b.files();
+  backlog["bytes"] = b.bytes();
+  json::value oldest = nullptr;
+  if (!b.oldest_path.empty()) {
+    json::object o;
+    bool oldest_escaped = false;
+    o["path"] = JsonText(b.oldest_path, &oldest_escaped);
+    o["changed"] = UtcTime(b.oldest_ctime_ns).Rfc3339();
+    o["age_seconds"] = JsonSeconds(r.backlog_age_ns);
+    if (oldest_escaped) o["escaped"] = true;
+    oldest = std::move(o);
+  }
+  backlog["oldest"] = std::move(oldest);
+  doc["backlog"] = std::move(backlog);
   doc["skipped"] = r.skipped;
   json::value last_pass = nullptr;
   if (!r.state.last_pass.empty()) {

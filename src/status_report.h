@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "backlog.h"
 #include "clock.h"
 #include "env.h"
 #include "options.h"
@@ -58,6 +59,10 @@ struct StatusReport {
   PendingGroup failed;    // failed, at the last attempt or now
   PendingGroup ready;     // the next pass takes them
   uint64_t skipped = 0;   // never candidates
+  // Files and bytes per group, and the oldest file (by ctime) of them all,
+  // with how long it has waited at the time of the report.
+  Backlog backlog;
+  int64_t backlog_age_ns = 0;
   StateReport state;
 };
 

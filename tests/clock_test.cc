@@ -88,5 +88,47 @@ TEST(ClockTest, RealClockIsAfter2020) {
   EXPECT_EQ(Clock::Real(), Clock::Real());
 }
 
+TEST(ClockTest, ParsesADateAsItsWholeDay) {
+  int64_t ns = 0;
+  ASSERT_TRUE(ParseUtcTime("2024-02-29", /*end_of_day=*/false, &ns));
+  EXPECT_EQ(ns, int64_t{1709164800} * kSec);
+  ASSERT_TRUE(ParseUtcTime("2024-02-29", /*end_of_day=*/true, &ns));
+  EXPECT_EQ(ns, int64_t{1709251200} * kSec - 1);
+  EXPECT_EQ(UtcTime(ns).Date(), "2024-02-29");
+}
+
+TEST(ClockTest, ParsesAUtcTimeAsOneInstant) {
+  int64_t ns = 0;
+  ASSERT_TRUE(ParseUtcTime("2024-02-29T13:45Z", /*end_of_day=*/true, &ns));
+  EXPECT_EQ(ns, int64_t{1709214300} * kSec);
+  ASSERT_TRUE(ParseUtcTime("2024-02-29T13:45:07Z", /*end_of_day=*/false, &ns));
+  EXPECT_EQ(ns, int64_t{1709214307} * kSec);
+  // As the manifests write ingested_at: it reads back to the same micros.
+  ASSERT_TRUE(ParseUtcTime("2024-02-29T13:45:07.123456Z", /*end_of_day=*/false, &ns));
+  EXPECT_EQ(ns, int64_t{1709214307} * kSec + 123456000);
+  EXPECT_EQ(UtcTime(ns).Rfc3339(), "2024-02-29T13:45:07.123456Z");
+  ASSERT_TRUE(ParseUtcTime("2024-02-29T13:45:07.123456789Z", /*end_of_day=*/false, &ns));
+  EXPECT_EQ(ns, int64_t{1709214307} * kSec + 123456789);
+}
+
+TEST(ClockTest, ATimeBeyondInt64NanosecondsSaturates) {
+  int64_t ns = 0;
+  ASSERT_TRUE(ParseUtcTime("2999-01-01", /*end_of_day=*/false, &ns));
+  EXPECT_EQ(ns, std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(ParseUtcTime("1000-01-01T00:00Z", /*end_of_day=*/true, &ns));
+  EXPECT_EQ(ns, std::numeric_limits<int64_t>::min());
+}
+
+TEST(ClockTest, RefusesWhatIsNotADateOrAUtcTime) {
+  int64_t ns = 0;
+  for (const char* bad :
+       {"", "2024-2-29", "2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "+024-02-01",
+        "2024-02-01 ", "2024-02-01T", "2024-02-01T10Z", "2024-02-01T10:00", "2024-02-01T24:00Z",
+        "2024-02-01T10:60Z", "2024-02-01T10:00:60Z", "2024-02-01T10:00+01:00",
+        "2024-02-01T10:00:00.Z", "2024-02-01T10:00:00.1234567890Z", "yesterday"}) {
+    EXPECT_FALSE(ParseUtcTime(bad, /*end_of_day=*/false, &ns)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ingest

@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "clock.h"
@@ -121,6 +123,43 @@ TEST_F(IngestPassTest, AFileWaitingForItsSidecarSetsNoDeadline) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(1u, stats.deferred);
   EXPECT_EQ(0, stats.next_ready_ns);
+}
+
+TEST_F(IngestPassTest, TheScanCountsTheBacklogItLeavesByGroup) {
+  options_.mode = Mode::kSidecar;
+  Stage("a.csv", "12345");
+  // Past the kernel's timestamp granularity (a jiffy), so the ctimes differ.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Stage("b.csv", "123");
+  Stage("c.csv", "done");
+  Stage("c.csv.ok", "");
+  struct stat a;
+  ASSERT_EQ(0, ::stat((base_ / "in" / "a.csv").c_str(), &a));
+  PassStats stats;
+  Status s = Pass(&stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(1u, stats.files_ingested);
+  // The ingested file is no backlog; the two waiting for their .ok are.
+  EXPECT_EQ(2u, stats.backlog.waiting_for_ok.files);
+  EXPECT_EQ(8u, stats.backlog.waiting_for_ok.bytes);
+  EXPECT_EQ(0u, stats.backlog.not_yet_stable.files);
+  EXPECT_EQ(0u, stats.backlog.failed.files);
+  EXPECT_EQ(0u, stats.backlog.ready.files);
+  // a.csv was written first: its ctime is the oldest.
+  EXPECT_EQ((base_ / "in" / "a.csv").string(), stats.backlog.oldest_path);
+  EXPECT_EQ(int64_t{a.st_ctim.tv_sec} * kNanosPerSecond + a.st_ctim.tv_nsec,
+            stats.backlog.oldest_ctime_ns);
+}
+
+TEST_F(IngestPassTest, NothingWaitingIsNoBacklog) {
+  Stage("a.csv", "a");
+  PassStats stats;
+  Status s = Pass(&stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(1u, stats.files_ingested);
+  EXPECT_EQ(0u, stats.backlog.files());
+  EXPECT_EQ("", stats.backlog.oldest_path);
+  EXPECT_EQ(0, stats.backlog.OldestAgeNs(clock_.NowNs()));
 }
 
 // The real filesystem, except that a writer appends to a staged file just

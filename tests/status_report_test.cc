@@ -4,10 +4,12 @@
 #include <stdlib.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "failure_log.h"
 #include "intent_journal.h"
@@ -138,6 +140,58 @@ TEST_F(StatusReportTest, SidecarModeWaitsForOk) {
   EXPECT_EQ(r.ready.count, 1u);
   EXPECT_EQ(r.skipped, 1u);  // the .ok itself
   EXPECT_EQ(r.unstable.count, 0u);
+}
+
+TEST_F(StatusReportTest, TheBacklogCountsFilesAndBytesPerGroupAndNamesTheOldest) {
+  Stage("old.csv", "1234567");  // written first: the oldest ctime
+  FileStat old_st;
+  File dir;
+  ASSERT_TRUE(env_->OpenDir(options_.input, &dir).ok());
+  ASSERT_TRUE(env_->StatAt(dir, "old.csv", &old_st).ok());
+  // Past the kernel's timestamp granularity (a jiffy), so the ctimes differ.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Stage("new.csv", "12");
+  Stage(".hidden", "never a candidate");
+  StatusReport r = Gather(newest_ + 10 * kSec);
+  EXPECT_EQ(r.backlog.not_yet_stable.files, 2u);
+  EXPECT_EQ(r.backlog.not_yet_stable.bytes, 9u);
+  EXPECT_EQ(r.backlog.files(), 2u);
+  EXPECT_EQ(r.backlog.bytes(), 9u);
+  EXPECT_EQ(r.backlog.oldest_path, (root_ / "in" / "old.csv").string());
+  EXPECT_EQ(r.backlog.oldest_ctime_ns, old_st.ctime_ns);
+  EXPECT_EQ(r.backlog_age_ns, newest_ + 10 * kSec - old_st.ctime_ns);
+
+  const std::string text = StatusText(r);
+  EXPECT_NE(text.find("backlog: 2 files, 9 bytes (not yet stable: 2, 9 bytes; waiting for .ok: "
+                      "0, 0 bytes; failed: 0, 0 bytes; ready: 0, 0 bytes)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("oldest waiting: " + (root_ / "in" / "old.csv").string() + ", "),
+            std::string::npos)
+      << text;
+  json::object doc = json::parse(StatusJson(r)).as_object();
+  EXPECT_EQ(doc["groups"].as_object().at("not_yet_stable").at("bytes").to_number<uint64_t>(), 9u);
+  EXPECT_EQ(doc["groups"].as_object().at("ready").at("bytes").to_number<uint64_t>(), 0u);
+  const json::object& backlog = doc["backlog"].as_object();
+  EXPECT_EQ(backlog.at("files").to_number<uint64_t>(), 2u);
+  EXPECT_EQ(backlog.at("bytes").to_number<uint64_t>(), 9u);
+  const json::object& oldest = backlog.at("oldest").as_object();
+  EXPECT_EQ(oldest.at("path").as_string(), (root_ / "in" / "old.csv").string());
+  EXPECT_EQ(oldest.at("changed").as_string(), UtcTime(old_st.ctime_ns).Rfc3339());
+
+  // Once stable, the same files are the ready group's backlog.
+  r = Gather(newest_ + 61 * kSec);
+  EXPECT_EQ(r.backlog.ready.files, 2u);
+  EXPECT_EQ(r.backlog.ready.bytes, 9u);
+  EXPECT_EQ(r.backlog.not_yet_stable.files, 0u);
+}
+
+TEST_F(StatusReportTest, AnEmptyStagingHasNoOldestFile) {
+  StatusReport r = Gather(Clock::Real()->NowNs());
+  EXPECT_EQ(r.backlog.files(), 0u);
+  EXPECT_NE(StatusText(r).find("oldest waiting: none\n"), std::string::npos);
+  json::object doc = json::parse(StatusJson(r)).as_object();
+  EXPECT_TRUE(doc["backlog"].as_object().at("oldest").is_null());
 }
 
 TEST_F(StatusReportTest, ReadyFileThatFailedLastTimeIsFailed) {

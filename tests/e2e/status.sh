@@ -50,6 +50,8 @@ assert_rc 0
 assert_unchanged "$T/before" "status in stability mode"
 assert_matches "$OUT" "^  $IN/a\.csv: 3[0-9]{3}\.[0-9] s to go \(first seen [0-9T:.-]+Z\)$" "first sighting"
 assert_contains "$OUT" 'last pass: {"files_ingested":0,'
+assert_contains "$OUT" "backlog: 1 files, 2 bytes (not yet stable: 1, 2 bytes; waiting for .ok: 0, 0 bytes; failed: 0, 0 bytes; ready: 0, 0 bytes)"
+assert_matches "$OUT" "^oldest waiting: $IN/a\.csv, [0-9]+\.[0-9] s \(changed [0-9T:.-]+Z\)$" "the oldest waiting file"
 assert_matches "$OUT" "^state $ST/db: [0-9]+ bytes; 0 contents \(c/\), 0 open commits \(i/\), 0 in the intent journal, 1 stability snapshots \(s/\), 0 failures \(f/\), 3 other \(m/\)$"
 
 note "ready"
@@ -58,6 +60,7 @@ assert_rc 0
 assert_contains "$OUT" "not yet stable: 0"
 assert_contains "$OUT" "ready: 1 (the next pass takes them)"
 assert_matches "$OUT" "^  $IN/a\.csv: complete by (timestamps|observed)$"
+assert_contains "$OUT" "backlog: 1 files, 2 bytes (not yet stable: 0, 0 bytes; waiting for .ok: 0, 0 bytes; failed: 0, 0 bytes; ready: 1, 2 bytes)"
 
 note "waiting for .ok, and failed with the last error"
 printf 'b\n' >"$IN/b.csv"
@@ -119,6 +122,7 @@ new_roots json
 printf 'one\n' >"$IN/one.csv"
 run_ingest --stability-seconds 3600
 assert_rc 0
+sleep 1.2  # the oldest file's age, counted from its ctime
 run_status --stability-seconds 3600 --json
 assert_rc 0
 python3 - "$OUT" "$IN" "$ST" <<'EOF' || fail "status --json: unexpected document (above)"
@@ -136,8 +140,14 @@ assert groups["not_yet_stable"]["count"] == 1 and len(f) == 1, groups
 assert f[0]["path"] == staging + "/one.csv", f
 assert 3500 < f[0]["wait_seconds"] <= 3600, f
 assert f[0]["first_seen"].endswith("Z"), f
+assert groups["not_yet_stable"]["bytes"] == 4, groups
 for name in ("waiting_for_ok", "failed", "ready"):
-    assert groups[name] == {"count": 0, "files": [], "more": 0}, groups[name]
+    assert groups[name] == {"count": 0, "files": [], "more": 0, "bytes": 0}, groups[name]
+b = d["backlog"]
+assert b["files"] == 1 and b["bytes"] == 4, b
+assert b["oldest"]["path"] == staging + "/one.csv", b
+assert b["oldest"]["changed"].endswith("Z"), b
+assert 1 <= b["oldest"]["age_seconds"] < 60, b
 assert d["skipped"] == 0, d
 assert d["last_pass"]["deferred"] == 1 and d["last_pass"]["files_ingested"] == 0, d
 s = d["state"]

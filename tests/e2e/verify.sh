@@ -34,3 +34,8 @@ rc=0
 "$ATOMIC_INGEST" verify --warehouse "$WH" --manifests "$MF" --until 2000-13-01 2>"$T/err" || rc=$?
 assert_eq 2 "$rc" "a malformed --until"
 assert_contains "$T/err" "--until"
+# history takes UTC times too; verify checks whole days and refuses them.
+rc=0
+"$ATOMIC_INGEST" verify --warehouse "$WH" --manifests "$MF" --since 2026-12-01T10:00Z 2>"$T/err" || rc=$?
+assert_eq 2 "$rc" "verify with a time for --since"
+assert_contains "$T/err" "--since must be a date YYYY-MM-DD for verify"
