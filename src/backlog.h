@@ -44,6 +44,10 @@ struct Backlog {
     }
   }
 
+  // A file that could not be examined (its stat failed): counted, with no
+  // bytes or age to give.
+  static void AddUnexamined(BacklogGroup* group) { ++group->files; }
+
   uint64_t files() const {
     return not_yet_stable.files + waiting_for_ok.files + failed.files + ready.files;
   }

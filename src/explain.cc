@@ -337,6 +337,12 @@ class Explainer {
   // next pass meets again. The failure itself is detailed below the line.
   std::string NextPass(const std::string& plan) const {
     if (failure_ == nullptr) return plan;
+    // A checksum mismatch, or a stat that failed in the scan (no inode on
+    // record), happened at a step that explain just passed.
+    if (static_cast<Status::Code>(failure_->code) == Status::Code::kCorruption ||
+        failure_->ino == 0) {
+      return "its last attempt failed (below), but it reads and checks fine now: " + plan;
+    }
     switch (FailureLog::Outlook(*failure_)) {
       case FailureOutlook::kRecurs:
         return "its last attempt failed (below); the next pass tries again and will likely fail "

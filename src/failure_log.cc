@@ -63,7 +63,12 @@ void FailureLog::Clear(const StagingDir& dir, std::string_view name) {
   }
   // A lookup costs less than a delete for every committed file.
   const std::string key = keys::Failure(dir.st.ino, name);
-  if (Current(key)) pending_[key] = std::nullopt;
+  std::string value;
+  auto it = pending_.find(key);
+  // Any record, also one of an older format that no longer decodes.
+  if (it != pending_.end() ? it->second.has_value() : state_->Get(key, &value).ok()) {
+    pending_[key] = std::nullopt;
+  }
 }
 
 void FailureLog::Prune(Env* env, const StagingDir& dir) {

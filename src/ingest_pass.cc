@@ -134,6 +134,7 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
   stats->next_ready_ns = scan.next_ready_ns();
   stats->cut_short = scan.cut();
   stats->backlog = scan.backlog();
+  stats->backlog_counted = s.ok() && !scan.cut();
   // Hooks of this pass's commits and of earlier runs, whether or not the
   // pass stopped early: what committed is ingested either way. A stop
   // request leaves them (those not yet started) for the next pass, so that

@@ -109,13 +109,17 @@ Status WriteMetricsFile(Env* env, StateStore* state, const std::string& path,
          static_cast<double>(t.last_success_ns) / 1e9);
   // Counted by the pass's own scan as it decided each entry (scan.h), not
   // by another walk of staging.
-  GroupGauge(&out, "backlog_files", "Files the last pass left waiting in staging, by why.",
-             stats.backlog, &BacklogGroup::files);
-  GroupGauge(&out, "backlog_bytes", "Bytes of the files the last pass left waiting in staging.",
-             stats.backlog, &BacklogGroup::bytes);
-  Metric(&out, "backlog_oldest_age_seconds", "gauge",
-         "Seconds since the oldest file left waiting last changed (its ctime); 0 for none.",
-         static_cast<double>(stats.backlog.OldestAgeNs(now_ns)) / 1e9);
+  // Left out when the scan did not run to its end, so that an alert on the
+  // backlog never goes quiet because ingest is broken.
+  if (stats.backlog_counted) {
+    GroupGauge(&out, "backlog_files", "Files the last pass left waiting in staging, by why.",
+               stats.backlog, &BacklogGroup::files);
+    GroupGauge(&out, "backlog_bytes", "Bytes of the files the last pass left waiting in staging.",
+               stats.backlog, &BacklogGroup::bytes);
+    Metric(&out, "backlog_oldest_age_seconds", "gauge",
+           "Seconds since the oldest file left waiting last changed (its ctime); 0 for none.",
+           static_cast<double>(stats.backlog.OldestAgeNs(now_ns)) / 1e9);
+  }
 
   const size_t slash = path.rfind('/');
   const std::string dir_path = slash == 0 ? "/" : path.substr(0, slash);

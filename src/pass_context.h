@@ -84,6 +84,10 @@ struct PassStats {
   // the pipeline), for the metrics file. Only the part listed when the
   // listing was cut short.
   Backlog backlog;
+  // The scan ran to the end of its listing without an error, so `backlog`
+  // is worth publishing; a pass that failed before or during it leaves
+  // the metrics file without backlog series rather than with zeros.
+  bool backlog_counted = false;
 };
 
 }  // namespace ingest

@@ -177,7 +177,11 @@ Status StagingScan::Consider(const DirEntry& e, const PreStat* prestat) {
   if (!s.ok()) return s;
   // The backlog, from the stat the decision already made.
   auto wait_in = [&](BacklogGroup* group) {
-    if (d.examined) backlog_.Add(group, d.st, [&] { return dir_->file.Child(e.name); });
+    if (d.examined) {
+      backlog_.Add(group, d.st, [&] { return dir_->file.Child(e.name); });
+    } else {
+      Backlog::AddUnexamined(group);
+    }
   };
   switch (d.verdict) {
     case EntryVerdict::kGone:

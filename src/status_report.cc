@@ -89,7 +89,11 @@ class StatusScan {
       }
       // The backlog, from the stat the decision already made.
       auto wait_in = [&](BacklogGroup* group) {
-        if (d.examined) report_->backlog.Add(group, d.st, [&] { return dir.file.Child(e.name); });
+        if (d.examined) {
+          report_->backlog.Add(group, d.st, [&] { return dir.file.Child(e.name); });
+        } else {
+          Backlog::AddUnexamined(group);
+        }
       };
       PendingFile f;
       switch (d.verdict) {

@@ -119,6 +119,20 @@ TEST_F(FailureLogTest, ClearRemovesTheRecordOfACommittedFile) {
   EXPECT_EQ(Records(), 0);
 }
 
+// A record of an older format no longer decodes; the commit of its file
+// still removes it.
+TEST_F(FailureLogTest, ClearRemovesARecordItCannotDecode) {
+  Write("a.csv");
+  ASSERT_TRUE(state_
+                  .Apply({{keys::Failure(dir_.st.ino, "a.csv"), std::string("\x01old")}},
+                         /*sync=*/false)
+                  .ok());
+  FailureLog committer(&state_, true);
+  committer.Clear(dir_, "a.csv");
+  committer.Flush();
+  EXPECT_EQ(Records(), 0);
+}
+
 TEST_F(FailureLogTest, ClearSeesWhatTheSameLogNotedAfterLearningTheDirectoryWasClean) {
   const FileStat st = Write("a.csv");
   FailureLog log(&state_, true);
