@@ -16,6 +16,7 @@
 #include "ingest_pass.h"
 #include "mem_state_store.h"
 #include "options.h"
+#include "pass_fixture.h"
 #include "records.h"
 #include "sha256.h"
 #include "test_support.h"
@@ -26,24 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class ForgetTest : public ::testing::Test {
+class ForgetTest : public PassFixture {
  protected:
-  void SetUp() override {
-    spdlog::set_level(spdlog::level::off);
-    base_ = tmp_.path();
-    fs::create_directories(base_ / "in");
-    fs::create_directories(base_ / "state");
-    options_ = OptionsUnder(base_);
-    options_.concurrency = 1;
-  }
-
-  PassStats Deliver(const std::string& name, const std::string& content) {
-    WriteFile(base_ / "in" / name, content);
-    PassStats stats;
-    Status s = RunIngestPass(options_, Env::Default(), &clock_, &state_, &stats, nullptr);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return stats;
-  }
+  ForgetTest() : PassFixture("forget_test") {}
 
   Status ForgetTarget(const std::string& target, const std::string& reason, ForgetResult* r) {
     Options o = options_;
@@ -55,8 +41,6 @@ class ForgetTest : public ::testing::Test {
     return Forget(Env::Default(), &clock_, o, state_dir, &state_, r);
   }
 
-  fs::path Partition() { return base_ / "wh" / PartitionDir(UtcTime(clock_.NowNs())); }
-
   std::map<std::string, ForgetLogRecord> Log() {
     File manifests;
     EXPECT_TRUE(Env::Default()->OpenDir(options_.manifests, &manifests).ok());
@@ -64,12 +48,6 @@ class ForgetTest : public ::testing::Test {
     EXPECT_TRUE(ReadForgetLog(Env::Default(), manifests, &log).ok());
     return log;
   }
-
-  TempRoot tmp_{"forget_test"};
-  fs::path base_;
-  Options options_;
-  MemStateStore state_;
-  ManualClock clock_{Clock::Real()->NowNs() + 60 * kNanosPerSecond};
 };
 
 TEST_F(ForgetTest, AForgottenContentIsIngestedAgainAndTheActIsRecorded) {

@@ -16,6 +16,7 @@
 #include "manifest.h"
 #include "mem_state_store.h"
 #include "options.h"
+#include "pass_fixture.h"
 #include "sha256.h"
 #include "test_support.h"
 #include "warehouse.h"
@@ -25,28 +26,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class RedeliveryTest : public ::testing::Test {
+class RedeliveryTest : public PassFixture {
  protected:
-  void SetUp() override {
-    spdlog::set_level(spdlog::level::off);
-    base_ = tmp_.path();
-    fs::create_directories(base_ / "in");
-    fs::create_directories(base_ / "state");
-    options_ = OptionsUnder(base_);
-    options_.concurrency = 1;
-  }
+  RedeliveryTest() : PassFixture("redelivery_test") {}
 
-  // Stages `name` with `content` and runs one pass, which must succeed.
+  // Delivers as PassFixture does, and the pass leaves staging empty.
   PassStats Deliver(const std::string& name, const std::string& content) {
-    WriteFile(base_ / "in" / name, content);
-    PassStats stats;
-    Status s = RunIngestPass(options_, Env::Default(), &clock_, &state_, &stats, nullptr);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    PassStats stats = PassFixture::Deliver(name, content);
     EXPECT_TRUE(fs::is_empty(base_ / "in")) << "delivery of " << name << " left in staging";
     return stats;
   }
 
-  fs::path Partition() { return base_ / "wh" / PartitionDir(UtcTime(clock_.NowNs())); }
   fs::path Quarantine() { return base_ / "wh" / DuplicatesDir(UtcTime(clock_.NowNs())); }
 
   std::vector<ManifestRecord> Records() {
@@ -62,12 +52,6 @@ class RedeliveryTest : public ::testing::Test {
     }
     return out;
   }
-
-  TempRoot tmp_{"redelivery_test"};
-  fs::path base_;
-  Options options_;
-  MemStateStore state_;
-  ManualClock clock_{Clock::Real()->NowNs() + 60 * kNanosPerSecond};
 };
 
 class MissingOriginalTest : public RedeliveryTest,
