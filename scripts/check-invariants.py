@@ -13,7 +13,9 @@ Without a ledger, only the agreement is checked:
     that sha256 and size, and no two records name the same path;
   - every entry of <warehouse>/ingest_date=*/ is named by a record;
   - every record stands on a content claim
-    (<warehouse>/.atomic-ingest-claims/<sha[0:2]>/<sha>, a symlink to
+    (<warehouse>/.atomic-ingest-claims/<sha[0:2]>/<sha>, a hard link to a
+    record file of records/<owner>/ holding lines "atomic-ingest-claim/2
+    <sha> <owner> <intent> <size> <path bytes> <path>", or a symlink to
     "atomic-ingest-claim/1 <owner> <intent> <size> <path>") naming its
     path and size; after a pass that was not killed, every claim names a
     recorded content.
@@ -67,6 +69,8 @@ import sys
 TEMP_DIR = ".atomic-ingest-tmp"
 CLAIMS_DIR = ".atomic-ingest-claims"
 CLAIM_RE = re.compile(r"^atomic-ingest-claim/1 ([0-9a-f]{32}) (\S+) ([0-9]+) (.+)$", re.S)
+CLAIM2_RE = re.compile(
+    rb"atomic-ingest-claim/2 ([0-9a-f]{64}) ([0-9a-f]{32}) (\S+) ([0-9]+) ([0-9]+) ")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 TAKEOVER_RE = re.compile(r"^[0-9a-f]{64}\.takeover-[0-9a-f]{32}-.+$")
 
@@ -245,10 +249,35 @@ class Checker:
             else:
                 self.bad("unexpected entry", p)
 
+    @staticmethod
+    def read_claim(p, sha):
+        """(size, path) of the claim of `sha` in the claim at p, or None."""
+        if os.path.islink(p):
+            m = CLAIM_RE.match(os.readlink(p))
+            return (int(m.group(3)), m.group(4)) if m else None
+        if not os.path.isfile(p):
+            return None
+        with open(p, "rb") as f:
+            text = f.read()
+        pos = 0
+        while pos < len(text):
+            m = CLAIM2_RE.match(text, pos)
+            if m is None:
+                return None
+            end = m.end() + int(m.group(5))
+            if text[end:end + 1] != b"\n":
+                return None
+            if m.group(1).decode() == sha:
+                return (int(m.group(4)), os.fsdecode(text[m.end():end]))
+            pos = end + 1
+        return None
+
     def scan_claims(self, root):
         """The content claims, as sha -> (size, warehouse-relative path)."""
         for fan in sorted(os.listdir(root)):
             d = os.path.join(root, fan)
+            if fan == "records":
+                continue  # what the claims link to
             if not os.path.isdir(d) or os.path.islink(d):
                 self.bad("unexpected entry", d)
                 continue
@@ -257,13 +286,13 @@ class Checker:
                 # A takeover marker (claims.h): a claim's record under
                 # another name, beside the claim it replaced.
                 marker = TAKEOVER_RE.match(sha)
-                if marker and os.path.islink(p) and CLAIM_RE.match(os.readlink(p)):
+                if marker and self.read_claim(p, sha[:64]) is not None:
                     continue
-                m = CLAIM_RE.match(os.readlink(p)) if os.path.islink(p) else None
-                if not SHA_RE.match(sha) or sha[:2] != fan or m is None:
+                c = self.read_claim(p, sha) if SHA_RE.match(sha) else None
+                if sha[:2] != fan or c is None:
                     self.bad("unreadable claim", p)
                     continue
-                self.claims[sha] = (int(m.group(3)), m.group(4))
+                self.claims[sha] = c
 
     def scan_partition(self, d, out):
         for n in sorted(os.listdir(d)):

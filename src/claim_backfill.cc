@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "claims.h"
 #include "fs_util.h"
@@ -11,12 +12,38 @@
 
 namespace ingest {
 
+constexpr size_t kBackfillChunk = 4096;
+
+namespace {
+
+// Takes `claims`, written to record files and synced first; counts those
+// taken into `claimed`.
+Status TakeAll(PassContext* ctx, const std::vector<Claim>& claims, uint64_t* claimed) {
+  if (claims.empty()) return Status::OK();
+  std::vector<std::string> files;
+  Status s = ctx->claims->WriteRecords(claims, &files);
+  if (s.ok()) s = ctx->env->SyncFs(ctx->warehouse);
+  for (size_t i = 0; s.ok() && i < claims.size(); ++i) {
+    std::optional<Claim> holder;
+    s = ctx->claims->Take(claims[i], files[i], &holder);
+    if (s.ok() && holder) {
+      spdlog::warn("{} was ingested by instance {} too, before claims existed",
+                   JoinPath(ctx->warehouse.path(), claims[i].path), holder->owner);
+    }
+    *claimed += s.ok() && !holder;
+  }
+  return s;
+}
+
+}  // namespace
+
 Status BackfillClaims(PassContext* ctx) {
   std::string done;
   Status s = ctx->state->Get(keys::kClaimsDone, &done);
   if (s.ok() || !s.IsNotFound() || ctx->claims == nullptr) return s.IsNotFound() ? Status::OK() : s;
   const std::string& wh = ctx->warehouse.path();
   uint64_t claimed = 0;
+  std::vector<Claim> chunk;
   Status step;
   s = ctx->state->Scan(keys::kContent, [&](std::string_view key, std::string_view value) {
     ContentRecord r;
@@ -26,18 +53,15 @@ Status BackfillClaims(PassContext* ctx) {
     }
     // A record from before the warehouse moved names no file in it.
     if (!IsInside(r.path, wh) || r.path.size() <= wh.size() + 1) return true;
-    const Claim c{std::string(key.substr(keys::kContent.size())), ctx->claim_owner, "before-claims",
-                  r.size, r.path.substr(wh.size() + 1)};
-    std::optional<Claim> holder;
-    step = ctx->claims->Take(c, &holder);
-    if (step.ok() && holder) {
-      spdlog::warn("{} was ingested by instance {} too, before claims existed", r.path,
-                   holder->owner);
-    }
-    claimed += step.ok() && !holder;
+    chunk.push_back(Claim{std::string(key.substr(keys::kContent.size())), ctx->claim_owner,
+                          "before-claims", r.size, r.path.substr(wh.size() + 1)});
+    if (chunk.size() < kBackfillChunk) return true;
+    step = TakeAll(ctx, chunk, &claimed);
+    chunk.clear();
     return step.ok();
   });
   if (s.ok()) s = step;
+  if (s.ok()) s = TakeAll(ctx, chunk, &claimed);
   if (s.ok() && claimed > 0) s = ctx->env->SyncFs(ctx->warehouse);
   if (s.ok()) s = ctx->state->Apply({{std::string(keys::kClaimsDone), "1"}}, /*sync=*/true);
   if (s.ok() && claimed > 0) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "env.h"
 #include "status.h"
@@ -20,13 +21,18 @@ inline constexpr std::string_view kClaimsDirName = ".atomic-ingest-claims";
 // the claim inside its commit, before the move, so that the same content
 // from any staging directory is ingested once.
 //
-// A claim is the symlink <warehouse>/.atomic-ingest-claims/<sha[0:2]>/<sha>
-// whose target is the encoded record. Beside it, <sha>.takeover-* markers
-// record takeovers (ClaimSpace::TakeOver). symlinkat() creates the name and its
-// content in one atomic, exclusive step (EEXIST, also between clients of a
-// network filesystem), so a claim is never seen half-written, even after a
-// power loss; an object store's conditional PUT (If-None-Match: *) of the
-// same record would do the same.
+// A claim is the name <warehouse>/.atomic-ingest-claims/<sha[0:2]>/<sha>,
+// a hard link to a claim record file in records/<owner>/ that holds the
+// encoded claim among those of up to kClaimsPerRecordFile others of the
+// same batch. The record file is written and made durable first (by the
+// batch's barrier B1, or by its own fdatasync); link() then creates the
+// name exclusively (EEXIST, also between clients of a network filesystem),
+// so a claim is never seen half-written, even after a power loss, and
+// taking one allocates no inode. An object store's conditional PUT
+// (If-None-Match: *) of the record under the claim's name would do the
+// same. Beside a claim, <sha>.takeover-* markers record takeovers
+// (ClaimSpace::TakeOver). Claims of older versions are symlinks whose
+// target is the record (format 1); they are read and released alike.
 struct Claim {
   std::string sha256;
   std::string owner;   // the instance id of the claiming state
@@ -42,7 +48,16 @@ struct Claim {
 // It outlives rebuild-state, so the instance keeps its claims.
 Status LoadClaimOwner(Env* env, const File& state_dir, bool create, std::string* owner);
 
+// Claims per record file: a claim read reads its whole file.
+inline constexpr size_t kClaimsPerRecordFile = 64;
+
+// One claim record, "atomic-ingest-claim/2 <sha256> <owner> <intent>
+// <size> <path bytes> <path>\n": the path last and counted, since it may
+// hold spaces and newlines.
 std::string EncodeClaim(const Claim& c);
+// The claim of `sha256` in `in`: a record file's text, or the target of a
+// format-1 claim symlink. False if it holds none, or anything atomic-ingest
+// never writes.
 bool DecodeClaim(std::string_view sha256, std::string_view in, Claim* c);
 
 // Whether the manifests under `manifests` hold the record of the commit
@@ -63,9 +78,17 @@ class ClaimSpace {
 
   // The claim on `sha256`, if any. An unreadable claim is Corruption.
   Status Find(const std::string& sha256, std::optional<Claim>* out);
-  // Takes the claim `c`. When another commit holds it, `*holder` is that
-  // claim and nothing changed; else `*holder` is empty and `c` is held: by
-  // this call, or already (a retried create whose first reply was lost).
+  // Writes the records of `claims`, all of one owner, to new record files
+  // and sets (*files)[i] to the one holding claims[i]. Not synced: they
+  // must be made durable (a syncfs of the warehouse) before a Take of them.
+  Status WriteRecords(const std::vector<Claim>& claims, std::vector<std::string>* files);
+  // Takes the claim `c`, whose record is in the durable record file
+  // `record` (WriteRecords). When another commit holds it, `*holder` is
+  // that claim and nothing changed; else `*holder` is empty and `c` is
+  // held: by this call, or already (a retried create whose first reply was
+  // lost).
+  Status Take(const Claim& c, const std::string& record, std::optional<Claim>* holder);
+  // As above, with a record file of its own, written and synced first.
   Status Take(const Claim& c, std::optional<Claim>* holder);
   // Removes the claim if the commit of `c` holds it; a claim of another
   // commit, or none, is left alone.
@@ -74,7 +97,7 @@ class ClaimSpace {
   // finished (the manifests record it) but whose file has left the
   // warehouse since. Several instances may try at once: each first
   // creates, exclusively, the marker <sha>.takeover-<old owner>-<old
-  // intent> (a symlink to `c`'s record, never removed), and only its
+  // intent> (a hard link to `c`'s record, never removed), and only its
   // creator removes `old`; the others get `*holder` as for Take. A marker
   // of this same instance (a try cut short by a crash) counts as its own.
   Status TakeOver(const Claim& old, const Claim& c, std::optional<Claim>* holder);
@@ -85,6 +108,17 @@ class ClaimSpace {
  private:
   // The directory of `sha256`'s claim, opened once; created if `create`.
   Status Dir(const std::string& sha256, bool create, const File** dir);
+  // The directory <kClaimsDirName>/`rel`, opened once; created if `create`.
+  Status OpenSub(const std::string& rel, bool create, const File** dir);
+  // A new record file in records/<owner>/ holding `text`, named after
+  // `intent` (with a counter when that name is taken).
+  Status WriteRecordFile(const std::string& owner, const std::string& intent, std::string_view text,
+                         bool sync, std::string* file);
+  // Reads the claim of `sha256` at `name` in `dir`.
+  Status ReadClaim(const File& dir, const std::string& name, const std::string& sha256,
+                   std::optional<Claim>* out);
+  // Links `record` to `name` in `dir`.
+  Status LinkRecord(const std::string& record, const File& dir, const std::string& name);
 
   Env* env_;
   const File* warehouse_;

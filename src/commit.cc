@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -121,8 +122,8 @@ Status Committer::WriteIntentsDurably(Job* job) {
   const bool b1_warehouse = ctx_->cross_fs;
   const bool b1_covers_journal =
       BarrierCovers(ctx_->journal->dev(), /*staging=*/true, b1_warehouse);
-  Status s;
-  if (b1_covers_journal) s = WriteIntents(job, /*sync=*/false);
+  Status s = WriteClaimRecords(job);
+  if (s.ok() && b1_covers_journal) s = WriteIntents(job, /*sync=*/false);
   if (s.ok()) s = Barrier(/*staging=*/true, b1_warehouse);
   if (s.ok() && !b1_covers_journal) s = WriteIntents(job, /*sync=*/true);
   return s;
@@ -144,6 +145,27 @@ Status Committer::WriteIntents(Job* job, bool sync) {
     if (!s.ok()) return s;
   }
   return journal->Append(intents, sync, &job->journal_batch);
+}
+
+// The records of the claims K takes, made durable by B1 (which always
+// syncs the warehouse's filesystem) so that no claim ever names a record
+// a power loss cut short. A crash before K leaves them unlinked: a few
+// bytes of garbage, never read.
+Status Committer::WriteClaimRecords(Job* job) {
+  if (ctx_->claims == nullptr) return Status::OK();
+  std::vector<Claim> claims;
+  std::vector<Planned*> owners;
+  for (Planned& p : job->plan) {
+    if (p.failed || p.action != Action::kIngest || p.takeover) continue;
+    claims.push_back(ClaimOf(*ctx_, p.id, p.intent));
+    owners.push_back(&p);
+  }
+  if (claims.empty()) return Status::OK();
+  std::vector<std::string> files;
+  Status s = ctx_->claims->WriteRecords(claims, &files);
+  if (!s.ok()) return s;
+  for (size_t i = 0; i < owners.size(); ++i) owners[i]->claim_record = std::move(files[i]);
+  return Status::OK();
 }
 
 // K: after I, so that recovery knows of every claim it may have to
@@ -169,12 +191,28 @@ void Committer::TakeClaims(Job* job) {
     }
     Status s;
     if (p.stale_claim) s = ctx_->claims->Release(*p.stale_claim);
-    if (s.ok()) s = ctx_->claims->Take(claim, &holders[k]);
+    if (s.ok()) s = ctx_->claims->Take(claim, p.claim_record, &holders[k]);
     results[k] = s;
   });
   for (size_t k = 0; k < todo.size(); ++k) {
     Planned& p = plan[todo[k]];
-    if (!results[k].ok()) {
+    if (!results[k].ok() && LinksRefused(results[k])) {
+      // Said once a pass, for the file that found it out; the rest wait.
+      if (claim_links_refused_) {
+        p.failed = true;
+        ++stats_->deferred;
+        continue;
+      }
+      claim_links_refused_ = true;
+      planner_.Fail(
+          &p,
+          Status::IOError("cannot claim contents in " + ctx_->warehouse.path() +
+                              ": hard links are refused there (" + std::strerror(results[k].err()) +
+                              "), and a content claim is a hard link to its record. Put "
+                              "--warehouse on a filesystem with hard links (a local one, "
+                              "NFS, CephFS, SMB with unix extensions). Files wait in staging.",
+                          results[k].err()));
+    } else if (!results[k].ok()) {
       planner_.Fail(
           &p, Status::IOError("cannot claim the content of " + SourcePath(*ctx_, p.intent) + ": " +
                                   results[k].message(),
@@ -200,10 +238,14 @@ void Committer::TakeClaims(Job* job) {
 // at the destination.
 void Committer::Move(Job* job) {
   std::vector<Planned>& plan = job->plan;
+  // Files that failed or were deferred before M are counted already.
+  std::vector<bool> counted(plan.size());
+  for (size_t i = 0; i < plan.size(); ++i) counted[i] = plan[i].failed;
   mover_.MoveAll(&plan);
   ReleaseUnmovedClaims(job);
-  for (Planned& p : plan) {
-    if (!p.moves() || (!p.failed && p.move_error.ok())) continue;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Planned& p = plan[i];
+    if (counted[i] || !p.moves() || (!p.failed && p.move_error.ok())) continue;
     if (p.moved) {
       // Moved by link(), but its old name stays: the next pass removes it.
       ++stats_->failed;

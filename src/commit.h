@@ -79,6 +79,8 @@ class Committer {
   // grown large and every batch in it is closed. Without `sync`, the
   // intents are durable only after a syncfs of the journal's filesystem.
   Status WriteIntents(Job* job, bool sync);
+  // The record files of the claims K takes (ClaimSpace::WriteRecords).
+  Status WriteClaimRecords(Job* job);
   // K: the content claims of the batch's ingests.
   void TakeClaims(Job* job);
   // M, then the moves' failures reported in plan order, and the claims of
@@ -119,6 +121,8 @@ class Committer {
   RecentBatches recent_;
   Planner planner_;
   Mover mover_;
+  // The warehouse refused a claim's hard link this pass (said once).
+  bool claim_links_refused_ = false;
   // Batches through M wait here for the finisher; with one slot, at most
   // two are past M and not yet in the state, well within recent_.
   BoundedQueue<std::unique_ptr<Job>> jobs_{1};

@@ -15,15 +15,9 @@ bool RenameFlagsUnsupported(const Status& s) {
   return s.err() == EINVAL || s.err() == ENOSYS || s.err() == EOPNOTSUPP;
 }
 
-namespace {
-
-// Whether a failed link() means that the filesystem, or the kernel's
-// fs.protected_hardlinks for this user, allows no hard link here.
 bool LinksRefused(const Status& s) {
   return s.err() == EPERM || s.err() == ENOSYS || s.err() == EOPNOTSUPP;
 }
-
-}  // namespace
 
 bool SourceUnchanged(Env* env, const File& src_dir, const Intent& in) {
   return IsUnchanged(env, src_dir, in.src_name, in.src_ino, in.size, in.mtime_ns);

@@ -57,6 +57,9 @@ class Mover {
 
 // Whether a failed renameat2 means that the filesystem takes no flags.
 bool RenameFlagsUnsupported(const Status& s);
+// Whether a failed link() means that the filesystem, or the kernel's
+// fs.protected_hardlinks for this user, allows no hard link here.
+bool LinksRefused(const Status& s);
 
 // Whether the source of intent `in`, in `src_dir`, is still the file that
 // was hashed: the same inode, size and mtime.

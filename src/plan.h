@@ -43,6 +43,8 @@ struct Planned {
   bool failed = false;
   // An ingest whose content claim this commit holds (step K).
   bool claimed = false;
+  // The claim record file of its claim, written before B1 (ClaimSpace).
+  std::string claim_record;
   // A claim of this instance's that no commit stands behind any more (its
   // file is not in the warehouse, and no intent is open): released before
   // the claim is taken again.

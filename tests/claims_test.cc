@@ -38,8 +38,36 @@ TEST(ClaimCodecTest, RoundTripsWithSpacesInThePath) {
   EXPECT_EQ(d.path, c.path);
 }
 
+// A record file holds the claims of one batch; each is found by its
+// content, whatever its path holds.
+TEST(ClaimCodecTest, FindsEachClaimOfARecordFile) {
+  Claim a = MakeClaim(kOwnerA, "1");
+  Claim b = MakeClaim(kOwnerA, "2");
+  b.sha256 = std::string(64, 'b');
+  b.path = "ingest_date=2026-12-02/two\nlines 5 x.csv";
+  const std::string text = EncodeClaim(a) + EncodeClaim(b);
+  Claim d;
+  ASSERT_TRUE(DecodeClaim(b.sha256, text, &d));
+  EXPECT_EQ(d.intent, "2");
+  EXPECT_EQ(d.path, b.path);
+  ASSERT_TRUE(DecodeClaim(kSha, text, &d));
+  EXPECT_EQ(d.intent, "1");
+  EXPECT_FALSE(DecodeClaim(std::string(64, 'c'), text, &d));
+}
+
+// Claims of the first format are symlinks whose target is the record.
+TEST(ClaimCodecTest, ReadsTheFirstFormat) {
+  Claim d;
+  ASSERT_TRUE(DecodeClaim(kSha, "atomic-ingest-claim/1 " + kOwnerA + " 7 5 a b.csv", &d));
+  EXPECT_EQ(d.owner, kOwnerA);
+  EXPECT_EQ(d.intent, "7");
+  EXPECT_EQ(d.size, 5u);
+  EXPECT_EQ(d.path, "a b.csv");
+}
+
 TEST(ClaimCodecTest, RejectsWhatAtomicIngestNeverWrites) {
   Claim d;
+  const std::string v2 = "atomic-ingest-claim/2 " + kSha + " ";
   for (const std::string& bad :
        {std::string(""), std::string("../../etc/passwd"),
         "atomic-ingest-claim/1 " + kOwnerA + " id 5",                // no path
@@ -47,7 +75,12 @@ TEST(ClaimCodecTest, RejectsWhatAtomicIngestNeverWrites) {
         std::string("atomic-ingest-claim/1 shortowner id 5 a.csv"),  // bad owner
         "atomic-ingest-claim/1 " + kOwnerA + " id 5 /etc/x",         // absolute
         "atomic-ingest-claim/1 " + kOwnerA + " id 5 a/../../x",      // escapes
-        "atomic-ingest-claim/2 " + kOwnerA + " id 5 a.csv"}) {
+        v2 + kOwnerA + " id 5 5 a.csv",                              // no newline
+        v2 + kOwnerA + " id 5 9 a.csv\n",                            // short path
+        v2 + kOwnerA + " id 5 4 a.csv\n",                            // long path
+        v2 + kOwnerA + " id 5 6 /a.csv\n",                           // absolute
+        v2 + "shortowner id 5 5 a.csv\n",                            // bad owner
+        "atomic-ingest-claim/3 " + kSha + " " + kOwnerA + " id 5 5 a.csv\n"}) {
     EXPECT_FALSE(DecodeClaim(kSha, bad, &d)) << bad;
   }
 }
@@ -71,7 +104,7 @@ TEST_F(ClaimSpaceTest, FirstTakerWinsAndOthersSeeIt) {
   std::optional<Claim> holder;
   ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerA, "1"), &holder).ok());
   EXPECT_FALSE(holder);
-  EXPECT_TRUE(fs::is_symlink(root_.path() / ".atomic-ingest-claims" / "aa" / kSha));
+  EXPECT_TRUE(fs::is_regular_file(root_.path() / ".atomic-ingest-claims" / "aa" / kSha));
 
   ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerB, "7"), &holder).ok());
   ASSERT_TRUE(holder);
@@ -111,8 +144,8 @@ TEST_F(ClaimSpaceTest, OneTakerOfAFinishedClaimWins) {
   ASSERT_TRUE(claims_.Find(kSha, &found).ok());
   ASSERT_TRUE(found);
   EXPECT_EQ(found->intent, "2");
-  EXPECT_TRUE(fs::is_symlink(root_.path() / ".atomic-ingest-claims" / "aa" /
-                             (kSha + ".takeover-" + kOwnerA + "-1")));
+  EXPECT_TRUE(fs::is_regular_file(root_.path() / ".atomic-ingest-claims" / "aa" /
+                                  (kSha + ".takeover-" + kOwnerA + "-1")));
 
   // B's commit rolled back (its claim released) before a crash; its next
   // try, with another intent, finds its own marker and goes on.
@@ -142,12 +175,70 @@ TEST_F(ClaimSpaceTest, ReleaseRemovesOnlyItsOwnCommitsClaim) {
 }
 
 TEST_F(ClaimSpaceTest, AnUnreadableClaimIsReportedByPath) {
-  fs::create_directories(root_.path() / ".atomic-ingest-claims" / "aa");
-  fs::create_symlink("somewhere", root_.path() / ".atomic-ingest-claims" / "aa" / kSha);
-  std::optional<Claim> found;
-  Status s = claims_.Find(kSha, &found);
-  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
-  EXPECT_NE(s.ToString().find(".atomic-ingest-claims/aa/" + kSha), std::string::npos);
+  const fs::path dir = root_.path() / ".atomic-ingest-claims" / "aa";
+  fs::create_directories(dir);
+  for (bool symlink : {true, false}) {
+    fs::remove(dir / kSha);
+    if (symlink) {
+      fs::create_symlink("somewhere", dir / kSha);
+    } else {
+      WriteFile(dir / kSha, "garbage\n");
+    }
+    std::optional<Claim> found;
+    Status s = claims_.Find(kSha, &found);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.ToString().find(".atomic-ingest-claims/aa/" + kSha), std::string::npos);
+  }
+}
+
+// A claim of the first format is found and released like one of today's.
+TEST_F(ClaimSpaceTest, AFirstFormatClaimIsFoundAndReleased) {
+  const fs::path dir = root_.path() / ".atomic-ingest-claims" / "aa";
+  fs::create_directories(dir);
+  fs::create_symlink("atomic-ingest-claim/1 " + kOwnerA + " 1 5 a.csv", dir / kSha);
+  std::optional<Claim> holder;
+  ASSERT_TRUE(claims_.Take(MakeClaim(kOwnerB, "2"), &holder).ok());
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->owner, kOwnerA);
+  ASSERT_TRUE(claims_.Release(*holder).ok());
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir / kSha)));
+}
+
+// The claims of a batch share record files of kClaimsPerRecordFile, each
+// claim a hard link to its own; taking them creates no other file.
+TEST_F(ClaimSpaceTest, ABatchSharesItsRecordFiles) {
+  std::vector<Claim> batch;
+  for (size_t i = 0; i < kClaimsPerRecordFile + 1; ++i) {
+    Claim c = MakeClaim(kOwnerA, "i" + std::to_string(i));
+    c.sha256 = Sha256::HexOf(std::to_string(i));
+    batch.push_back(c);
+  }
+  std::vector<std::string> files;
+  ASSERT_TRUE(claims_.WriteRecords(batch, &files).ok());
+  ASSERT_EQ(files.size(), batch.size());
+  EXPECT_EQ(files.front(), files[kClaimsPerRecordFile - 1]);
+  EXPECT_NE(files.front(), files.back());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    std::optional<Claim> holder;
+    ASSERT_TRUE(claims_.Take(batch[i], files[i], &holder).ok());
+    EXPECT_FALSE(holder);
+  }
+  const fs::path claims = root_.path() / ".atomic-ingest-claims";
+  EXPECT_EQ(fs::hard_link_count(claims / files.front()), kClaimsPerRecordFile + 1);
+  EXPECT_EQ(fs::hard_link_count(claims / files.back()), 2u);
+  for (const Claim& c : batch) {
+    std::optional<Claim> found;
+    ASSERT_TRUE(claims_.Find(c.sha256, &found).ok());
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->intent, c.intent);
+  }
+  // Another commit of the same content loses, and is told who holds it.
+  std::optional<Claim> holder;
+  Claim late = batch[3];
+  late.owner = kOwnerB;
+  ASSERT_TRUE(claims_.Take(late, &holder).ok());
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->intent, "i3");
 }
 
 TEST_F(ClaimSpaceTest, TheOriginalIsPresentOnlyWithTheClaimedSize) {
@@ -266,7 +357,7 @@ TEST(SharedWarehouseTest, AnUnreadableClaimFailsOnlyItsFile) {
   const std::string sha = Sha256::HexOf("x\n");
   const fs::path claim = base / "wh" / ".atomic-ingest-claims" / sha.substr(0, 2) / sha;
   fs::create_directories(claim.parent_path());
-  fs::create_symlink("garbage", claim);
+  WriteFile(claim, "garbage\n");
   ManualClock clock(1795341600LL * kNanosPerSecond);
   MemStateStore state;
   PassStats stats;

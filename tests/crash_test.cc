@@ -337,11 +337,17 @@ class CrashHarness {
     const fs::path root = tree_ / "wh" / std::string(kClaimsDirName);
     if (!fs::exists(root)) return out;
     for (const auto& e : fs::recursive_directory_iterator(root)) {
-      if (!e.is_symlink()) continue;
+      // Claims are in the fan-out directories; records/ holds what they
+      // link to, and <sha>.takeover-* names are markers.
       const std::string sha = e.path().filename().string();
+      if (e.is_directory() || e.path().parent_path().filename().string().size() != 2 ||
+          sha.find('.') != std::string::npos) {
+        continue;
+      }
       Claim c;
-      EXPECT_TRUE(DecodeClaim(sha, fs::read_symlink(e.path()).string(), &c))
-          << where << ": unreadable claim " << e.path();
+      const std::string text =
+          e.is_symlink() ? fs::read_symlink(e.path()).string() : ReadFile(e.path());
+      EXPECT_TRUE(DecodeClaim(sha, text, &c)) << where << ": unreadable claim " << e.path();
       out[sha] = c;
     }
     return out;

@@ -269,9 +269,10 @@ TEST_F(IngestPassTest, WhereRenameTakesNoFlagsFilesMoveByLinkAndUnlink) {
   EXPECT_EQ(3u, stats.files_ingested);
   EXPECT_EQ(0u, stats.failed);
   EXPECT_EQ(0u, Staged());
-  // Learnt once per pass: one refused rename, then links only.
+  // Learnt once per pass: one refused rename, then links only (a claim
+  // and a move each).
   EXPECT_EQ(1, env.renames);
-  EXPECT_EQ(3, env.links);
+  EXPECT_EQ(6, env.links);
   for (const auto& part : fs::directory_iterator(base_ / "wh")) {
     if (part.path().filename().string()[0] == '.') continue;  // the claims
     for (const auto& f : fs::directory_iterator(part.path())) {
@@ -290,7 +291,8 @@ TEST_F(IngestPassTest, WithoutRenameFlagsOrHardLinksOneErrorAndTheFilesWait) {
   EXPECT_EQ(0u, stats.files_ingested);
   EXPECT_EQ(1u, stats.failed);  // said once, not once per file
   EXPECT_EQ(2u, stats.deferred);
-  EXPECT_EQ(1, env.links);
+  // Each claim tried (in parallel) at most once; no move.
+  EXPECT_LE(env.links, 3);
   EXPECT_EQ(3u, Staged());
 }
 

@@ -122,7 +122,8 @@ class PipelineTest : public ::testing::Test {
   // How many times each content is in the warehouse's partitions.
   std::map<std::string, int> Ingested() {
     std::map<std::string, int> n;
-    for (const std::string& c : Contents(base_ / "wh", {"_duplicates", ".atomic-ingest-tmp"})) {
+    for (const std::string& c :
+         Contents(base_ / "wh", {"_duplicates", ".atomic-ingest-tmp", ".atomic-ingest-claims"})) {
       ++n[c];
     }
     return n;
