@@ -187,7 +187,10 @@ Status ClaimSpace::ReadClaim(const File& dir, const std::string& name, const std
   if (s.ok()) {
     // A record file holds at most kClaimsPerRecordFile paths of PATH_MAX.
     constexpr uint64_t kMax = kClaimsPerRecordFile * 8192;
-    if (st.size > kMax) return Status::Corruption(f.path() + " is too large for a claim record");
+    if (!st.IsRegular() || st.size > kMax) {
+      return Status::Corruption("unreadable content claim " + f.path() +
+                                " (not a claim record file)");
+    }
     text.resize(st.size);
     size_t got = 0;
     s = env_->ReadAt(f, 0, text.data(), text.size(), &got);
