@@ -56,7 +56,9 @@ PassOutcome RunOnePass(const Options& o, StateStore* state, const std::atomic<bo
   if (o.dry_run) return out;
   // A report for status, not part of any commit: losing it loses no file,
   // and the summary was logged above.
-  (void)state->Apply({{std::string(keys::kLastPass), summary}}, true);
+  const std::string last_pass =
+      LastPassJson(summary, Env::Default()->HostName(), o.shard.ToString());
+  (void)state->Apply({{std::string(keys::kLastPass), last_pass}}, true);
   if (!o.metrics_file.empty()) {
     Status m = WriteMetricsFile(Env::Default(), state, o.metrics_file, out.stats, out.status.ok(),
                                 seconds, clock->NowNs());

@@ -49,7 +49,7 @@ Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
   }
   // Records of other instances sharing the manifest root do not count: a
   // new instance starts beside them.
-  if (!HasDatabase(env, db) && ManifestsHoldRecordsFrom(env, o.manifests, o.input)) {
+  if (!HasDatabase(env, db) && ManifestsHoldRecordsFrom(env, o.manifests, o.input, o.shard)) {
     return Status::Corruption("state database " + db + " is missing, but the manifests in " +
                               o.manifests + " hold records of files from " + o.input +
                               "; run 'atomic-ingest rebuild-state' to rebuild it from them");
