@@ -60,8 +60,8 @@ PassOutcome RunOnePass(const Options& o, StateStore* state, const std::atomic<bo
       LastPassJson(summary, Env::Default()->HostName(), o.shard.ToString());
   (void)state->Apply({{std::string(keys::kLastPass), last_pass}}, true);
   if (!o.metrics_file.empty()) {
-    Status m = WriteMetricsFile(Env::Default(), state, o.metrics_file, out.stats, out.status.ok(),
-                                seconds, clock->NowNs());
+    Status m = WriteMetricsFile(Env::Default(), state, o.metrics_file, o.shard.ToString(),
+                                out.stats, out.status.ok(), seconds, clock->NowNs());
     if (!m.ok()) {
       spdlog::error("--metrics-file: {}", m.ToString());
       out.metrics_failed = true;
@@ -80,7 +80,7 @@ int RunPass(const Options& o) {
   }
   if (!s.ok()) {
     spdlog::error("{}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   const PassOutcome pass = RunOnePass(o, state.store.get(), /*stop=*/nullptr);
   // A failed hook fails the run too, so a timer or cron notices; the file
@@ -117,7 +117,7 @@ int WatchCommand(const Options& o) {
   }
   if (!s.ok()) {
     spdlog::error("watch: {}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   return kExitOk;
 }
@@ -201,7 +201,7 @@ int StatusCommand(const Options& o) {
   }
   if (!s.ok()) {
     spdlog::error("status: {}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   Print(o.json ? StatusJson(report) : StatusText(report));
   return kExitOk;
@@ -217,7 +217,7 @@ int ExplainCommand(const Options& o) {
   Print(text);
   if (!s.ok()) {
     spdlog::error("explain: {}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   return known ? kExitOk : kExitFailed;
 }
@@ -233,7 +233,7 @@ int ForgetCommand(const Options& o) {
   if (s.ok()) s = Forget(Env::Default(), Clock::Real(), o, state.dir, state.store.get(), &r);
   if (!s.ok()) {
     spdlog::error("forget: {}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   std::string text = "forgot " + r.sha256;
   if (r.content) {

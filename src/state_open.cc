@@ -4,6 +4,7 @@
 #include "mem_state_store.h"
 #include "state_check.h"
 #include "state_layout.h"
+#include "state_shard.h"
 
 namespace ingest {
 
@@ -45,7 +46,8 @@ Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
       out->store = std::make_unique<MemStateStore>();
       return Status::OK();
     }
-    return s.ok() ? UpgradeStateLayout(out->store.get()) : s;
+    if (s.ok()) s = UpgradeStateLayout(out->store.get());
+    return s.ok() ? BindStateShard(out->store.get(), o, /*write=*/false) : s;
   }
   // Records of other instances sharing the manifest root do not count: a
   // new instance starts beside them.
@@ -55,7 +57,8 @@ Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
                               "; run 'atomic-ingest rebuild-state' to rebuild it from them");
   }
   s = OpenLevelDbStore(db, /*create=*/true, &out->store);
-  return s.ok() ? UpgradeStateLayout(out->store.get()) : s;
+  if (s.ok()) s = UpgradeStateLayout(out->store.get());
+  return s.ok() ? BindStateShard(out->store.get(), o, /*write=*/true) : s;
 }
 
 Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state, bool* exists) {
@@ -65,7 +68,8 @@ Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state,
     *state = std::make_unique<MemStateStore>();
     return Status::OK();
   }
-  return s.ok() ? UpgradeStateLayout(state->get()) : s;
+  if (s.ok()) s = UpgradeStateLayout(state->get());
+  return s.ok() ? BindStateShard(state->get(), o, /*write=*/false) : s;
 }
 
 }  // namespace ingest

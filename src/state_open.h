@@ -27,12 +27,14 @@ struct LockedState {
 // a private copy of it, or an empty state before the first run. Busy when
 // another run holds the lock. A missing database while the manifests hold
 // records is Corruption: a state directory that lost its database would
-// ingest everything again.
+// ingest everything again. A state of another shard than --shard is
+// InvalidArgument (state_shard.h); a first --shard is recorded.
 Status OpenLockedState(Env* env, const Options& o, LockedState* out);
 
 // Opens the state for reading, without its lock, so that it works while a
 // pass or `watch` holds it: a private copy (state_store.h), or an empty
-// store when there is no database yet (*exists false).
+// store when there is no database yet (*exists false). A state of another
+// shard than --shard is InvalidArgument.
 Status OpenStateForReading(const Options& o, std::unique_ptr<StateStore>* state, bool* exists);
 
 }  // namespace ingest
