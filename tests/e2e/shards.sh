@@ -73,6 +73,15 @@ assert_contains "$OUT" "$IN/data.csv: belongs to shard 1/2, not this instance's 
 ST=$ST0 run_command explain --shard 0/2 --recursive "$IN/data.csv.part"
 assert_contains "$OUT" "belongs to shard 1/2 (with $IN/data.csv)"
 
+# The shard's lease is its state's run lock: while another host's pass
+# holds it, a pass exits 75 and says nothing above debug level.
+ST=$ST0 hold_state_lock
+shard 0 "$ST0"
+assert_rc 75 "shard 0 while its lock is held"
+assert_eq "" "$(cat "$OUT" "$ERR")" "output of a pass that found the shard's lock held"
+kill -9 "$holder"
+wait "$holder" 2>/dev/null || true
+
 # Shard 1 takes the rest; its first run beside shard 0's manifest records
 # is no lost state. 123's content came first from shard 0: a duplicate.
 shard 1 "$ST1"
