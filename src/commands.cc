@@ -124,7 +124,8 @@ int WatchCommand(const Options& o) {
 
 int RebuildStateCommand(const Options& o) {
   File state_dir;
-  Status s = LockState(Env::Default(), o, /*read_only=*/false, &state_dir);
+  File lock;
+  Status s = LockState(Env::Default(), o, /*read_only=*/false, &state_dir, &lock);
   if (s.IsBusy()) {
     spdlog::error("{}", s.ToString());
     return kExitLocked;

@@ -1,5 +1,7 @@
 #include "state_open.h"
 
+#include <fcntl.h>
+
 #include "fs_util.h"
 #include "mem_state_store.h"
 #include "state_check.h"
@@ -19,7 +21,7 @@ bool HasDatabase(Env* env, const std::string& db) {
 
 }  // namespace
 
-Status LockState(Env* env, const Options& o, bool read_only, File* dir) {
+Status LockState(Env* env, const Options& o, bool read_only, File* dir, File* lock) {
   Status s = env->OpenDir(o.state_path, dir);
   if (s.IsNotFound() && !read_only) {
     File root;
@@ -32,11 +34,15 @@ Status LockState(Env* env, const Options& o, bool read_only, File* dir) {
     if (s.ok()) s = env->OpenDir(o.state_path, dir);
   }
   if (!s.ok()) return s;
-  return env->LockFile(*dir);
+  s = env->LockFile(*dir);
+  if (!s.ok()) return s;
+  s = env->OpenAt(*dir, kStateLockName, read_only ? O_RDONLY : O_RDWR | O_CREAT, 0640, lock);
+  if (read_only && s.IsNotFound()) return Status::OK();
+  return s.ok() ? env->LockFile(*lock) : s;
 }
 
 Status OpenLockedState(Env* env, const Options& o, LockedState* out) {
-  Status s = LockState(env, o, o.dry_run, &out->dir);
+  Status s = LockState(env, o, o.dry_run, &out->dir, &out->lock);
   if (!s.ok() && !(o.dry_run && s.IsNotFound())) return s;
   const std::string db = JoinPath(o.state_path, kStateDbName);
   if (o.dry_run) {

@@ -12,14 +12,24 @@ namespace ingest {
 // The name of the database directory in --state-path.
 inline constexpr const char* kStateDbName = "db";
 
+// The file in the state directory whose flock is the run lock, beside the
+// flock on the directory itself.
+inline constexpr const char* kStateLockName = "lock";
+
 // Opens the state directory, creating it unless `read_only`, and takes its
-// run lock. Busy when another run holds it.
-Status LockState(Env* env, const Options& o, bool read_only, File* dir);
+// run lock: flock on the directory (`*dir`), which older versions take,
+// and on the file kStateLockName in it (`*lock`; created unless
+// `read_only`, and skipped when missing then), since some network
+// filesystems (ceph-fuse) let flock on a directory exclude only the
+// processes of one client, not other hosts. Busy when another run holds
+// either.
+Status LockState(Env* env, const Options& o, bool read_only, File* dir, File* lock);
 
 // The state a pass works on: the state directory, whose descriptor holds
 // the run lock, and the database in it.
 struct LockedState {
   File dir;
+  File lock;
   std::unique_ptr<StateStore> store;
 };
 
