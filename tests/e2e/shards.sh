@@ -81,6 +81,23 @@ assert_rc 75 "shard 0 while its lock is held"
 assert_eq "" "$(cat "$OUT" "$ERR")" "output of a pass that found the shard's lock held"
 kill -9 "$holder"
 wait "$holder" 2>/dev/null || true
+# The same for the lock file, which is what excludes another host where
+# flock on a directory does not (ceph-fuse).
+rm -f "$T/locked"
+(
+  exec {fd}>"$ST0/lock"
+  flock -n "$fd" || exit 1
+  : >"$T/locked"
+  exec sleep 300
+) &
+holder=$!
+on_exit "kill -9 $holder 2>/dev/null; wait $holder 2>/dev/null"
+await_holder
+shard 0 "$ST0"
+assert_rc 75 "shard 0 while its lock file is held"
+assert_eq "" "$(cat "$OUT" "$ERR")" "output of a pass that found the shard's lock file held"
+kill -9 "$holder"
+wait "$holder" 2>/dev/null || true
 
 # Shard 1 takes the rest; its first run beside shard 0's manifest records
 # is no lost state. 123's content came first from shard 0: a duplicate.
