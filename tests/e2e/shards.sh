@@ -7,6 +7,7 @@
 # state keeps its K/N: another one, or none, exits 2 with the way to
 # re-shard.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/strace_lib.sh"
 
 ST0=$T/state-0
 ST1=$T/state-1
@@ -42,7 +43,19 @@ for f in data.csv archive.tar.gz 123 data.csv.part; do
 done
 assert_not_contains "$OUT" "other shard 1/2: $IN/b.csv"
 
-shard 0 "$ST0" --metrics-file "$T/metrics/shard-0.prom"
+# Under strace where it runs: the other shard's files, with their sidecar
+# and temp names, are never opened or stat'ed.
+shard0=(--shard 0/2 --recursive --stability-seconds 0 --metrics-file "$T/metrics/shard-0.prom")
+if have_strace_inject; then
+  ST=$ST0 run_traced -e trace=%file -- "${shard0[@]}"
+  for f in data.csv archive.tar.gz 123; do
+    assert_not_contains "$T/strace.log" "\"$f" "a file call on shard 1's $f"
+  done
+  assert_contains "$T/strace.log" '"b.csv"' "a file call on shard 0's b.csv"
+else
+  note "no strace here: the file calls of shard 0's pass are not checked"
+  ST=$ST0 run_ingest "${shard0[@]}"
+fi
 assert_rc 0 "shard 0"
 assert_summary files_ingested 3
 assert_summary deferred 0
