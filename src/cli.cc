@@ -370,6 +370,13 @@ bool ParseCommandLine(const std::vector<std::string>& args, unsigned required, C
       case FlagCheck::kOperand:
         ok = CheckOperand(vm, required, &o.path, err);
         break;
+      case FlagCheck::kShard:
+        if (const std::string* given = NonEmpty(vm, f.name)) {
+          std::string why;
+          ok = ParseShard(*given, &o.shard, &why);
+          if (!ok) *err = "--" + std::string(f.name) + " '" + *given + "': " + why;
+        }
+        break;
     }
     if (!ok) return false;
   }

@@ -56,10 +56,12 @@ PassOutcome RunOnePass(const Options& o, StateStore* state, const std::atomic<bo
   if (o.dry_run) return out;
   // A report for status, not part of any commit: losing it loses no file,
   // and the summary was logged above.
-  (void)state->Apply({{std::string(keys::kLastPass), summary}}, true);
+  const std::string last_pass =
+      LastPassJson(summary, Env::Default()->HostName(), o.shard.ToString());
+  (void)state->Apply({{std::string(keys::kLastPass), last_pass}}, true);
   if (!o.metrics_file.empty()) {
-    Status m = WriteMetricsFile(Env::Default(), state, o.metrics_file, out.stats, out.status.ok(),
-                                seconds, clock->NowNs());
+    Status m = WriteMetricsFile(Env::Default(), state, o.metrics_file, o.shard.ToString(),
+                                out.stats, out.status.ok(), seconds, clock->NowNs());
     if (!m.ok()) {
       spdlog::error("--metrics-file: {}", m.ToString());
       out.metrics_failed = true;
@@ -78,7 +80,7 @@ int RunPass(const Options& o) {
   }
   if (!s.ok()) {
     spdlog::error("{}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   const PassOutcome pass = RunOnePass(o, state.store.get(), /*stop=*/nullptr);
   // A failed hook fails the run too, so a timer or cron notices; the file
@@ -115,14 +117,15 @@ int WatchCommand(const Options& o) {
   }
   if (!s.ok()) {
     spdlog::error("watch: {}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   return kExitOk;
 }
 
 int RebuildStateCommand(const Options& o) {
   File state_dir;
-  Status s = LockState(Env::Default(), o, /*read_only=*/false, &state_dir);
+  File lock;
+  Status s = LockState(Env::Default(), o, /*read_only=*/false, &state_dir, &lock);
   if (s.IsBusy()) {
     spdlog::error("{}", s.ToString());
     return kExitLocked;
@@ -199,7 +202,7 @@ int StatusCommand(const Options& o) {
   }
   if (!s.ok()) {
     spdlog::error("status: {}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   Print(o.json ? StatusJson(report) : StatusText(report));
   return kExitOk;
@@ -215,7 +218,7 @@ int ExplainCommand(const Options& o) {
   Print(text);
   if (!s.ok()) {
     spdlog::error("explain: {}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   return known ? kExitOk : kExitFailed;
 }
@@ -231,7 +234,7 @@ int ForgetCommand(const Options& o) {
   if (s.ok()) s = Forget(Env::Default(), Clock::Real(), o, state.dir, state.store.get(), &r);
   if (!s.ok()) {
     spdlog::error("forget: {}", s.ToString());
-    return kExitFailed;
+    return s.IsInvalidArgument() ? kExitUsage : kExitFailed;
   }
   std::string text = "forgot " + r.sha256;
   if (r.content) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "fs_util.h"
 #include "sidecar.h"
 
 namespace ingest {
@@ -25,24 +26,52 @@ bool EntryDecider::OnInputMount(const StagingDir& dir) {
          env_->MountId(dir.file, &b).ok() && a == b;
 }
 
-bool EntryDecider::NeedsStat(const DirEntry& e) const {
+bool EntryDecider::NeedsStat(std::string_view rel, const DirEntry& e) const {
   if (ClassifyName(e.name) != NameFilter::kCandidate) return false;
   if (e.type == DT_DIR && options_.recursive) return false;
-  return e.type == DT_REG || e.type == DT_UNKNOWN;
+  if (e.type != DT_REG && e.type != DT_UNKNOWN) return false;
+  const Shard& shard = options_.shard;
+  if (shard.enabled() && !(e.type == DT_UNKNOWN && options_.recursive)) {
+    return ShardOfEntry(rel, e.name) == shard.index;
+  }
+  return true;
 }
 
-Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* table,
-                            EntryDecision* out, const PreStat* prestat) {
+uint32_t EntryDecider::ShardOfEntry(std::string_view rel, std::string_view name) const {
+  if (!options_.shard.enabled()) return 0;
+  const std::string_view owner = ShardOwnerName(name);
+  return ShardOf(JoinPath(rel, owner), options_.shard.count);
+}
+
+bool EntryDecider::OtherShard(std::string_view rel, std::string_view name,
+                              EntryDecision* out) const {
+  if (!options_.shard.enabled()) return false;
+  const uint32_t k = ShardOfEntry(rel, name);
+  if (k == options_.shard.index) return false;
+  out->verdict = EntryVerdict::kOtherShard;
+  out->owner = Shard{k, options_.shard.count};
+  return true;
+}
+
+Status EntryDecider::Decide(const File& dir, std::string_view rel, const DirEntry& e,
+                            SnapshotTable* table, EntryDecision* out, const PreStat* prestat) {
   *out = EntryDecision();
   const std::string name(e.name);
   out->filter = ClassifyName(name);
+  const bool recursive = options_.recursive;
+  // Every shard walks every directory; files, and the sidecars and temp
+  // names that go with them, are shared out by name before any stat.
+  const bool is_dir = e.type == DT_DIR && recursive && out->filter == NameFilter::kCandidate;
+  if (!is_dir && !(e.type == DT_UNKNOWN && recursive && out->filter == NameFilter::kCandidate) &&
+      OtherShard(rel, name, out)) {
+    return Status::OK();
+  }
   if (out->filter != NameFilter::kCandidate) {
     out->verdict = EntryVerdict::kSkip;
     out->reason = NameFilterText(out->filter);
     return Status::OK();
   }
-  const bool recursive = options_.recursive;
-  if (e.type == DT_DIR && recursive) {
+  if (is_dir) {
     out->verdict = EntryVerdict::kDescend;
     return Status::OK();
   }
@@ -72,6 +101,11 @@ Status EntryDecider::Decide(const File& dir, const DirEntry& e, SnapshotTable* t
   out->examined = true;
   if (st.IsDirectory() && recursive) {
     out->verdict = EntryVerdict::kDescend;
+    return Status::OK();
+  }
+  // A type unknown from the listing is known now.
+  if (e.type == DT_UNKNOWN && recursive && OtherShard(rel, name, out)) {
+    out->examined = false;
     return Status::OK();
   }
   if (!st.IsRegular()) {

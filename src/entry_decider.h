@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "clock.h"
@@ -11,6 +12,7 @@
 #include "options.h"
 #include "prepare.h"
 #include "records.h"
+#include "shard.h"
 #include "snapshot_table.h"
 #include "stability.h"
 #include "stat_ahead.h"
@@ -20,6 +22,8 @@ namespace ingest {
 // What becomes of one listed entry of a staging directory.
 enum class EntryVerdict {
   kGone,         // removed since it was listed
+  kOtherShard,   // --shard: another shard's file (or its sidecar or temp
+                 // name); see `owner`. Not this instance's to count.
   kSkip,         // never a candidate; `reason` says why
   kDescend,      // a subdirectory to list (--recursive)
   kFailed,       // could not be examined; see `error`
@@ -38,6 +42,8 @@ struct EntryDecision {
   // kSkip: a regular file smaller than --min-size.
   bool too_small = false;
   Status error;  // kFailed
+  // kOtherShard: the shard whose file it is.
+  Shard owner;
   // From fstatat, once the entry was examined (not for name filters).
   FileStat st;
   bool examined = false;
@@ -67,18 +73,26 @@ class EntryDecider {
   // are not evidence. Call once, before Decide.
   Status Init();
 
-  // Decides about entry `e` of `dir`, whose snapshots `table` holds (it
+  // Decides about entry `e` of `dir`, the directory `rel` below --input
+  // ("" for --input itself), whose snapshots `table` holds (it
   // must have been begun at or before e.pos). A new stability snapshot is
   // put into `table`, which ignores it when read-only. An error returned
   // is the state's: the listing must stop.
   // `prestat`, if given, is the entry's fstatat taken ahead (stat_ahead.h)
   // for an entry that NeedsStat().
-  Status Decide(const File& dir, const DirEntry& e, SnapshotTable* table, EntryDecision* out,
-                const PreStat* prestat = nullptr);
+  Status Decide(const File& dir, std::string_view rel, const DirEntry& e, SnapshotTable* table,
+                EntryDecision* out, const PreStat* prestat = nullptr);
 
-  // Whether Decide would stat entry `e`: what passes the name filters and
-  // the type from the listing.
-  bool NeedsStat(const DirEntry& e) const;
+  // Whether Decide would stat entry `e` of directory `rel`: what passes the
+  // name filters, the type from the listing and, with --shard, the name's
+  // shard. Another shard's file is decided by name alone, never stat'ed,
+  // unless its type is unknown under --recursive (it may be a directory,
+  // which every shard walks).
+  bool NeedsStat(std::string_view rel, const DirEntry& e) const;
+
+  // With --shard, the shard of entry `name` of directory `rel`, by the name
+  // it goes with (ShardOwnerName); without it, 0.
+  uint32_t ShardOfEntry(std::string_view rel, std::string_view name) const;
 
   // Whether a subdirectory about to be listed is on the input's mount:
   // like `find -xdev`, the scan never leaves it, since another mount would
@@ -88,6 +102,10 @@ class EntryDecider {
   bool network_fs() const { return network_fs_; }
 
  private:
+  // Whether another shard owns entry `name` of `rel`; sets out->owner and
+  // the verdict if so.
+  bool OtherShard(std::string_view rel, std::string_view name, EntryDecision* out) const;
+
   Env* env_;
   const Options& options_;
   Clock* clock_;

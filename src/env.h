@@ -149,6 +149,10 @@ class Env {
   // flock(LOCK_UN).
   virtual Status UnlockFile(const File& file) = 0;
 
+  // This host's name (gethostname), for reports of which host ran a pass;
+  // "" if it cannot be had.
+  virtual std::string HostName() = 0;
+
   // The process-wide PosixEnv.
   static Env* Default();
 };

@@ -147,7 +147,7 @@ class Explainer {
   Status Decide(const StagingDir& dir, const DirEntry& e, EntryDecision* d) {
     SnapshotTable table(state_, dir.st.ino, /*writable=*/false);
     table.Begin(e.pos);
-    return decider_->Decide(dir.file, e, &table, d);
+    return decider_->Decide(dir.file, dir.rel, e, &table, d);
   }
 
   Status Entry(std::shared_ptr<StagingDir> dir, const std::string& name, bool* known) {
@@ -167,6 +167,9 @@ class Explainer {
     switch (d.verdict) {
       case EntryVerdict::kGone:
         return Gone(dir.get(), known);
+      case EntryVerdict::kOtherShard:
+        OtherShard(*dir, name, d);
+        break;
       case EntryVerdict::kSkip:
         s = Skipped(*dir, name, d);
         break;
@@ -198,6 +201,18 @@ class Explainer {
                               (failure->attempts == 1 ? " attempt)" : " attempts in a row)"));
     }
     return Status::OK();
+  }
+
+  void OtherShard(const StagingDir& dir, const std::string& name, const EntryDecision& d) {
+    const std::string_view owner = ShardOwnerName(name);
+    const std::string with =
+        owner.size() == name.size() ? "" : " (with " + Printable(dir.file.Child(owner)) + ")";
+    Say("belongs to shard " + d.owner.ToString() + with + ", not this instance's " +
+        o_.shard.ToString() + "; the instance run with --shard " + d.owner.ToString() +
+        " takes it");
+    Detail("shard", "first 8 bytes of sha256(\"" + Printable(JoinPath(dir.rel, owner)) +
+                        "\") mod " + std::to_string(o_.shard.count) + " = " +
+                        std::to_string(d.owner.index));
   }
 
   Status Skipped(const StagingDir& dir, const std::string& name, const EntryDecision& d) {

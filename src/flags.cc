@@ -37,6 +37,10 @@ std::vector<Flag> MakeTable() {
        .help = "print what would happen; change nothing"},
       {.name = "recursive", .field = &Options::recursive,
        .help = "also ingest from subdirectories of --input (same mount, never through a symlink)"},
+      {.name = "shard", .value_name = "K/N",
+       .help = "take only the files of shard K of N (0 <= K < N <= 1024), by the SHA-256 of "
+               "their name below --input; each shard has its own --state-path",
+       .check = C::kShard},
       {.name = "min-size", .value_name = "BYTES", .field = &Options::min_size,
        .help = "never ingest files smaller than this; they stay in staging (0: every file)"},
       {.name = "max-files", .value_name = "N", .field = &Options::max_files,

@@ -26,12 +26,14 @@ enum class FlagCheck {
   kMetricsFile,  // a file in an existing directory
   kDate,         // YYYY-MM-DD, or a UTC time YYYY-MM-DDTHH:MM[:SS]Z (history only)
   kOperand,      // explain's PATH, forget's PATH or sha256
+  kShard,        // K/N, parsed into Options::shard
 };
 
 // The Options member a flag sets, which also gives its value's type and,
 // from Options{}, its default. An enum member takes the index of the value
 // in `choices`. std::monostate: the flag sets no member of Options
-// (--config, --help, --version; --exec, whose FlagCheck sets exec_argv).
+// (--config, --help, --version; --exec, whose FlagCheck sets exec_argv;
+// --shard, whose FlagCheck sets shard).
 using FlagField =
     std::variant<std::monostate, std::string Options::*, bool Options::*, int Options::*,
                  int64_t Options::*, Mode Options::*, OnDuplicate Options::*>;

@@ -103,7 +103,7 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     if (s.ok()) s = BackfillClaims(&ctx);
     if (s.ok() && ctx.unresolved.empty()) {
       s = CheckStateAgainstManifests(env, ctx.manifests, options.input, state,
-                                     JoinPath(options.state_path, "db"));
+                                     JoinPath(options.state_path, "db"), options.shard);
     }
     if (!s.ok()) return s;
   }

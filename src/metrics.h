@@ -12,8 +12,11 @@ namespace ingest {
 // running totals kept in the state (files, bytes, duplicates, failures,
 // passes), and gauges of the last pass, including the time of the last
 // successful one and the backlog it left in staging (stats.backlog). `ok`
-// says whether this pass succeeded.
+// says whether this pass succeeded. With --shard, `shard` ("K/N") labels
+// every series shard="K/N", so the files of all shards can be collected on
+// one host; "" for no label.
 Status WriteMetricsFile(Env* env, StateStore* state, const std::string& path,
-                        const PassStats& stats, bool ok, double seconds, int64_t now_ns);
+                        const std::string& shard, const PassStats& stats, bool ok, double seconds,
+                        int64_t now_ns);
 
 }  // namespace ingest

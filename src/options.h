@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "shard.h"
+
 namespace ingest {
 
 enum class Mode { kStability, kSidecar };
@@ -31,6 +33,9 @@ struct Options {
   // Also scan subdirectories of the input (same mount, never through a
   // symlink).
   bool recursive = false;
+  // --shard K/N: only the files of shard K are this instance's (shard.h);
+  // count 0 without the flag.
+  Shard shard;
   // Files smaller than this many bytes are never candidates (0: every
   // file, empty ones too): logrotate's `create` leaves empty files that
   // would otherwise all be one content.

@@ -38,4 +38,15 @@ std::string SummaryJson(const PassStats& st, double seconds) {
   return json::serialize(o);
 }
 
+std::string LastPassJson(const std::string& summary, const std::string& host,
+                         const std::string& shard) {
+  boost::system::error_code ec;
+  json::value v = json::parse(summary, ec);
+  if (ec || !v.is_object()) return summary;
+  json::object& o = v.as_object();
+  o["host"] = host;
+  if (!shard.empty()) o["shard"] = shard;
+  return json::serialize(o);
+}
+
 }  // namespace ingest

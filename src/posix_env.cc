@@ -144,6 +144,12 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  std::string HostName() override {
+    char name[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return "";
+    return name;
+  }
+
   Status MountId(const File& file, uint64_t* id) override {
     struct statx sx;
     if (::statx(file.fd(), "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) != 0) {

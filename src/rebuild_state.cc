@@ -19,6 +19,7 @@
 #include "manifest.h"
 #include "manifest_reader.h"
 #include "records.h"
+#include "state_shard.h"
 #include "state_store.h"
 
 namespace ingest {
@@ -185,6 +186,7 @@ Status RebuildState(const Options& options, Env* env, int64_t now_ns, RebuildSta
     Rebuilder rebuilder(env, store.get(), stats);
     s = rebuilder.ReadTree(root);
     if (s.ok()) s = rebuilder.Flush();
+    if (s.ok()) s = RecordStateShard(store.get(), options);
     if (!s.ok()) return s;
   }
   // The intent journal's batches are numbered against the old database's

@@ -36,6 +36,8 @@ namespace ingest {
 //   m/last_pass                   the last pass's summary (JSON)
 //   m/intents_closed              Mark: every intent journal batch up to this
 //                                 number is closed (intent_journal.h)
+//   m/shard                       "K/N": the --shard this state serves
+//                                 (state_shard.h); absent without one
 namespace keys {
 inline constexpr std::string_view kContent = "c/";
 inline constexpr std::string_view kForgotten = "x/";
@@ -48,6 +50,7 @@ inline constexpr std::string_view kLayout = "m/layout";
 inline constexpr std::string_view kClaimsDone = "m/claims";
 inline constexpr std::string_view kLastPass = "m/last_pass";
 inline constexpr std::string_view kIntentsClosed = "m/intents_closed";
+inline constexpr std::string_view kShard = "m/shard";
 
 std::string Content(std::string_view sha256);
 std::string Forgotten(std::string_view sha256);

@@ -89,7 +89,7 @@ Status StagingScan::ListDir(std::shared_ptr<StagingDir> dir) {
   // listing keeps its single, deterministic order of operations.
   StatAhead listing(env, &dir->file, &scanner, ctx_->pool,
                     static_cast<size_t>(ctx_->options->concurrency),
-                    [this](const DirEntry& e) { return decider_.NeedsStat(e); });
+                    [this](const DirEntry& e) { return decider_.NeedsStat(dir_->rel, e); });
   table.Begin(start);
   uint64_t listed = 0;
   Status s;
@@ -173,7 +173,7 @@ bool StagingScan::OutOfBudget() {
 // Acts on what the decider (entry_decider.h) made of one entry.
 Status StagingScan::Consider(const DirEntry& e, const PreStat* prestat) {
   EntryDecision d;
-  Status s = decider_.Decide(dir_->file, e, table_, &d, prestat);
+  Status s = decider_.Decide(dir_->file, dir_->rel, e, table_, &d, prestat);
   if (!s.ok()) return s;
   // The backlog, from the stat the decision already made.
   auto wait_in = [&](BacklogGroup* group) {
@@ -185,6 +185,14 @@ Status StagingScan::Consider(const DirEntry& e, const PreStat* prestat) {
   };
   switch (d.verdict) {
     case EntryVerdict::kGone:
+      return Status::OK();
+    case EntryVerdict::kOtherShard:
+      // Not this instance's: counted nowhere. A dry run says whose it is.
+      if (ctx_->options->dry_run) {
+        std::printf("other shard %s: %s (this is %s)\n", d.owner.ToString().c_str(),
+                    Printable(dir_->file.Child(e.name)).c_str(),
+                    ctx_->options->shard.ToString().c_str());
+      }
       return Status::OK();
     case EntryVerdict::kSkip:
       Skip(e.name, d.reason);

@@ -20,8 +20,8 @@ constexpr uint64_t kBudget = 8 << 20;
 
 // The last complete record of `f` whose source is in `input`, reading
 // backwards while `*budget` lasts. A torn tail is not a record yet.
-Status LastRecordFrom(Env* env, const File& f, const std::string& input, uint64_t* budget,
-                      std::optional<ManifestRecord>* out) {
+Status LastRecordFrom(Env* env, const File& f, const std::string& input, const Shard& shard,
+                      uint64_t* budget, std::optional<ManifestRecord>* out) {
   FileStat st;
   Status s = env->Stat(f, &st);
   if (!s.ok()) return s;
@@ -60,7 +60,7 @@ Status LastRecordFrom(Env* env, const File& f, const std::string& input, uint64_
       const size_t start = nl == std::string::npos ? 0 : nl + 1;
       ManifestRecord r;
       if (ParseManifestLine(std::string_view(buf).substr(start, end - start), &r) &&
-          IsInside(r.source, input)) {
+          IsInside(r.source, input) && ShardTakes(shard, input, r.source)) {
         *out = std::move(r);
         return Status::OK();
       }
@@ -74,7 +74,8 @@ Status LastRecordFrom(Env* env, const File& f, const std::string& input, uint64_
 }  // namespace
 
 Status CheckStateAgainstManifests(Env* env, const File& manifests, const std::string& input,
-                                  StateStore* state, const std::string& state_name) {
+                                  StateStore* state, const std::string& state_name,
+                                  const Shard& shard) {
   if (!manifests.isValid()) return Status::OK();
   ManifestTree tree(env, manifests, ManifestTree::Order::kNewestFirst);
   uint64_t budget = kBudget;
@@ -84,7 +85,7 @@ Status CheckStateAgainstManifests(Env* env, const File& manifests, const std::st
     Status s = tree.Next(&m, &done);
     if (!s.ok() || done) return s;
     std::optional<ManifestRecord> r;
-    s = LastRecordFrom(env, m.file, input, &budget, &r);
+    s = LastRecordFrom(env, m.file, input, shard, &budget, &r);
     if (!s.ok() || !r) {
       if (!s.ok()) return s;
       continue;
@@ -104,7 +105,8 @@ Status CheckStateAgainstManifests(Env* env, const File& manifests, const std::st
   return Status::OK();
 }
 
-bool ManifestsHoldRecordsFrom(Env* env, const std::string& root, const std::string& input) {
+bool ManifestsHoldRecordsFrom(Env* env, const std::string& root, const std::string& input,
+                              const Shard& shard) {
   File dir;
   if (!env->OpenDir(root, &dir).ok()) return false;
   ManifestTree tree(env, dir, ManifestTree::Order::kNewestFirst);
@@ -121,7 +123,8 @@ bool ManifestsHoldRecordsFrom(Env* env, const std::string& root, const std::stri
       ManifestLine line;
       ManifestRecord r;
       if (!reader.Next(&line, &end).ok()) break;
-      found = !end && ParseManifestLine(line.text, &r) && IsInside(r.source, input);
+      found = !end && ParseManifestLine(line.text, &r) && IsInside(r.source, input) &&
+              ShardTakes(shard, input, r.source);
     }
     if (found) return true;
   }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "env.h"
+#include "shard.h"
 #include "state_store.h"
 
 namespace ingest {
@@ -14,14 +15,18 @@ namespace ingest {
 // forgot committed contents would ingest them again. Run after recovery,
 // when no commit is open. Corruption, naming both, when the check fails; a
 // tree without such a record (within the last few MiB of records) passes.
-// `state_name` names the database in the error.
+// `state_name` names the database in the error. With --shard, only records
+// of files of `shard` count: the other shards' are in their own states.
 Status CheckStateAgainstManifests(Env* env, const File& manifests, const std::string& input,
-                                  StateStore* state, const std::string& state_name);
+                                  StateStore* state, const std::string& state_name,
+                                  const Shard& shard = {});
 
 // Whether some manifest under `root` holds a record of a file staged in
 // `input`: then a missing state database means a lost one, not a new
-// instance. Reads the whole tree when there is none (once, when an
-// instance first starts); unreadable parts are passed over.
-bool ManifestsHoldRecordsFrom(Env* env, const std::string& root, const std::string& input);
+// instance. With --shard, only records of files of `shard` count. Reads
+// the whole tree when there is none (once, when an instance first starts);
+// unreadable parts are passed over.
+bool ManifestsHoldRecordsFrom(Env* env, const std::string& root, const std::string& input,
+                              const Shard& shard = {});
 
 }  // namespace ingest

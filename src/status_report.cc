@@ -78,7 +78,7 @@ class StatusScan {
       if (!s.ok()) return s;
       if (done) return Status::OK();
       EntryDecision d;
-      s = decider->Decide(dir.file, e, &table, &d);
+      s = decider->Decide(dir.file, dir.rel, e, &table, &d);
       if (!s.ok()) return s;
       std::optional<FailureRecord> failure;
       if (any_failures &&
@@ -98,6 +98,9 @@ class StatusScan {
       PendingFile f;
       switch (d.verdict) {
         case EntryVerdict::kGone:
+          continue;
+        case EntryVerdict::kOtherShard:
+          ++report_->other_shards;
           continue;
         case EntryVerdict::kSkip:
         case EntryVerdict::kUnresolved:
@@ -181,6 +184,16 @@ Status MeasureState(Env* env, StateStore* state, StateReport* out) {
   return s;
 }
 
+// The host that ran the last pass, from its summary; "" if not recorded.
+std::string LastPassHost(const std::string& last_pass) {
+  if (last_pass.empty()) return "";
+  boost::system::error_code ec;
+  const json::value v = json::parse(last_pass, ec);
+  if (ec || !v.is_object()) return "";
+  const json::value* host = v.as_object().if_contains("host");
+  return host != nullptr && host->is_string() ? std::string(host->as_string()) : "";
+}
+
 std::string Seconds(int64_t ns) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ns) / kNanosPerSecond);
@@ -238,6 +251,7 @@ Status GatherStatus(const Options& options, Env* env, Clock* clock, StateStore* 
   report->stability_seconds = options.stability_seconds;
   report->recursive = options.recursive;
   report->limit = options.limit;
+  report->shard = options.shard;
   report->state.db = db;
   report->state.exists = db_exists;
   StatusScan scan(options, env, clock, state, report);
@@ -290,7 +304,13 @@ std::string StatusText(const StatusReport& r) {
                                       " (changed " + UtcTime(b.oldest_ctime_ns).Rfc3339() + ")") +
          "\n";
   out += "skipped: " + std::to_string(r.skipped) + " (never candidates)\n";
+  if (r.shard.enabled()) {
+    out += "shard: " + r.shard.ToString() + "; " + std::to_string(r.other_shards) +
+           " entries of other shards not counted above\n";
+  }
   out += "last pass: " + (r.state.last_pass.empty() ? "none recorded" : r.state.last_pass) + "\n";
+  const std::string host = LastPassHost(r.state.last_pass);
+  if (!host.empty()) out += "last pass ran on: " + Printable(host) + "\n";
   if (!r.state.exists) {
     out += "state " + Printable(r.state.db) + ": none yet\n";
     return out;
@@ -353,6 +373,8 @@ std::string StatusJson(const StatusReport& r) {
   backlog["oldest"] = std::move(oldest);
   doc["backlog"] = std::move(backlog);
   doc["skipped"] = r.skipped;
+  doc["shard"] = r.shard.enabled() ? json::value(r.shard.ToString()) : json::value(nullptr);
+  doc["other_shards"] = r.other_shards;
   json::value last_pass = nullptr;
   if (!r.state.last_pass.empty()) {
     boost::system::error_code ec;

@@ -44,7 +44,8 @@ struct StateReport {
   // Intents of batches in the intent journal (intent_journal.h) that never
   // closed: a pass that stopped in the middle left them for recovery.
   uint64_t journal_open = 0;
-  std::string last_pass;  // the last pass's summary (JSON), or empty
+  // The last pass's summary (JSON, with the "host" that ran it), or empty.
+  std::string last_pass;
 };
 
 // What `atomic-ingest status` reports.
@@ -59,6 +60,10 @@ struct StatusReport {
   PendingGroup failed;    // failed, at the last attempt or now
   PendingGroup ready;     // the next pass takes them
   uint64_t skipped = 0;   // never candidates
+  // --shard: this instance's shard, and the files (with their sidecars
+  // and temp names) of the other shards, counted in no group above.
+  Shard shard;
+  uint64_t other_shards = 0;
   // Files and bytes per group, and the oldest file (by ctime) of them all,
   // with how long it has waited at the time of the report.
   Backlog backlog;

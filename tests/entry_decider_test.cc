@@ -85,7 +85,7 @@ class EntryDeciderTest : public ::testing::Test {
     e.type = type;
     e.pos = kPos;
     EntryDecision d;
-    Status s = decider.Decide(input_, e, table, &d);
+    Status s = decider.Decide(input_, "", e, table, &d);
     EXPECT_TRUE(s.ok()) << s.ToString();
     EXPECT_TRUE(table->Flush().ok());
     return d;
@@ -135,6 +135,54 @@ TEST_F(EntryDeciderTest, NameFiltersSkipWithoutLookingAtTheFile) {
     EXPECT_STREQ(d.reason, NameFilterText(c.filter)) << c.name;
     EXPECT_FALSE(d.examined) << c.name;
   }
+}
+
+// With --shard 0/2: "data.csv" is shard 1's, "b.csv" shard 0's (shard_test.cc).
+TEST_F(EntryDeciderTest, AnotherShardsFileIsDecidedByNameWithoutAStat) {
+  options_.shard = Shard{0, 2};
+  Write("data.csv");
+  Write("b.csv");
+  env_.failing_name = "data.csv";  // a stat of it would fail the decision
+  for (const char* name : {"data.csv", "data.csv.ok", "data.csv.tmp", "data.csv.part"}) {
+    EntryDecision d = Decide(name, DT_REG, 0);
+    EXPECT_EQ(d.verdict, EntryVerdict::kOtherShard) << name;
+    EXPECT_EQ(d.owner, (Shard{1, 2})) << name;
+    EXPECT_FALSE(d.examined) << name;
+  }
+  EXPECT_EQ(Decide("b.csv.ok", DT_REG, 0).verdict, EntryVerdict::kSkip);
+  EXPECT_EQ(Decide("b.csv", DT_REG, 0).verdict, EntryVerdict::kWaitStable);
+
+  ManualClock clock(0);
+  EntryDecider decider(&env_, options_, &clock, input_, input_st_, nullptr);
+  DirEntry e;
+  e.type = DT_REG;
+  e.name = "data.csv";
+  EXPECT_FALSE(decider.NeedsStat("", e));
+  e.name = "b.csv";
+  EXPECT_TRUE(decider.NeedsStat("", e));
+  // The name below --input decides: "sub/file.csv" is shard 0's.
+  e.name = "file.csv";
+  EXPECT_TRUE(decider.NeedsStat("sub", e));
+  EXPECT_EQ(decider.ShardOfEntry("sub", "file.csv.ok"), 0u);
+}
+
+TEST_F(EntryDeciderTest, EveryShardWalksEveryDirectory) {
+  options_.recursive = true;
+  fs::create_directory(root_ / "data.csv");  // a name of shard 1
+  for (uint32_t k : {0u, 1u}) {
+    options_.shard = Shard{k, 2};
+    for (uint8_t type : {uint8_t{DT_DIR}, uint8_t{DT_UNKNOWN}}) {
+      EXPECT_EQ(Decide("data.csv", type, 0).verdict, EntryVerdict::kDescend) << k;
+    }
+  }
+  // A file whose type the listing does not give is stat'ed first, then
+  // shared out.
+  fs::remove(root_ / "data.csv");
+  Write("data.csv");
+  options_.shard = Shard{0, 2};
+  EntryDecision d = Decide("data.csv", DT_UNKNOWN, 0);
+  EXPECT_EQ(d.verdict, EntryVerdict::kOtherShard);
+  EXPECT_FALSE(d.examined);
 }
 
 TEST_F(EntryDeciderTest, DirectoryIsSkippedUnlessRecursive) {

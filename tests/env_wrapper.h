@@ -92,6 +92,7 @@ class EnvWrapper : public Env {
   Status LockFile(const File& file) override { return target_->LockFile(file); }
   Status WaitLockFile(const File& file) override { return target_->WaitLockFile(file); }
   Status UnlockFile(const File& file) override { return target_->UnlockFile(file); }
+  std::string HostName() override { return target_->HostName(); }
 
  private:
   Env* const target_;

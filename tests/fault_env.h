@@ -114,6 +114,7 @@ class FaultEnv final : public Env {
   Status LockFile(const File& file) override;
   Status WaitLockFile(const File& file) override;
   Status UnlockFile(const File& file) override;
+  std::string HostName() override { return real_->HostName(); }
 
  private:
   enum class OpKind { kCreate, kMkdir, kRename, kUnlink };

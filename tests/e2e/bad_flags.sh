@@ -40,6 +40,11 @@ check --batch-size "${good[@]}" --batch-size 0
 check --mode "${good[@]}" --mode bogus
 check --on-duplicate "${good[@]}" --on-duplicate overwrite
 check --log-level "${good[@]}" --log-level loud
+check --shard "${good[@]}" --shard 2/2
+check --shard "${good[@]}" --shard 0/0
+check --shard "${good[@]}" --shard 0/1025
+check --shard "${good[@]}" --shard 1
+check --shard "${good[@]}" --shard -1/2
 check --bogus "${good[@]}" --bogus
 check bogus bogus "${good[@]}"
 
