@@ -67,6 +67,10 @@ struct Scenario {
   // whole pass between the crash and the recovery, and takes turns with
   // it until both are drained.
   bool peer = false;
+  // With `peer`: the two are shards 0/2 and 1/2 of one staging directory
+  // (--shard), each with its own state, instead of two staging
+  // directories.
+  bool shards = false;
 };
 
 // Runs no program: a hook's run is one FaultEnv operation, and a run that
@@ -111,6 +115,11 @@ class CrashHarness {
     peer_options_ = options_;
     peer_options_.input = (tree_ / "in-b").string();
     peer_options_.state_path = (tree_ / "state-b").string();
+    if (sc.shards) {
+      options_.shard = Shard{0, 2};
+      peer_options_.shard = Shard{1, 2};
+      peer_options_.input = options_.input;
+    }
   }
 
   // A fresh tree: c.csv already ingested with other content (for a name
@@ -123,7 +132,7 @@ class CrashHarness {
     fs::create_directories(tree_ / "state");
     fs::create_directories(scratch_);
     if (sc_.peer) {
-      fs::create_directories(tree_ / "in-b");
+      if (!sc_.shards) fs::create_directories(tree_ / "in-b");
       fs::create_directories(tree_ / "state-b");
     }
     state_ = std::make_unique<MemStateStore>();
@@ -133,6 +142,10 @@ class CrashHarness {
     hooks_completed_.clear();
     Stage("c.csv", "c,old\n1,2\n");
     ASSERT_TRUE(Pass(nullptr).ok());
+    // c.csv is shard 1's (the shard of each name: shard_test.cc).
+    if (sc_.shards) {
+      ASSERT_TRUE(PeerPass().ok());
+    }
     Stage("a.csv", "alpha\n");
     Stage("b.csv", "alpha\n");
     Stage("c.csv", "c,new\n3,4\n");
@@ -141,7 +154,12 @@ class CrashHarness {
     // With --recursive, a file in a subdirectory: its intent names the
     // directory, which recovery must reopen.
     Stage("sub/f.csv", "foxtrot\n");
-    if (sc_.peer) {
+    if (sc_.shards) {
+      // Shard 0 takes a, b, d, and shard 1 c, e, sub/f and these: a copy
+      // of a content shard 0 is committing, and one of its own.
+      Stage("v.csv", "alpha\n");
+      Stage("u.csv", "uniform\n");
+    } else if (sc_.peer) {
       // The peer's staging: a copy of a content the first instance is
       // committing, and one of its own.
       Stage("../in-b/x.csv", "alpha\n");
@@ -389,7 +407,7 @@ class CrashHarness {
   // The staging directories: the instance's, and the peer's.
   std::vector<fs::path> StagingDirs() const {
     std::vector<fs::path> out{tree_ / "in"};
-    if (sc_.peer) out.push_back(tree_ / "in-b");
+    if (sc_.peer && !sc_.shards) out.push_back(tree_ / "in-b");
     return out;
   }
 
@@ -650,6 +668,21 @@ TEST(CrashTest, TwoWritersSameFsLinkKill) {
   sc.peer = true;
   Enumerate(sc);
 }
+// Two shards of one staging directory: shard 0's pass crashes, and the
+// rest, shard 1's pass and then shard 0's recovery, run on another host.
+TEST(CrashTest, TwoShardsSameFsLinkPowerLossTakeover) {
+  Scenario sc{"two shards, same-fs link power loss, takeover",
+              false,
+              kStab,
+              kQuar,
+              PL::kDropUnsynced,
+              kLinks};
+  sc.peer = true;
+  sc.shards = true;
+  sc.takeover = true;
+  Enumerate(sc);
+}
+
 TEST(CrashTest, CrossFsKillTakeover) {
   Scenario sc{"cross-fs kill, takeover", true, kStab, kQuar, std::nullopt};
   sc.takeover = true;

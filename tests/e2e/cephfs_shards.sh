@@ -25,7 +25,7 @@ flags_of() {  # K: sets FLAGS for shard K of 2
          --shard "$1/2" --stability-seconds 0 --concurrency 2)
 }
 
-stage_files "$MNT1/shards/input" s "${CEPHFS_SHARD_FILES:-2000}"
+stage_files "$MNT1/shards/input" s "${CEPHFS_SHARD_FILES:-5000}"
 
 # Shard K on host H: passes killed after 0.1 to 1.5 s while staging has
 # candidates, at most KILLS_EACH kills; counts to $T/kills.K.H and
