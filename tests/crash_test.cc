@@ -604,6 +604,39 @@ void EnumerateFailures(const Scenario& sc, int err) {
               static_cast<unsigned long long>(total), std::strerror(err));
 }
 
+// Loses the mount at each operation in turn: it and every later change
+// fail with ENOTCONN. The pass must stop with that error (or count its
+// files failed), break no invariant, and another host's passes (another
+// st_dev, in takeover scenarios) must finish the work.
+void EnumerateMountLoss(const Scenario& sc) {
+  if (getenv("CRASH_TEST_LOG") == nullptr) spdlog::set_level(spdlog::level::off);
+  CrashHarness h(sc);
+  h.Setup();
+  const uint64_t total = CountOps(&h);
+  for (uint64_t k = 1; k <= total; ++k) {
+    h.Setup();
+    std::unique_ptr<FaultEnv> env = h.NewEnv();
+    env->FailFrom(k, ENOTCONN);
+    PassStats stats;
+    Status s = h.Pass(env.get(), &stats);
+    const std::string at = std::string(sc.name) + " mount lost at op " + std::to_string(k) + " (" +
+                           env->last_op() + ")";
+    EXPECT_TRUE(!s.ok() || stats.failed > 0) << at << ": the lost mount went unreported";
+    if (!s.ok()) {
+      EXPECT_NE(s.ToString().find(std::strerror(ENOTCONN)), std::string::npos)
+          << at << ": " << s.ToString();
+    }
+    h.CheckAlways(at);
+    h.TakeOver();
+    h.RecordExpected();
+    h.Drain();
+    h.CheckFinal(at);
+    if (::testing::Test::HasFailure()) return;
+  }
+  std::printf("%s: the mount lost at each of %llu operations, 0 violations\n", sc.name,
+              static_cast<unsigned long long>(total));
+}
+
 using PL = FaultEnv::PowerLossMode;
 constexpr Mode kStab = Mode::kStability;
 constexpr Mode kSide = Mode::kSidecar;
@@ -681,6 +714,16 @@ TEST(CrashTest, TwoShardsSameFsLinkPowerLossTakeover) {
   sc.shards = true;
   sc.takeover = true;
   Enumerate(sc);
+}
+
+// A host of shard 0 loses its mount mid-pass; the other host takes the
+// shard over.
+TEST(FailureTest, ShardMountLoss) {
+  Scenario sc{"two shards, same-fs link", false, kStab, kQuar, std::nullopt, kLinks};
+  sc.peer = true;
+  sc.shards = true;
+  sc.takeover = true;
+  EnumerateMountLoss(sc);
 }
 
 TEST(CrashTest, CrossFsKillTakeover) {

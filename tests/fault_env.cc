@@ -64,7 +64,7 @@ bool FaultEnv::Count(const std::string& what, Status* s) {
     *s = CrashStatus(what);
     return false;
   }
-  if (ops_ == fail_at_) {
+  if (ops_ == fail_at_ || ops_ >= fail_from_) {
     last_op_ = what;
     *s = Status::FromErrno("injected failure of " + what, fail_errno_);
     return false;

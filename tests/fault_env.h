@@ -39,6 +39,13 @@ class FaultEnv final : public Env {
     fail_at_ = n;
     fail_errno_ = err;
   }
+  // Fails operation n and every one after it with `err`, as a lost mount
+  // does (ENOTCONN from a FUSE filesystem whose daemon died, ESTALE or EIO
+  // from NFS).
+  void FailFrom(uint64_t n, int err) {
+    fail_from_ = n;
+    fail_errno_ = err;
+  }
   // Makes Rename fail with EINVAL, as renameat2(RENAME_NOREPLACE) does on
   // CephFS, NFS, CIFS and FUSE filesystems.
   void RejectRenameFlags() { reject_rename_flags_ = true; }
@@ -151,6 +158,7 @@ class FaultEnv final : public Env {
   uint64_t ops_ = 0;
   uint64_t crash_after_ = UINT64_MAX;
   uint64_t fail_at_ = UINT64_MAX;
+  uint64_t fail_from_ = UINT64_MAX;
   int fail_errno_ = 0;
   bool crashed_ = false;
   bool reject_rename_flags_ = false;
