@@ -296,9 +296,15 @@ tree_listing() {  # DIR
 # $holder to its pid.
 hold_state_lock() {
   mkdir -p "$ST"
+  hold_lock "$ST"
+}
+
+# Holds an flock on PATH (a directory, or a file, created if missing) in a
+# background process until the test ends; sets $holder to its pid.
+hold_lock() {
   rm -f "$T/locked"
   (
-    exec {fd}<"$ST"
+    if [[ -d $1 ]]; then exec {fd}<"$1"; else exec {fd}<>"$1"; fi
     flock -n "$fd" || exit 1
     : >"$T/locked"
     exec sleep 300

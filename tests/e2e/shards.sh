@@ -96,16 +96,7 @@ kill -9 "$holder"
 wait "$holder" 2>/dev/null || true
 # The same for the lock file, which is what excludes another host where
 # flock on a directory does not (ceph-fuse).
-rm -f "$T/locked"
-(
-  exec {fd}>"$ST0/lock"
-  flock -n "$fd" || exit 1
-  : >"$T/locked"
-  exec sleep 300
-) &
-holder=$!
-on_exit "kill -9 $holder 2>/dev/null; wait $holder 2>/dev/null"
-await_holder
+hold_lock "$ST0/lock"
 shard 0 "$ST0"
 assert_rc 75 "shard 0 while its lock file is held"
 assert_eq "" "$(cat "$OUT" "$ERR")" "output of a pass that found the shard's lock file held"
