@@ -26,7 +26,8 @@ Committer::Committer(PassContext* ctx, PassStats* stats)
       planner_(ctx, stats, &recent_, &failures_),
       mover_(ctx) {
   // With one thread, a pass keeps one deterministic order of operations.
-  if (ctx->options->concurrency > 1 && !ctx->options->dry_run) {
+  const bool pipelined = ctx->options->concurrency > 1 || ctx->options->pipelined_commit;
+  if (pipelined && !ctx->options->dry_run) {
     finisher_ = std::thread([this] { FinisherLoop(); });
   }
 }

@@ -124,7 +124,8 @@ class Committer {
   // The warehouse refused a claim's hard link this pass (said once).
   bool claim_links_refused_ = false;
   // Batches through M wait here for the finisher; with one slot, at most
-  // two are past M and not yet in the state, well within recent_.
+  // three are past M and not yet in the state (one finishing, one here,
+  // one waiting to be put here), within recent_.
   BoundedQueue<std::unique_ptr<Job>> jobs_{1};
   std::thread finisher_;
   std::mutex finish_mu_;

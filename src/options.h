@@ -78,6 +78,11 @@ struct Options {
   // Not a flag: the intent journal is emptied between batches once it is
   // this large (intent_journal.h). Tests lower it to exercise that.
   uint64_t journal_reset_bytes = 64ull << 20;
+  // Not a flag: batches finish on the finisher thread, as with
+  // --concurrency 2, while everything else keeps to one thread as with
+  // --concurrency 1. The crash tests set it with --concurrency 1 to order
+  // the two threads' operations themselves.
+  bool pipelined_commit = false;
 };
 
 }  // namespace ingest

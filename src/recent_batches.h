@@ -43,7 +43,8 @@ class RecentBatches {
  public:
   using Iterator = std::deque<RecentBatch>::const_iterator;
 
-  // At most two batches are past M and not in the state, and a worker's
+  // At most three batches are past M and not in the state (one finishing,
+  // one queued for the finisher, one waiting to be queued), and a worker's
   // lookup waits at most a batch in the done queue before its batch is
   // planned: four reach back far enough that a 100,000-file pass never
   // looked a content up again. Older lookups are redone, never trusted.

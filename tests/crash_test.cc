@@ -40,6 +40,7 @@
 #include "records.h"
 #include "sha256.h"
 #include "test_support.h"
+#include "turn_scheduler.h"
 #include "warehouse.h"
 
 namespace ingest {
@@ -71,6 +72,19 @@ struct Scenario {
   // (--shard), each with its own state, instead of two staging
   // directories.
   bool shards = false;
+  // Whether batches finish on a second thread (as with --concurrency 2),
+  // the two threads' operations ordered by `order` (turn_scheduler.h).
+  bool pipelined = false;
+  TurnScheduler::Policy order = TurnScheduler::Policy::kAlternate;
+  uint64_t seed = 0;
+  // Whether the recovery after each crash is itself crashed at each of its
+  // operations (the square of the operations), or only run through.
+  bool crash_recovery = true;
+  // Whether the intent journal keeps every frame until the pass ends.
+  // Without it, a power-loss scenario empties the journal before every
+  // batch (which waits for the batches being finished), so that crashes
+  // around the truncation are enumerated too.
+  bool keep_journal = false;
 };
 
 // Runs no program: a hook's run is one FaultEnv operation, and a run that
@@ -108,10 +122,8 @@ class CrashHarness {
     options_.batch_size = 2;
     options_.recursive = true;
     options_.exec_argv = {"hook"};
-    // Power-loss scenarios empty the intent journal before every batch, so
-    // that crashes around the truncation are enumerated too; the others
-    // keep every frame until the pass ends.
-    if (sc.power_loss) options_.journal_reset_bytes = 1;
+    options_.pipelined_commit = sc.pipelined;
+    if (sc.power_loss && !sc.keep_journal) options_.journal_reset_bytes = 1;
     peer_options_ = options_;
     peer_options_.input = (tree_ / "in-b").string();
     peer_options_.state_path = (tree_ / "state-b").string();
@@ -148,6 +160,9 @@ class CrashHarness {
     }
     Stage("a.csv", "alpha\n");
     Stage("b.csv", "alpha\n");
+    // Pipelined, a copy in the next batch too, planned while the batch
+    // that ingests its content may not have written its state yet.
+    if (sc_.pipelined) Stage("g.csv", "alpha\n");
     Stage("c.csv", "c,new\n3,4\n");
     Stage("d.csv", std::string(3000, 'd'), /*sha_sidecar=*/true);
     Stage("e.log", "echo\n");
@@ -200,6 +215,7 @@ class CrashHarness {
         tree_.string(), sc_.cross_fs ? options_.warehouse : std::string(), scratch_.string());
     if (sc_.link_moves) env->RejectRenameFlags();
     if (taken_over_) env->SeeThroughAnotherMount();
+    if (sc_.pipelined) env->OrderThreads(std::make_unique<TurnScheduler>(sc_.order, sc_.seed));
     return env;
   }
 
@@ -320,7 +336,7 @@ class CrashHarness {
         }
       }
       // One copy of "alpha" is ingested, each other one quarantined.
-      const int copies = sc_.peer ? 2 : 1;
+      const int copies = 1 + (sc_.peer ? 1 : 0) + (sc_.pipelined ? 1 : 0);
       EXPECT_EQ(quarantined, copies) << where << ": duplicates not quarantined exactly once";
     }
     // No temp copies, no open intents.
@@ -501,7 +517,9 @@ class CrashHarness {
 
 // Runs the workload up to a crash after operation k (with power loss when
 // the scenario says so). Returns whether the crash happened.
-bool CrashAt(CrashHarness* h, uint64_t k) {
+// With `order`, also how the scheduler ordered the threads' operations up
+// to the crash, for a pipelined scenario.
+bool CrashAt(CrashHarness* h, uint64_t k, std::string* order = nullptr) {
   h->Setup();
   std::unique_ptr<FaultEnv> env = h->NewEnv();
   // Only where the mode lets renames outlive data does unsynced upstream
@@ -511,6 +529,7 @@ bool CrashAt(CrashHarness* h, uint64_t k) {
   }
   env->CrashAfter(k);
   (void)h->Pass(env.get());
+  if (order != nullptr && env->turns() != nullptr) *order = env->turns()->trace().substr(0, k + 1);
   h->PowerLoss(env.get());
   h->TakeOver();
   if (h->scenario().peer) {
@@ -521,10 +540,17 @@ bool CrashAt(CrashHarness* h, uint64_t k) {
   return env->crashed();
 }
 
-uint64_t CountOps(CrashHarness* h) {
+// The operations of a clean pass; with `order` and `contested`, also how
+// the scheduler ordered them, for a pipelined scenario.
+uint64_t CountOps(CrashHarness* h, std::string* order = nullptr, uint64_t* contested = nullptr) {
   std::unique_ptr<FaultEnv> env = h->NewEnv();
   Status s = h->Pass(env.get());
   EXPECT_TRUE(s.ok()) << s.ToString();
+  if (order != nullptr && env->turns() != nullptr) {
+    *order = env->turns()->trace();
+    *contested = env->turns()->contested();
+    if (getenv("CRASH_TEST_LOG") != nullptr) std::printf("%s", env->turns()->log().c_str());
+  }
   return env->ops();
 }
 
@@ -532,16 +558,29 @@ void Enumerate(const Scenario& sc) {
   if (getenv("CRASH_TEST_LOG") == nullptr) spdlog::set_level(spdlog::level::off);
   CrashHarness h(sc);
   h.Setup();
-  const uint64_t total = CountOps(&h);
+  // Pipelined, the order of the threads' operations in the clean pass
+  // (the rank of each operation's thread), which every crashed pass must
+  // repeat up to its crash.
+  std::string order;
+  uint64_t contested = 0;
+  const uint64_t total = CountOps(&h, &order, &contested);
   ASSERT_GT(total, 10u);
+  if (sc.pipelined) {
+    std::printf("%s: %llu turns contested, order %s\n", sc.name,
+                static_cast<unsigned long long>(contested), order.c_str());
+  }
   uint64_t states = 0;
   for (uint64_t k = 0; k < total; ++k) {
     const std::string at = std::string(sc.name) + " crash after op " + std::to_string(k);
-    ASSERT_TRUE(CrashAt(&h, k)) << at;
+    std::string crashed_order;
+    ASSERT_TRUE(CrashAt(&h, k, &crashed_order)) << at;
+    if (sc.pipelined) {
+      ASSERT_EQ(crashed_order, order.substr(0, k + 1)) << at << ": the scheduler did not repeat";
+    }
     h.CheckAlways(at);
     ++states;
     // How long is the recovery pass from this state?
-    const uint64_t recovery_ops = CountOps(&h);
+    const uint64_t recovery_ops = sc.crash_recovery ? CountOps(&h) : 0;
     // Crash the recovery itself at each of its operations.
     for (uint64_t j = 0; j < recovery_ops; ++j) {
       const std::string at2 = at + ", then after recovery op " + std::to_string(j);
@@ -718,6 +757,80 @@ TEST(FailureTest, LinkEveryOperationFails) {
                       err);
   }
 }
+// Batches finish on a second thread, as with --concurrency 2 (the
+// default): the committer starts batch k+1 while the finisher makes batch
+// k durable, in each order a policy of the scheduler gives.
+using Order = TurnScheduler::Policy;
+// Each workload below in each order: strictly alternating, each thread
+// ahead as far as it can get, and seeded random draws.
+void EnumerateOrders(Scenario sc) {
+  const std::string base = sc.name;
+  const std::pair<Order, const char*> orders[] = {
+      {Order::kAlternate, "alternate"},
+      {Order::kCommitterAhead, "committer ahead"},
+      {Order::kFinisherAhead, "finisher ahead"},
+      {Order::kRandom, "random"},
+      {Order::kRandom, "random"},
+      {Order::kRandom, "random"},
+  };
+  uint64_t seed = 0;
+  for (const auto& [order, label] : orders) {
+    sc.pipelined = true;
+    sc.order = order;
+    sc.seed = order == Order::kRandom ? ++seed : 0;
+    const std::string name = "pipelined " + base + ", " + label +
+                             (order == Order::kRandom ? " " + std::to_string(seed) : "");
+    sc.name = name.c_str();
+    Enumerate(sc);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+// The orders are enumerated with the recovery run through; one scenario
+// also crashes the recovery at each of its operations. The journal keeps
+// its frames, or each batch would wait before step I for the one being
+// finished; one scenario empties it before every batch all the same.
+Scenario Pipelined(const char* name, bool cross_fs, Mode mode, OnDuplicate dup,
+                   std::optional<FaultEnv::PowerLossMode> power_loss, bool crash_recovery = false) {
+  Scenario sc{name, cross_fs, mode, dup, power_loss};
+  sc.pipelined = true;
+  sc.crash_recovery = crash_recovery;
+  sc.keep_journal = true;
+  return sc;
+}
+TEST(PipelinedCrashTest, SameFsKill) {
+  EnumerateOrders(Pipelined("same-fs kill", false, kStab, kQuar, std::nullopt));
+}
+TEST(PipelinedCrashTest, SameFsPowerLoss) {
+  EnumerateOrders(Pipelined("same-fs power loss", false, kStab, kQuar, PL::kDropUnsynced));
+}
+TEST(PipelinedCrashTest, SameFsMetadataOnlyPowerLoss) {
+  EnumerateOrders(
+      Pipelined("same-fs metadata-only power loss", false, kStab, kQuar, PL::kMetadataOnly));
+}
+TEST(PipelinedCrashTest, SameFsSidecarDeleteTornPowerLoss) {
+  EnumerateOrders(
+      Pipelined("same-fs sidecar delete torn power loss", false, kSide, kDel, PL::kTornWrites));
+}
+TEST(PipelinedCrashTest, SameFsPowerLossJournalResets) {
+  Scenario sc =
+      Pipelined("same-fs power loss, journal emptied", false, kStab, kQuar, PL::kDropUnsynced);
+  sc.keep_journal = false;
+  EnumerateOrders(sc);
+}
+TEST(PipelinedCrashTest, CrossFsPowerLoss) {
+  EnumerateOrders(Pipelined("cross-fs power loss", true, kStab, kQuar, PL::kDropUnsynced));
+}
+TEST(PipelinedCrashTest, SameFsLinkKill) {
+  Scenario sc = Pipelined("same-fs link kill", false, kStab, kQuar, std::nullopt);
+  sc.link_moves = true;
+  EnumerateOrders(sc);
+}
+TEST(PipelinedCrashTest, SameFsPowerLossAlternateRecoveryCrashed) {
+  Scenario sc = Pipelined("pipelined same-fs power loss, alternate, recovery crashed", false, kStab,
+                          kQuar, PL::kDropUnsynced, /*crash_recovery=*/true);
+  Enumerate(sc);
+}
+
 TEST(CrashTest, CrossFsKill) { Enumerate({"cross-fs kill", true, kStab, kQuar, std::nullopt}); }
 TEST(CrashTest, CrossFsPowerLoss) {
   Enumerate({"cross-fs power loss", true, kStab, kQuar, PL::kDropUnsynced});

@@ -52,6 +52,7 @@ bool FaultEnv::Crashed(Status* s) {
 }
 
 bool FaultEnv::Count(const std::string& what, Status* s) {
+  if (turns_ != nullptr) turns_->Turn(what);
   std::lock_guard<std::mutex> lock(mu_);
   if (crashed_) {
     *s = CrashStatus(what);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "env.h"
 #include "mem_state_store.h"
+#include "turn_scheduler.h"
 
 namespace ingest {
 
@@ -53,6 +55,10 @@ class FaultEnv final : public Env {
   // the same network filesystem sees the same files: same inode numbers,
   // other device numbers.
   void SeeThroughAnotherMount() { mount_dev_shift_ = uint64_t{1} << 48; }
+  // Orders the operations of the threads that use this Env with
+  // `scheduler`: every operation takes its turn first.
+  void OrderThreads(std::unique_ptr<TurnScheduler> scheduler) { turns_ = std::move(scheduler); }
+  TurnScheduler* turns() const { return turns_.get(); }
   uint64_t ops() const { return ops_; }
   bool crashed() const { return crashed_; }
   // Op numbers of the failed or crashed operation and what it was.
@@ -167,6 +173,8 @@ class FaultEnv final : public Env {
   std::vector<NamespaceOp> log_[2];
   // Real inode number -> what is durable of its data.
   std::map<uint64_t, FileData> files_;
+  // Last, so that it stops before the rest goes.
+  std::unique_ptr<TurnScheduler> turns_;
 };
 
 // A MemStateStore whose writes are operations of a FaultEnv: they can fail
