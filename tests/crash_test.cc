@@ -772,6 +772,8 @@ void EnumerateOrders(Scenario sc) {
       {Order::kRandom, "random"},
       {Order::kRandom, "random"},
       {Order::kRandom, "random"},
+      {Order::kRandom, "random"},
+      {Order::kRandom, "random"},
   };
   uint64_t seed = 0;
   for (const auto& [order, label] : orders) {
