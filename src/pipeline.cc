@@ -61,6 +61,9 @@ bool Pipeline::Submit(Candidate candidate) {
   }
   Prepared p;
   inline_preparer_->Prepare(candidate, &p);
+  // As a worker would: the crash tests of the pipelined commit then take
+  // the paths that trust a preview made before the last batches landed.
+  if (ctx_->options->pipelined_commit) committer_.Preview(&p);
   pending_.push_back(std::move(p));
   stats_->queue_depth_peak = std::max<uint64_t>(stats_->queue_depth_peak, pending_.size());
   if (pending_.size() >= batch_size_) {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "claims.h"
 #include "fault_env.h"
@@ -517,9 +519,29 @@ class CrashHarness {
 
 // Runs the workload up to a crash after operation k (with power loss when
 // the scenario says so). Returns whether the crash happened.
+// How the scheduler ordered the first `n` operations of a pipelined pass:
+// for each, the rank of its thread and what kind of operation it was
+// ("1 syncfs"). Empty for a pass without a scheduler.
+using Order = std::vector<std::string>;
+Order OrderOf(const FaultEnv& env, uint64_t n = UINT64_MAX) {
+  Order out;
+  if (env.turns() == nullptr) return out;
+  std::istringstream lines(env.turns()->log());
+  for (std::string line; out.size() < n && std::getline(lines, line);) {
+    out.push_back(line.substr(0, line.find(' ', 2)));
+  }
+  return out;
+}
+
+// The first `n` entries of `order`.
+Order Prefix(const Order& order, uint64_t n) {
+  return Order(order.begin(),
+               order.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(n, order.size())));
+}
+
 // With `order`, also how the scheduler ordered the threads' operations up
 // to the crash, for a pipelined scenario.
-bool CrashAt(CrashHarness* h, uint64_t k, std::string* order = nullptr) {
+bool CrashAt(CrashHarness* h, uint64_t k, Order* order = nullptr) {
   h->Setup();
   std::unique_ptr<FaultEnv> env = h->NewEnv();
   // Only where the mode lets renames outlive data does unsynced upstream
@@ -529,7 +551,7 @@ bool CrashAt(CrashHarness* h, uint64_t k, std::string* order = nullptr) {
   }
   env->CrashAfter(k);
   (void)h->Pass(env.get());
-  if (order != nullptr && env->turns() != nullptr) *order = env->turns()->trace().substr(0, k + 1);
+  if (order != nullptr) *order = OrderOf(*env, k + 1);
   h->PowerLoss(env.get());
   h->TakeOver();
   if (h->scenario().peer) {
@@ -540,15 +562,17 @@ bool CrashAt(CrashHarness* h, uint64_t k, std::string* order = nullptr) {
   return env->crashed();
 }
 
-// The operations of a clean pass; with `order` and `contested`, also how
-// the scheduler ordered them, for a pipelined scenario.
-uint64_t CountOps(CrashHarness* h, std::string* order = nullptr, uint64_t* contested = nullptr) {
+// The operations of a clean pass; with `order`, also how the scheduler
+// ordered them, for a pipelined scenario, and with `summary` the ranks of
+// their threads in one line and how many turns were contested.
+uint64_t CountOps(CrashHarness* h, Order* order = nullptr, std::string* summary = nullptr) {
   std::unique_ptr<FaultEnv> env = h->NewEnv();
   Status s = h->Pass(env.get());
   EXPECT_TRUE(s.ok()) << s.ToString();
-  if (order != nullptr && env->turns() != nullptr) {
-    *order = env->turns()->trace();
-    *contested = env->turns()->contested();
+  if (order != nullptr) *order = OrderOf(*env);
+  if (summary != nullptr && env->turns() != nullptr) {
+    *summary = std::to_string(env->turns()->contested()) + " turns contested, order " +
+               env->turns()->trace();
     if (getenv("CRASH_TEST_LOG") != nullptr) std::printf("%s", env->turns()->log().c_str());
   }
   return env->ops();
@@ -558,46 +582,49 @@ void Enumerate(const Scenario& sc) {
   if (getenv("CRASH_TEST_LOG") == nullptr) spdlog::set_level(spdlog::level::off);
   CrashHarness h(sc);
   h.Setup();
-  // Pipelined, the order of the threads' operations in the clean pass
-  // (the rank of each operation's thread), which every crashed pass must
-  // repeat up to its crash.
-  std::string order;
-  uint64_t contested = 0;
-  const uint64_t total = CountOps(&h, &order, &contested);
+  // Pipelined, the order of the threads' operations in the clean pass,
+  // which every crashed pass must repeat up to its crash (and likewise the
+  // recovery's).
+  Order order;
+  std::string summary;
+  const uint64_t total = CountOps(&h, &order, &summary);
   ASSERT_GT(total, 10u);
-  if (sc.pipelined) {
-    std::printf("%s: %llu turns contested, order %s\n", sc.name,
-                static_cast<unsigned long long>(contested), order.c_str());
-  }
+  if (sc.pipelined) std::printf("%s: %s\n", sc.name, summary.c_str());
+  const char* kNotRepeated = ": the scheduler did not repeat the order";
   uint64_t states = 0;
   for (uint64_t k = 0; k < total; ++k) {
     const std::string at = std::string(sc.name) + " crash after op " + std::to_string(k);
-    std::string crashed_order;
-    ASSERT_TRUE(CrashAt(&h, k, &crashed_order)) << at;
-    if (sc.pipelined) {
-      ASSERT_EQ(crashed_order, order.substr(0, k + 1)) << at << ": the scheduler did not repeat";
-    }
+    Order crashed;
+    ASSERT_TRUE(CrashAt(&h, k, &crashed)) << at;
+    ASSERT_EQ(crashed, Prefix(order, k + 1)) << at << kNotRepeated;
     h.CheckAlways(at);
     ++states;
-    // How long is the recovery pass from this state?
-    const uint64_t recovery_ops = sc.crash_recovery ? CountOps(&h) : 0;
-    // Crash the recovery itself at each of its operations.
-    for (uint64_t j = 0; j < recovery_ops; ++j) {
-      const std::string at2 = at + ", then after recovery op " + std::to_string(j);
-      ASSERT_TRUE(CrashAt(&h, k)) << at2;
-      std::unique_ptr<FaultEnv> env = h.NewEnv();
-      env->CrashAfter(j);
-      (void)h.Pass(env.get());
-      h.PowerLoss(env.get());
-      h.CheckAlways(at2);
-      h.Drain();
-      h.CheckFinal(at2);
-      ++states;
-      if (::testing::Test::HasFailure()) return;
+    if (sc.crash_recovery) {
+      // How long is the recovery pass from this state?
+      Order recovery;
+      const uint64_t recovery_ops = CountOps(&h, &recovery);
+      // Crash the recovery itself at each of its operations.
+      for (uint64_t j = 0; j < recovery_ops; ++j) {
+        const std::string at2 = at + ", then after recovery op " + std::to_string(j);
+        ASSERT_TRUE(CrashAt(&h, k, &crashed)) << at2;
+        ASSERT_EQ(crashed, Prefix(order, k + 1)) << at2 << kNotRepeated;
+        std::unique_ptr<FaultEnv> env = h.NewEnv();
+        env->CrashAfter(j);
+        (void)h.Pass(env.get());
+        ASSERT_EQ(OrderOf(*env, j + 1), Prefix(recovery, j + 1)) << at2 << kNotRepeated;
+        h.PowerLoss(env.get());
+        h.CheckAlways(at2);
+        h.Drain();
+        h.CheckFinal(at2);
+        ++states;
+        if (::testing::Test::HasFailure()) return;
+      }
+      // Back to the state the crash left, for the uninterrupted recovery.
+      ASSERT_TRUE(CrashAt(&h, k, &crashed)) << at;
+      ASSERT_EQ(crashed, Prefix(order, k + 1)) << at << kNotRepeated;
     }
-    // And the uninterrupted recovery, then a second one that must change
+    // The uninterrupted recovery, then a second one that must change
     // nothing.
-    ASSERT_TRUE(CrashAt(&h, k)) << at;
     h.Drain();
     h.CheckFinal(at);
     auto before = h.TreeSnapshot();
@@ -760,28 +787,28 @@ TEST(FailureTest, LinkEveryOperationFails) {
 // Batches finish on a second thread, as with --concurrency 2 (the
 // default): the committer starts batch k+1 while the finisher makes batch
 // k durable, in each order a policy of the scheduler gives.
-using Order = TurnScheduler::Policy;
+using Policy = TurnScheduler::Policy;
 // Each workload below in each order: strictly alternating, each thread
 // ahead as far as it can get, and seeded random draws.
 void EnumerateOrders(Scenario sc) {
   const std::string base = sc.name;
-  const std::pair<Order, const char*> orders[] = {
-      {Order::kAlternate, "alternate"},
-      {Order::kCommitterAhead, "committer ahead"},
-      {Order::kFinisherAhead, "finisher ahead"},
-      {Order::kRandom, "random"},
-      {Order::kRandom, "random"},
-      {Order::kRandom, "random"},
-      {Order::kRandom, "random"},
-      {Order::kRandom, "random"},
+  const std::pair<Policy, const char*> orders[] = {
+      {Policy::kAlternate, "alternate"},
+      {Policy::kCommitterAhead, "committer ahead"},
+      {Policy::kFinisherAhead, "finisher ahead"},
+      {Policy::kRandom, "random"},
+      {Policy::kRandom, "random"},
+      {Policy::kRandom, "random"},
+      {Policy::kRandom, "random"},
+      {Policy::kRandom, "random"},
   };
   uint64_t seed = 0;
   for (const auto& [order, label] : orders) {
     sc.pipelined = true;
     sc.order = order;
-    sc.seed = order == Order::kRandom ? ++seed : 0;
+    sc.seed = order == Policy::kRandom ? ++seed : 0;
     const std::string name = "pipelined " + base + ", " + label +
-                             (order == Order::kRandom ? " " + std::to_string(seed) : "");
+                             (order == Policy::kRandom ? " " + std::to_string(seed) : "");
     sc.name = name.c_str();
     Enumerate(sc);
     if (::testing::Test::HasFailure()) return;

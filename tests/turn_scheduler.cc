@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +34,30 @@ char StateOf(pid_t tid) {
   const char* close = std::strrchr(buf, ')');
   if (close == nullptr || close[1] != ' ') return 0;
   return close[2];
+}
+
+// Whether thread `tid` is asleep in a futex wait: on a mutex, a condition
+// variable, a join. A thread asleep anywhere else (a full pipe, a sleep, a
+// network filesystem's reply) is still on its way to its next operation.
+bool InFutexWait(pid_t tid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", static_cast<int>(tid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[64];
+  const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  // "running", or the number of the system call it is in, then its
+  // arguments.
+  char* end = nullptr;
+  const long nr = std::strtol(buf, &end, 10);
+  if (end == buf) return false;
+#ifdef SYS_futex_waitv
+  if (nr == SYS_futex_waitv) return true;
+#endif
+  return nr == SYS_futex;
 }
 
 std::vector<pid_t> Threads() {
@@ -137,7 +162,8 @@ bool TurnScheduler::OthersBlocked(const std::set<pid_t>& stopped) const {
   for (pid_t tid : Threads()) {
     if (tid == controller_tid_ || stopped.count(tid)) continue;
     const char state = StateOf(tid);
-    if (state != 0 && state != 'S') return false;
+    if (state == 0) continue;  // gone
+    if (state != 'S' || !InFutexWait(tid)) return false;
   }
   return true;
 }

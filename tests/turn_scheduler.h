@@ -22,12 +22,13 @@ namespace ingest {
 //
 // Every thread stops in Turn() before each operation. Once each other
 // thread of the process is either stopped there or blocked (asleep in the
-// kernel: on a queue, a condition variable, a mutex, a join), the policy
-// picks one stopped thread, which then runs alone until its next Turn() or
-// until it blocks. Blocked is read from /proc/self/task/<tid>/stat (state
-// S). A wake-up makes its thread runnable before the waker goes on, so the
-// set of stopped threads at each decision is the same on every run; a
-// thread whose timed wait expires only delays the decision.
+// kernel in a futex wait: on a queue, a condition variable, a mutex, a
+// join), the policy picks one stopped thread, which then runs alone until
+// its next Turn() or until it blocks. Blocked is read from /proc: state S
+// in /proc/self/task/<tid>/stat, in the futex system call by its
+// `syscall` file. A wake-up makes its thread runnable before the waker
+// goes on, so the set of stopped threads at each decision is the same on
+// every run; a thread whose timed wait expires only delays the decision.
 //
 // Threads are ranked: the one that made the scheduler (the test's, which
 // runs the pass and so the committer) is 0, the others count up in the
