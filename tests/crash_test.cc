@@ -75,9 +75,9 @@ struct Scenario {
   // directories.
   bool shards = false;
   // Whether batches finish on a second thread (as with --concurrency 2),
-  // the two threads' operations ordered by `order` (turn_scheduler.h).
+  // the two threads' operations ordered by `policy` (turn_scheduler.h).
   bool pipelined = false;
-  TurnScheduler::Policy order = TurnScheduler::Policy::kAlternate;
+  TurnScheduler::Policy policy = TurnScheduler::Policy::kAlternate;
   uint64_t seed = 0;
   // Whether the recovery after each crash is itself crashed at each of its
   // operations (the square of the operations), or only run through.
@@ -217,7 +217,7 @@ class CrashHarness {
         tree_.string(), sc_.cross_fs ? options_.warehouse : std::string(), scratch_.string());
     if (sc_.link_moves) env->RejectRenameFlags();
     if (taken_over_) env->SeeThroughAnotherMount();
-    if (sc_.pipelined) env->OrderThreads(std::make_unique<TurnScheduler>(sc_.order, sc_.seed));
+    if (sc_.pipelined) env->OrderThreads(std::make_unique<TurnScheduler>(sc_.policy, sc_.seed));
     return env;
   }
 
@@ -517,8 +517,6 @@ class CrashHarness {
   std::set<std::string> hooks_completed_;
 };
 
-// Runs the workload up to a crash after operation k (with power loss when
-// the scenario says so). Returns whether the crash happened.
 // How the scheduler ordered the first `n` operations of a pipelined pass:
 // for each, the rank of its thread and what kind of operation it was
 // ("1 syncfs"). Empty for a pass without a scheduler.
@@ -539,8 +537,10 @@ Order Prefix(const Order& order, uint64_t n) {
                order.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(n, order.size())));
 }
 
-// With `order`, also how the scheduler ordered the threads' operations up
-// to the crash, for a pipelined scenario.
+// Runs the workload up to a crash after operation k (with power loss when
+// the scenario says so). Returns whether the crash happened. With `order`,
+// also how the scheduler ordered the threads' operations up to the crash,
+// for a pipelined scenario.
 bool CrashAt(CrashHarness* h, uint64_t k, Order* order = nullptr) {
   h->Setup();
   std::unique_ptr<FaultEnv> env = h->NewEnv();
@@ -803,12 +803,12 @@ void EnumerateOrders(Scenario sc) {
       {Policy::kRandom, "random"},
   };
   uint64_t seed = 0;
-  for (const auto& [order, label] : orders) {
+  for (const auto& [policy, label] : orders) {
     sc.pipelined = true;
-    sc.order = order;
-    sc.seed = order == Policy::kRandom ? ++seed : 0;
+    sc.policy = policy;
+    sc.seed = policy == Policy::kRandom ? ++seed : 0;
     const std::string name = "pipelined " + base + ", " + label +
-                             (order == Policy::kRandom ? " " + std::to_string(seed) : "");
+                             (policy == Policy::kRandom ? " " + std::to_string(seed) : "");
     sc.name = name.c_str();
     Enumerate(sc);
     if (::testing::Test::HasFailure()) return;
