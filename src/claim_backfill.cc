@@ -12,25 +12,25 @@
 
 namespace ingest {
 
-constexpr size_t kBackfillChunk = 4096;
-
 namespace {
 
-// Takes `claims`, written to record files and synced first; counts those
-// taken into `claimed`.
+constexpr size_t kBackfillChunk = 4096;
+
+// Takes `claims` in one append to the claim log; counts those taken into
+// `claimed`.
 Status TakeAll(PassContext* ctx, const std::vector<Claim>& claims, uint64_t* claimed) {
   if (claims.empty()) return Status::OK();
-  std::vector<std::string> files;
-  Status s = ctx->claims->WriteRecords(claims, &files);
-  if (s.ok()) s = ctx->env->SyncFs(ctx->warehouse);
+  std::vector<ClaimRequest> requests;
+  requests.reserve(claims.size());
+  for (const Claim& c : claims) requests.push_back({c, std::nullopt});
+  std::vector<std::optional<Claim>> holders;
+  Status s = ctx->claims->Take(requests, &holders, /*sync=*/true);
   for (size_t i = 0; s.ok() && i < claims.size(); ++i) {
-    std::optional<Claim> holder;
-    s = ctx->claims->Take(claims[i], files[i], &holder);
-    if (s.ok() && holder) {
+    if (holders[i]) {
       spdlog::warn("{} was ingested by instance {} too, before claims existed",
-                   JoinPath(ctx->warehouse.path(), claims[i].path), holder->owner);
+                   JoinPath(ctx->warehouse.path(), claims[i].path), holders[i]->owner);
     }
-    *claimed += s.ok() && !holder;
+    *claimed += !holders[i];
   }
   return s;
 }
@@ -62,7 +62,6 @@ Status BackfillClaims(PassContext* ctx) {
   });
   if (s.ok()) s = step;
   if (s.ok()) s = TakeAll(ctx, chunk, &claimed);
-  if (s.ok() && claimed > 0) s = ctx->env->SyncFs(ctx->warehouse);
   if (s.ok()) s = ctx->state->Apply({{std::string(keys::kClaimsDone), "1"}}, /*sync=*/true);
   if (s.ok() && claimed > 0) {
     spdlog::info("claimed {} contents ingested before claims existed", claimed);

@@ -7,18 +7,20 @@
 #include <cerrno>
 #include <charconv>
 
+#include <spdlog/spdlog.h>
+
 #include "clock.h"
 #include "fs_util.h"
 #include "manifest.h"
 #include "manifest_reader.h"
+#include "mem_state_store.h"
+#include "records.h"
+#include "sha256.h"
 
 namespace ingest {
 
 namespace {
 
-constexpr std::string_view kMagic = "atomic-ingest-claim/2 ";
-constexpr std::string_view kMagicV1 = "atomic-ingest-claim/1 ";
-constexpr std::string_view kRecordsDirName = "records";
 constexpr char kOwnerFile[] = "instance-id";
 constexpr size_t kOwnerHexDigits = 32;
 
@@ -40,15 +42,6 @@ bool IsInsidePath(std::string_view p) {
     if (slash == std::string_view::npos) break;
     p.remove_prefix(slash + 1);
   }
-  return true;
-}
-
-// Splits off the text up to the next space.
-bool Field(std::string_view* in, std::string_view* out) {
-  const size_t sp = in->find(' ');
-  if (sp == std::string_view::npos || sp == 0) return false;
-  *out = in->substr(0, sp);
-  in->remove_prefix(sp + 1);
   return true;
 }
 
@@ -82,253 +75,549 @@ Status LoadClaimOwner(Env* env, const File& state_dir, bool create, std::string*
   return s;
 }
 
-std::string EncodeClaim(const Claim& c) {
-  std::string out(kMagic);
-  out += c.sha256;
-  out += ' ';
-  out += c.owner;
-  out += ' ';
-  out += c.intent;
-  out += ' ';
-  out += std::to_string(c.size);
-  out += ' ';
-  out += std::to_string(c.path.size());
-  out += ' ';
-  out += c.path;
-  out += '\n';
+namespace {
+
+constexpr std::string_view kMagic = "atomic-ingest-claim/3 ";
+constexpr size_t kCheckDigits = 16;
+// Reads of the log's tail, and the bytes of its first record.
+constexpr size_t kReadChunk = 1 << 20;
+constexpr size_t kHeaderMax = 256;
+// What identifies the line that ends where a fold stopped: its last bytes
+// (a record's check), in hex so that the index's value stays one line.
+constexpr size_t kLineEndBytes = 16;
+constexpr char kNoLine[] = "-";
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
   return out;
 }
 
-namespace {
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool Unhex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  out->reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = HexDigit(hex[i]);
+    const int lo = HexDigit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    *out += static_cast<char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+std::string LineEnd(std::string_view line) {
+  if (line.empty()) return "00";
+  return Hex(line.substr(line.size() - std::min(line.size(), kLineEndBytes)));
+}
+
+std::string Check(std::string_view body) {
+  return Sha256::HexOf(body).substr(0, kCheckDigits);
+}
 
 bool ParseSize(std::string_view text, uint64_t* n) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *n);
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
-bool FillClaim(std::string_view sha256, std::string_view owner, std::string_view intent,
-               std::string_view size, std::string_view path, Claim* c) {
-  uint64_t n = 0;
-  if (!IsOwner(owner) || intent.empty() || !IsInsidePath(path) || !ParseSize(size, &n)) {
+// Splits `in` at spaces; false if a field is empty.
+bool Fields(std::string_view in, std::vector<std::string_view>* out) {
+  out->clear();
+  while (true) {
+    const size_t sp = in.find(' ');
+    const std::string_view f = in.substr(0, sp);
+    if (f.empty()) return false;
+    out->push_back(f);
+    if (sp == std::string_view::npos) return true;
+    in.remove_prefix(sp + 1);
+  }
+}
+
+// "<owner> <intent> <size> <hex path>": a claim's value in the index, and
+// the middle of a take record.
+std::string EncodeClaimValue(const Claim& c) {
+  return c.owner + " " + c.intent + " " + std::to_string(c.size) + " " + Hex(c.path);
+}
+
+bool DecodeClaimFields(std::string_view sha256, std::string_view owner, std::string_view intent,
+                       std::string_view size, std::string_view hex_path, Claim* c) {
+  std::string path;
+  if (!IsSha256Hex(sha256) || !IsOwner(owner) || intent.empty() || !ParseSize(size, &c->size) ||
+      !Unhex(hex_path, &path) || !IsInsidePath(path)) {
     return false;
   }
   c->sha256 = std::string(sha256);
   c->owner = std::string(owner);
   c->intent = std::string(intent);
-  c->size = n;
-  c->path = std::string(path);
+  c->path = std::move(path);
   return true;
 }
 
-// Format 1, the target of a claim symlink: "atomic-ingest-claim/1 <owner>
-// <intent> <size> <path>", the path last.
-bool DecodeClaimV1(std::string_view sha256, std::string_view in, Claim* c) {
-  in.remove_prefix(kMagicV1.size());
-  std::string_view owner, intent, size;
-  if (!Field(&in, &owner) || !Field(&in, &intent) || !Field(&in, &size) || in.empty()) {
-    return false;
-  }
-  return FillClaim(sha256, owner, intent, size, in, c);
+bool DecodeClaimValue(std::string_view sha256, std::string_view value, Claim* c) {
+  std::vector<std::string_view> f;
+  return Fields(value, &f) && f.size() == 4 &&
+         DecodeClaimFields(sha256, f[0], f[1], f[2], f[3], c);
 }
 
 }  // namespace
 
-bool DecodeClaim(std::string_view sha256, std::string_view in, Claim* c) {
-  if (in.substr(0, kMagicV1.size()) == kMagicV1) return DecodeClaimV1(sha256, in, c);
-  while (!in.empty()) {
-    if (in.substr(0, kMagic.size()) != kMagic) return false;
-    in.remove_prefix(kMagic.size());
-    std::string_view sha, owner, intent, size, length;
-    uint64_t n = 0;
-    if (!Field(&in, &sha) || !Field(&in, &owner) || !Field(&in, &intent) || !Field(&in, &size) ||
-        !Field(&in, &length) || !ParseSize(length, &n) || n >= in.size() || in[n] != '\n') {
-      return false;
-    }
-    const std::string_view path = in.substr(0, n);
-    in.remove_prefix(n + 1);
-    if (sha == sha256) return FillClaim(sha256, owner, intent, size, path, c);
+std::string EncodeClaimRecord(const ClaimRecord& r) {
+  std::string body(kMagic);
+  switch (r.op) {
+    case ClaimRecord::Op::kLog:
+      body += "log " + r.log_id;
+      break;
+    case ClaimRecord::Op::kTake:
+      body += "take " + r.claim.sha256 + " " + EncodeClaimValue(r.claim);
+      if (r.replaces) body += " " + r.replaces->owner + " " + r.replaces->intent;
+      break;
+    case ClaimRecord::Op::kRelease:
+      body += "release " + r.claim.sha256 + " " + r.claim.owner + " " + r.claim.intent;
+      break;
   }
-  return false;
+  const std::string check = Check(body);
+  body += ' ';
+  body += check;
+  body += '\n';
+  return body;
 }
 
-Status ClaimSpace::OpenSub(const std::string& rel, bool create, const File** dir) {
+bool DecodeClaimRecord(std::string_view line, ClaimRecord* r) {
+  if (line.substr(0, kMagic.size()) != kMagic) return false;
+  const size_t sp = line.rfind(' ');
+  if (sp == std::string_view::npos || sp < kMagic.size() ||
+      line.substr(sp + 1) != Check(line.substr(0, sp))) {
+    return false;
+  }
+  std::vector<std::string_view> f;
+  if (!Fields(line.substr(kMagic.size(), sp - kMagic.size()), &f)) return false;
+  *r = ClaimRecord();
+  if (f[0] == "log" && f.size() == 2) {
+    r->op = ClaimRecord::Op::kLog;
+    r->log_id = std::string(f[1]);
+    return true;
+  }
+  if (f[0] == "release" && f.size() == 4) {
+    r->op = ClaimRecord::Op::kRelease;
+    r->claim.sha256 = std::string(f[1]);
+    r->claim.owner = std::string(f[2]);
+    r->claim.intent = std::string(f[3]);
+    return IsSha256Hex(f[1]) && IsOwner(f[2]);
+  }
+  if (f[0] != "take" || (f.size() != 6 && f.size() != 8)) return false;
+  r->op = ClaimRecord::Op::kTake;
+  if (!DecodeClaimFields(f[1], f[2], f[3], f[4], f[5], &r->claim)) return false;
+  if (f.size() == 8) {
+    if (!IsOwner(f[6])) return false;
+    r->replaces = Claim{r->claim.sha256, std::string(f[6]), std::string(f[7]), 0, ""};
+  }
+  return true;
+}
+
+bool ReleaseMatches(const Claim& release, const std::optional<Claim>& held) {
+  return held && held->owner == release.owner &&
+         (release.intent == kAnyIntent || held->intent == release.intent);
+}
+
+bool TakeWins(const ClaimRecord& r, const std::optional<Claim>& held) {
+  return !held || held->owner == r.claim.owner || (r.replaces && held->SameCommit(*r.replaces));
+}
+
+// What one look at the log found: the changes to the index, in the order
+// the log made them.
+struct ClaimSpace::Fold {
+  std::string log_id;
+  uint64_t end = 0;     // bytes of the log folded, up to a record's end
+  uint64_t size = 0;    // the log's size when read
+  bool reset = false;   // the index was of another log: it starts again
+  uint64_t skipped = 0; // torn or foreign lines
+  std::string last_line = kNoLine;  // LineEnd of the line that ends at `end`
+  std::unordered_map<std::string, std::optional<Claim>> changes;
+};
+
+ClaimSpace::ClaimSpace(Env* env, const File* warehouse, StateStore* index, std::string owner,
+                       bool writable)
+    : env_(env),
+      warehouse_(warehouse),
+      index_(index),
+      owner_(std::move(owner)),
+      writable_(writable) {}
+
+Status ClaimSpace::Lookup(const std::string& sha256, std::optional<Claim>* out) {
+  out->reset();
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = dirs_.find(rel); it != dirs_.end()) {
-    *dir = &it->second;
+  if (auto it = overlay_.find(sha256); it != overlay_.end()) {
+    *out = it->second;
     return Status::OK();
   }
-  File f;
-  Status s;
-  if (!root_.isValid()) {
-    bool created = false;
-    s = create ? OpenOrCreateDirs(env_, *warehouse_, kClaimsDirName, &root_, &created)
-               : OpenDirs(env_, *warehouse_, kClaimsDirName, &root_);
-    if (!s.ok()) return s;
-  }
-  bool created = false;
-  s = create ? OpenOrCreateDirs(env_, root_, rel, &f, &created) : OpenDirs(env_, root_, rel, &f);
-  if (!s.ok()) return s;
-  *dir = &dirs_.emplace(rel, std::move(f)).first->second;
-  return Status::OK();
-}
-
-Status ClaimSpace::Dir(const std::string& sha256, bool create, const File** dir) {
-  return OpenSub(sha256.substr(0, 2), create, dir);
-}
-
-Status ClaimSpace::ReadClaim(const File& dir, const std::string& name, const std::string& sha256,
-                             std::optional<Claim>* out) {
-  out->reset();
-  std::string text;
-  File f;
-  Status s = env_->OpenAt(dir, name, O_RDONLY | O_NONBLOCK, 0, &f);
-  FileStat st;
-  if (s.ok()) s = env_->Stat(f, &st);
-  if (s.ok()) {
-    // A record file holds at most kClaimsPerRecordFile paths of PATH_MAX.
-    constexpr uint64_t kMax = kClaimsPerRecordFile * 8192;
-    if (!st.IsRegular() || st.size > kMax) {
-      return Status::Corruption("unreadable content claim " + f.path() +
-                                " (not a claim record file)");
-    }
-    text.resize(st.size);
-    size_t got = 0;
-    s = env_->ReadAt(f, 0, text.data(), text.size(), &got);
-    text.resize(got);
-  } else if (s.err() == ELOOP) {
-    s = env_->ReadLink(dir, name, &text);  // format 1
-  }
+  if (ignore_index_) return Status::OK();
+  std::string value;
+  Status s = index_->Get(keys::ClaimKey(sha256), &value);
+  if (s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;
   Claim c;
-  if (!DecodeClaim(sha256, text, &c)) {
-    return Status::Corruption("unreadable content claim " + dir.Child(name) +
-                              " (not made by atomic-ingest?)");
+  if (!DecodeClaimValue(sha256, value, &c)) {
+    return Status::Corruption("state: undecodable claim of content " + sha256);
   }
   *out = std::move(c);
   return Status::OK();
 }
 
 Status ClaimSpace::Find(const std::string& sha256, std::optional<Claim>* out) {
-  out->reset();
-  const File* dir = nullptr;
-  Status s = Dir(sha256, /*create=*/false, &dir);
-  if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return s;
-  s = ReadClaim(*dir, sha256, sha256, out);
-  return s.IsNotFound() ? Status::OK() : s;
+  return Lookup(sha256, out);
 }
 
-Status ClaimSpace::WriteRecordFile(const std::string& owner, const std::string& intent,
-                                   std::string_view text, bool sync, std::string* file) {
-  const std::string rel = std::string(kRecordsDirName) + "/" + owner;
-  const File* dir = nullptr;
-  Status s = OpenSub(rel, /*create=*/true, &dir);
-  if (!s.ok()) return s;
-  // Intent ids are unique; a record of the same intent again (recovery
-  // retaking its claim) gets a random suffix.
-  for (int attempt = 0;; ++attempt) {
-    std::string name = intent;
-    if (attempt > 0) {
-      uint64_t r = 0;
-      if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) {
-        return Status::FromErrno("cannot draw a claim record name", errno);
-      }
-      name += "." + std::to_string(r);
-    }
-    File f;
-    s = env_->OpenAt(*dir, name, O_WRONLY | O_CREAT | O_EXCL, 0644, &f);
-    if (!s.ok() && s.err() == EEXIST && attempt < 8) continue;
-    if (s.ok()) s = env_->Write(f, text);
-    if (s.ok() && sync) s = env_->DataSync(f);
-    if (s.ok()) *file = rel + "/" + name;
-    return s;
+Status ClaimSpace::Held(Fold* fold, const std::string& sha256, std::optional<Claim>* out) {
+  if (auto it = fold->changes.find(sha256); it != fold->changes.end()) {
+    *out = it->second;
+    return Status::OK();
   }
+  out->reset();
+  return fold->reset ? Status::OK() : Lookup(sha256, out);
 }
 
-Status ClaimSpace::WriteRecords(const std::vector<Claim>& claims, std::vector<std::string>* files) {
-  files->assign(claims.size(), std::string());
-  for (size_t first = 0; first < claims.size(); first += kClaimsPerRecordFile) {
-    const size_t end = std::min(claims.size(), first + kClaimsPerRecordFile);
-    std::string text;
-    for (size_t i = first; i < end; ++i) text += EncodeClaim(claims[i]);
-    std::string file;
-    Status s = WriteRecordFile(claims[first].owner, claims[first].intent, text,
-                               /*sync=*/false, &file);
-    if (!s.ok()) return s;
-    for (size_t i = first; i < end; ++i) (*files)[i] = file;
+Status ClaimSpace::Apply(Fold* fold, const ClaimRecord& r) {
+  std::optional<Claim> held;
+  Status s = Held(fold, r.claim.sha256, &held);
+  if (!s.ok()) return s;
+  if (r.op == ClaimRecord::Op::kTake) {
+    if (!TakeWins(r, held)) return Status::OK();
+    // This instance's own claims are not indexed (the content index and
+    // the open intents know them): it only removes another's.
+    if (r.claim.owner == owner_) {
+      if (held) fold->changes[r.claim.sha256] = std::nullopt;
+    } else {
+      fold->changes[r.claim.sha256] = r.claim;
+    }
+  } else if (r.op == ClaimRecord::Op::kRelease) {
+    if (ReleaseMatches(r.claim, held)) fold->changes[r.claim.sha256] = std::nullopt;
   }
   return Status::OK();
 }
 
-Status ClaimSpace::LinkRecord(const std::string& record, const File& dir, const std::string& name) {
-  const size_t slash = record.rfind('/');
-  const File* from = nullptr;
-  Status s = OpenSub(record.substr(0, slash), /*create=*/false, &from);
-  if (s.ok()) s = env_->Link(*from, record.substr(slash + 1), dir, name);
-  return s;
-}
-
-Status ClaimSpace::Take(const Claim& c, std::optional<Claim>* holder) {
-  std::string record;
-  Status s = WriteRecordFile(c.owner, c.intent, EncodeClaim(c), /*sync=*/true, &record);
-  if (!s.ok()) return s;
-  return Take(c, record, holder);
-}
-
-Status ClaimSpace::Take(const Claim& c, const std::string& record, std::optional<Claim>* holder) {
-  holder->reset();
-  const File* dir = nullptr;
-  Status s = Dir(c.sha256, /*create=*/true, &dir);
-  if (!s.ok()) return s;
-  // A holder may release its claim between the link and the read: a few
-  // tries, then the error of the last.
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    s = LinkRecord(record, *dir, c.sha256);
-    if (s.ok() || s.err() != EEXIST) return s;
-    s = ReadClaim(*dir, c.sha256, c.sha256, holder);
-    if (s.IsNotFound()) continue;
-    if (!s.ok()) return s;
-    if ((*holder)->SameCommit(c)) holder->reset();
-    return Status::OK();
-  }
-  return s;
-}
-
-Status ClaimSpace::Release(const Claim& c) {
-  std::optional<Claim> held;
-  Status s = Find(c.sha256, &held);
-  if (!s.ok() || !held || !held->SameCommit(c)) return s;
-  const File* dir = nullptr;
-  s = Dir(c.sha256, /*create=*/false, &dir);
-  if (s.ok()) s = env_->Unlink(*dir, c.sha256);
-  return s.IsNotFound() ? Status::OK() : s;
-}
-
-Status ClaimSpace::TakeOver(const Claim& old, const Claim& c, std::optional<Claim>* holder) {
-  holder->reset();
-  const File* dir = nullptr;
-  Status s = Dir(c.sha256, /*create=*/true, &dir);
-  std::string record;
-  if (s.ok()) s = WriteRecordFile(c.owner, c.intent, EncodeClaim(c), /*sync=*/true, &record);
-  if (!s.ok()) return s;
-  const std::string marker = c.sha256 + ".takeover-" + old.owner + "-" + old.intent;
-  s = LinkRecord(record, *dir, marker);
-  if (!s.ok() && s.err() == EEXIST) {
-    std::optional<Claim> taker;
-    s = ReadClaim(*dir, marker, c.sha256, &taker);
-    if (!s.ok()) return s;
-    if (taker->owner != c.owner) {
-      // Another instance is taking it over, or has: wait for its claim.
-      s = Find(c.sha256, holder);
-      if (s.ok() && !*holder) *holder = taker;
-      return s;
+Status ClaimSpace::LoadFolded() {
+  if (loaded_) return Status::OK();
+  std::string value;
+  Status s = index_->Get(keys::kClaimLog, &value);
+  if (s.ok()) {
+    std::vector<std::string_view> f;
+    if (!Fields(value, &f) || f.size() != 3 || !ParseSize(f[1], &folded_)) {
+      return Status::Corruption("state: undecodable " + std::string(keys::kClaimLog) + " \"" +
+                                value + "\"");
     }
-  } else if (!s.ok()) {
+    log_id_ = f[0] == "-" ? "" : std::string(f[0]);
+    last_line_ = std::string(f[2]);
+  } else if (!s.IsNotFound()) {
     return s;
   }
-  s = Release(old);
+  loaded_ = true;
+  return Status::OK();
+}
+
+Status ClaimSpace::FoldTail(Fold* fold) {
+  Status s = LoadFolded();
+  FileStat st;
+  if (s.ok()) s = env_->Stat(log_, &st);
   if (!s.ok()) return s;
-  return Take(c, record, holder);
+  fold->size = st.size;
+  fold->log_id = log_id_;
+  uint64_t pos = folded_;
+  // The first record names the log: another name (the log was removed
+  // and made again) or a log shorter than what was folded starts over.
+  std::string head(std::min<uint64_t>(st.size, kHeaderMax), '\0');
+  size_t got = 0;
+  if (!head.empty()) s = env_->ReadAt(log_, 0, head.data(), head.size(), &got);
+  if (!s.ok()) return s;
+  head.resize(got);
+  ClaimRecord first;
+  const size_t nl = head.find('\n');
+  const bool named = nl != std::string::npos &&
+                     DecodeClaimRecord(std::string_view(head).substr(0, nl), &first) &&
+                     first.op == ClaimRecord::Op::kLog;
+  // The line that ends where the fold stopped must be the one folded:
+  // else a power loss took back what was folded (another instance's
+  // records, read before they were durable) and others appended since.
+  std::string last = kNoLine;
+  if (named && first.log_id == log_id_ && st.size >= folded_ && folded_ > 0) {
+    std::string tail(std::min<uint64_t>(folded_, kLineEndBytes + 1), '\0');
+    s = env_->ReadAt(log_, folded_ - tail.size(), tail.data(), tail.size(), &got);
+    if (!s.ok()) return s;
+    tail.resize(got);
+    if (got == tail.size() && !tail.empty() && tail.back() == '\n') {
+      last = LineEnd(std::string_view(tail).substr(0, tail.size() - 1));
+    }
+  }
+  fold->last_line = last_line_;
+  if (!named || first.log_id != log_id_ || st.size < folded_ || last != last_line_) {
+    fold->reset = !log_id_.empty() || folded_ > 0;
+    fold->log_id = named ? first.log_id : "";
+    fold->last_line = kNoLine;
+    pos = 0;
+  }
+  std::string buf;
+  uint64_t buf_at = pos;
+  while (pos < st.size) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kReadChunk, st.size - pos));
+    const size_t kept = buf.size();
+    buf.resize(kept + want);
+    s = env_->ReadAt(log_, pos, buf.data() + kept, want, &got);
+    if (!s.ok()) return s;
+    buf.resize(kept + got);
+    if (got == 0) break;
+    pos += got;
+    size_t start = 0;
+    for (size_t end; (end = buf.find('\n', start)) != std::string::npos; start = end + 1) {
+      ClaimRecord r;
+      fold->last_line = LineEnd(std::string_view(buf).substr(start, end - start));
+      if (!DecodeClaimRecord(std::string_view(buf).substr(start, end - start), &r)) {
+        ++fold->skipped;
+        continue;
+      }
+      if (r.op == ClaimRecord::Op::kLog) continue;
+      s = Apply(fold, r);
+      if (!s.ok()) return s;
+    }
+    buf_at += start;
+    buf.erase(0, start);
+  }
+  fold->end = buf_at;
+  return Status::OK();
+}
+
+Status ClaimSpace::Persist(Fold* fold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (writable_) {
+    std::vector<StateWrite> writes;
+    if (fold->reset) {
+      Status s = index_->Scan(keys::kClaim, [&](std::string_view key, std::string_view) {
+        if (!fold->changes.count(std::string(key.substr(keys::kClaim.size())))) {
+          writes.push_back({std::string(key), std::nullopt});
+        }
+        return true;
+      });
+      if (!s.ok()) return s;
+    }
+    for (const auto& [sha, claim] : fold->changes) {
+      writes.push_back({keys::ClaimKey(sha),
+                        claim ? std::optional<std::string>(EncodeClaimValue(*claim))
+                              : std::nullopt});
+    }
+    writes.push_back({std::string(keys::kClaimLog),
+                      (fold->log_id.empty() ? "-" : fold->log_id) + " " +
+                          std::to_string(fold->end) + " " + fold->last_line});
+    Status s = index_->Apply(writes, /*sync=*/false);
+    if (!s.ok()) return s;
+  } else {
+    if (fold->reset) {
+      overlay_.clear();
+      ignore_index_ = true;
+    }
+    for (auto& [sha, claim] : fold->changes) overlay_[sha] = std::move(claim);
+  }
+  log_id_ = fold->log_id;
+  folded_ = fold->end;
+  last_line_ = fold->last_line;
+  return Status::OK();
+}
+
+Status ClaimSpace::NewLogId(std::string* id) {
+  uint64_t r[2];
+  if (::getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) {
+    return Status::FromErrno("cannot draw a claim log id", errno);
+  }
+  *id = Hex(std::string_view(reinterpret_cast<const char*>(r), sizeof r));
+  return Status::OK();
+}
+
+Status ClaimSpace::OpenLog(bool create, bool* none) {
+  *none = false;
+  if (log_.isValid()) return Status::OK();
+  File dir;
+  Status s;
+  if (create) {
+    bool created = false;
+    s = OpenOrCreateDirs(env_, *warehouse_, kClaimsDirName, &dir, &created);
+    FileStat st;
+    if (s.ok()) log_created_ = env_->StatAt(dir, std::string(kClaimLogName), &st).IsNotFound();
+    if (s.ok()) {
+      s = env_->OpenAt(dir, std::string(kClaimLogName), O_RDWR | O_APPEND | O_CREAT, 0664, &log_);
+    }
+  } else {
+    s = OpenDirs(env_, *warehouse_, kClaimsDirName, &dir);
+    if (s.ok()) {
+      s = env_->OpenAt(dir, std::string(kClaimLogName),
+                       writable_ ? O_RDWR | O_APPEND : O_RDONLY, 0, &log_);
+    }
+    if (s.IsNotFound()) {
+      *none = true;
+      return Status::OK();
+    }
+  }
+  return s;
+}
+
+Status ClaimSpace::Locked(bool create, const std::function<Status(Fold*, std::string*)>& append,
+                          bool sync) {
+  std::lock_guard<std::mutex> serial(log_mu_);
+  bool none = false;
+  Status s = OpenLog(create && writable_, &none);
+  if (!s.ok() || none) return s;
+  const bool lock = writable_;
+  if (lock) s = env_->WaitLockFile(log_);
+  if (!s.ok()) return s;
+  Fold fold;
+  s = FoldTail(&fold);
+  std::string head;
+  if (s.ok() && create && fold.log_id.empty()) {
+    // A new log, or one whose first record a crash tore: then nothing
+    // after it was ever synced either, and it starts again.
+    const bool had = fold.reset || !log_id_.empty() || folded_ > 0;
+    const uint64_t size = fold.size;
+    fold = Fold();
+    fold.size = size;
+    fold.reset = had;
+    s = NewLogId(&fold.log_id);
+    ClaimRecord r;
+    r.op = ClaimRecord::Op::kLog;
+    r.log_id = fold.log_id;
+    head = EncodeClaimRecord(r);
+  }
+  std::string out;
+  if (s.ok() && !fold.log_id.empty()) s = append(&fold, &out);
+  if (s.ok() && !out.empty()) {
+    // A torn tail: its writer died before a sync, so it committed nothing.
+    if (fold.end < fold.size) s = env_->Truncate(log_, fold.end);
+    out.insert(0, head);
+    if (s.ok()) s = env_->Write(log_, out);
+    if (s.ok()) {
+      fold.end += out.size();
+      fold.last_line = LineEnd(std::string_view(out).substr(0, out.size() - 1));
+    }
+    if (s.ok() && sync) s = log_created_ ? env_->SyncFs(*warehouse_) : env_->DataSync(log_);
+    if (s.ok() && sync) log_created_ = false;
+  } else if (!head.empty()) {
+    fold = Fold();  // nothing taken: as it was
+    fold.log_id = log_id_;
+    fold.end = folded_;
+    fold.last_line = last_line_;
+  }
+  if (lock) {
+    Status u = env_->UnlockFile(log_);
+    if (s.ok()) s = u;
+  }
+  if (s.ok()) s = Persist(&fold);
+  if (fold.skipped > 0) {
+    spdlog::warn("{}: skipped {} unreadable lines (torn by a crash, or not written by "
+                 "atomic-ingest)",
+                 log_.path(), fold.skipped);
+  }
+  return s;
+}
+
+Status ClaimSpace::AllHeld(std::map<std::string, Claim>* out) {
+  out->clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  Status bad;
+  Status s;
+  if (!ignore_index_) {
+    s = index_->Scan(keys::kClaim, [&](std::string_view key, std::string_view value) {
+      Claim c;
+      const std::string sha(key.substr(keys::kClaim.size()));
+      if (!DecodeClaimValue(sha, value, &c)) {
+        bad = Status::Corruption("state: undecodable claim of content " + sha);
+        return false;
+      }
+      (*out)[sha] = std::move(c);
+      return true;
+    });
+  }
+  if (s.ok()) s = bad;
+  for (const auto& [sha, claim] : overlay_) {
+    if (claim) {
+      (*out)[sha] = *claim;
+    } else {
+      out->erase(sha);
+    }
+  }
+  return s;
+}
+
+Status ReadAllClaims(Env* env, const File& warehouse, std::map<std::string, Claim>* out) {
+  MemStateStore empty;
+  ClaimSpace space(env, &warehouse, &empty, /*owner=*/"", /*writable=*/false);
+  Status s = space.Refresh();
+  if (s.ok()) s = space.AllHeld(out);
+  return s;
+}
+
+Status ClaimSpace::Refresh() {
+  return Locked(/*create=*/false, [](Fold*, std::string*) { return Status::OK(); },
+                /*sync=*/false);
+}
+
+Status ClaimSpace::Take(const std::vector<ClaimRequest>& requests,
+                        std::vector<std::optional<Claim>>* holders, bool sync) {
+  holders->assign(requests.size(), std::nullopt);
+  if (requests.empty()) return Status::OK();
+  return Locked(
+      /*create=*/true,
+      [&](Fold* fold, std::string* out) {
+        for (size_t i = 0; i < requests.size(); ++i) {
+          ClaimRecord r;
+          r.op = ClaimRecord::Op::kTake;
+          r.claim = requests[i].claim;
+          r.replaces = requests[i].replaces;
+          std::optional<Claim> held;
+          Status s = Held(fold, r.claim.sha256, &held);
+          if (!s.ok()) return s;
+          if (held && held->SameCommit(r.claim)) continue;  // held already
+          if (!TakeWins(r, held)) {
+            (*holders)[i] = std::move(held);
+            continue;
+          }
+          s = Apply(fold, r);
+          if (!s.ok()) return s;
+          *out += EncodeClaimRecord(r);
+        }
+        return Status::OK();
+      },
+      sync);
+}
+
+Status ClaimSpace::Release(const std::vector<Claim>& claims, bool sync) {
+  if (claims.empty()) return Status::OK();
+  return Locked(
+      /*create=*/false,
+      [&](Fold* fold, std::string* out) {
+        for (const Claim& c : claims) {
+          // This instance's own claims are not in the index: their
+          // releases are written blind, and a release that matches no
+          // holder changes nothing.
+          std::optional<Claim> held;
+          Status s = Held(fold, c.sha256, &held);
+          if (!s.ok()) return s;
+          if (c.owner != owner_ && !ReleaseMatches(c, held)) continue;
+          ClaimRecord r;
+          r.op = ClaimRecord::Op::kRelease;
+          r.claim = c;
+          s = Apply(fold, r);
+          if (!s.ok()) return s;
+          *out += EncodeClaimRecord(r);
+        }
+        return Status::OK();
+      },
+      sync);
 }
 
 bool ClaimSpace::OriginalPresent(const Claim& c) {

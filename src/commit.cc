@@ -123,8 +123,8 @@ Status Committer::WriteIntentsDurably(Job* job) {
   const bool b1_warehouse = ctx_->cross_fs;
   const bool b1_covers_journal =
       BarrierCovers(ctx_->journal->dev(), /*staging=*/true, b1_warehouse);
-  Status s = WriteClaimRecords(job);
-  if (s.ok() && b1_covers_journal) s = WriteIntents(job, /*sync=*/false);
+  Status s;
+  if (b1_covers_journal) s = WriteIntents(job, /*sync=*/false);
   if (s.ok()) s = Barrier(/*staging=*/true, b1_warehouse);
   if (s.ok() && !b1_covers_journal) s = WriteIntents(job, /*sync=*/true);
   return s;
@@ -148,76 +148,33 @@ Status Committer::WriteIntents(Job* job, bool sync) {
   return journal->Append(intents, sync, &job->journal_batch);
 }
 
-// The records of the claims K takes, made durable by B1 (which always
-// syncs the warehouse's filesystem) so that no claim ever names a record
-// a power loss cut short. A crash before K leaves them unlinked: a few
-// bytes of garbage, never read.
-Status Committer::WriteClaimRecords(Job* job) {
-  if (ctx_->claims == nullptr) return Status::OK();
-  std::vector<Claim> claims;
-  std::vector<Planned*> owners;
-  for (Planned& p : job->plan) {
-    if (p.failed || p.action != Action::kIngest || p.takeover) continue;
-    claims.push_back(ClaimOf(*ctx_, p.id, p.intent));
-    owners.push_back(&p);
-  }
-  if (claims.empty()) return Status::OK();
-  std::vector<std::string> files;
-  Status s = ctx_->claims->WriteRecords(claims, &files);
-  if (!s.ok()) return s;
-  for (size_t i = 0; i < owners.size(); ++i) owners[i]->claim_record = std::move(files[i]);
-  return Status::OK();
-}
-
 // K: after I, so that recovery knows of every claim it may have to
 // release; before M, so that no file moves without its content claimed;
-// made durable by B2 with the moves, before any manifest record. A claim
-// another commit holds makes the file wait: the next pass finds that
-// claim and decides then.
+// made durable by B2 with the moves, before any manifest record. One
+// append to the claim log takes the batch's claims. A claim another commit
+// holds makes the file wait: the next pass finds that claim and decides
+// then.
 void Committer::TakeClaims(Job* job) {
   if (ctx_->claims == nullptr) return;
   std::vector<Planned>& plan = job->plan;
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < plan.size(); ++i) {
-    if (!plan[i].failed && plan[i].action == Action::kIngest) todo.push_back(i);
+  std::vector<Planned*> todo;
+  std::vector<ClaimRequest> requests;
+  for (Planned& p : plan) {
+    if (p.failed || p.action != Action::kIngest) continue;
+    todo.push_back(&p);
+    // Another instance's claim is replaced; this instance's own stale one
+    // gives way to any take of this instance.
+    requests.push_back({ClaimOf(*ctx_, p.id, p.intent),
+                        p.takeover ? p.stale_claim : std::optional<Claim>()});
   }
-  std::vector<Status> results(todo.size());
-  std::vector<std::optional<Claim>> holders(todo.size());
-  ctx_->pool->ParallelFor(todo.size(), io_threads_, [&](size_t k) {
-    const Planned& p = plan[todo[k]];
-    const Claim claim = ClaimOf(*ctx_, p.id, p.intent);
-    if (p.takeover) {
-      results[k] = ctx_->claims->TakeOver(*p.stale_claim, claim, &holders[k]);
-      return;
-    }
-    Status s;
-    if (p.stale_claim) s = ctx_->claims->Release(*p.stale_claim);
-    if (s.ok()) s = ctx_->claims->Take(claim, p.claim_record, &holders[k]);
-    results[k] = s;
-  });
+  std::vector<std::optional<Claim>> holders;
+  const Status s = ctx_->claims->Take(requests, &holders, /*sync=*/false);
   for (size_t k = 0; k < todo.size(); ++k) {
-    Planned& p = plan[todo[k]];
-    if (!results[k].ok() && LinksRefused(results[k])) {
-      // Said once a pass, for the file that found it out; the rest wait.
-      if (claim_links_refused_) {
-        p.failed = true;
-        ++stats_->deferred;
-        continue;
-      }
-      claim_links_refused_ = true;
-      planner_.Fail(
-          &p,
-          Status::IOError("cannot claim contents in " + ctx_->warehouse.path() +
-                              ": hard links are refused there (" + std::strerror(results[k].err()) +
-                              "), and a content claim is a hard link to its record. Put "
-                              "--warehouse on a filesystem with hard links (a local one, "
-                              "NFS, CephFS, SMB with unix extensions). Files wait in staging.",
-                          results[k].err()));
-    } else if (!results[k].ok()) {
-      planner_.Fail(
-          &p, Status::IOError("cannot claim the content of " + SourcePath(*ctx_, p.intent) + ": " +
-                                  results[k].message(),
-                              results[k].err()));
+    Planned& p = *todo[k];
+    if (!s.ok()) {
+      planner_.Fail(&p, Status::IOError("cannot claim the content of " +
+                                            SourcePath(*ctx_, p.intent) + ": " + s.message(),
+                                        s.err()));
     } else if (holders[k]) {
       p.failed = true;
       ++stats_->deferred;
@@ -281,12 +238,15 @@ void Committer::Move(Job* job) {
 // recovery when the intent stays open, or else taken again by this
 // instance's next delivery of the content (Planner::ResolveClaim).
 void Committer::ReleaseUnmovedClaims(Job* job) {
+  std::vector<Claim> claims;
   for (Planned& p : job->plan) {
     if (!p.claimed || p.moved) continue;
-    Status s = ctx_->claims->Release(ClaimOf(*ctx_, p.id, p.intent));
-    if (!s.ok()) spdlog::warn("{}", s.ToString());
+    claims.push_back(ClaimOf(*ctx_, p.id, p.intent));
     p.claimed = false;
   }
+  if (claims.empty()) return;
+  Status s = ctx_->claims->Release(claims, /*sync=*/false);
+  if (!s.ok()) spdlog::warn("{}", s.ToString());
 }
 
 // Later batches must see the contents and names this one moved before its

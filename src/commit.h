@@ -79,8 +79,6 @@ class Committer {
   // grown large and every batch in it is closed. Without `sync`, the
   // intents are durable only after a syncfs of the journal's filesystem.
   Status WriteIntents(Job* job, bool sync);
-  // The record files of the claims K takes (ClaimSpace::WriteRecords).
-  Status WriteClaimRecords(Job* job);
   // K: the content claims of the batch's ingests.
   void TakeClaims(Job* job);
   // M, then the moves' failures reported in plan order, and the claims of
@@ -121,8 +119,6 @@ class Committer {
   RecentBatches recent_;
   Planner planner_;
   Mover mover_;
-  // The warehouse refused a claim's hard link this pass (said once).
-  bool claim_links_refused_ = false;
   // Batches through M wait here for the finisher; with one slot, at most
   // three are past M and not yet in the state (one finishing, one here,
   // one waiting to be put here), within recent_.

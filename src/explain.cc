@@ -378,9 +378,15 @@ class Explainer {
     std::optional<Claim> claim;
     bool present = false;
     Status s = env_->OpenDir(o_.warehouse, &warehouse);
+    std::string owner;
+    File state_dir;
+    if (s.ok() && env_->OpenDir(o_.state_path, &state_dir).ok()) {
+      s = LoadClaimOwner(env_, state_dir, /*create=*/false, &owner);
+    }
     if (s.ok()) {
-      ClaimSpace claims(env_, &warehouse);
-      s = claims.Find(sha256, &claim);
+      ClaimSpace claims(env_, &warehouse, state_, owner, /*writable=*/false);
+      s = claims.Refresh();
+      if (s.ok()) s = claims.Find(sha256, &claim);
       if (!s.ok()) return s;
       present = claim && claims.OriginalPresent(*claim);
       if (present) {

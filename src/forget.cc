@@ -134,8 +134,9 @@ Status Forget(Env* env, Clock* clock, const Options& o, const File& state_dir, S
   if (!o.warehouse.empty()) {
     s = env->OpenDir(o.warehouse, &warehouse);
     if (s.ok()) {
-      claims.emplace(env, &warehouse);
-      s = claims->Find(sha, &out->claim);
+      claims.emplace(env, &warehouse, state, out->instance);
+      s = claims->Refresh();
+      if (s.ok()) s = claims->Find(sha, &out->claim);
     }
     if (!s.ok() && !s.IsNotFound()) return s;
   }
@@ -166,8 +167,13 @@ Status Forget(Env* env, Clock* clock, const Options& o, const File& state_dir, S
                                s.message(),
                            s.err());
   }
-  if (out->claim) {
-    s = claims->Release(*out->claim);
+  if (claims) {
+    // Another instance's claim, or this instance's own, whichever commit
+    // of it took it.
+    Claim own{sha, out->instance, std::string(kAnyIntent), 0, ""};
+    if (out->claim || (out->content && !out->instance.empty())) {
+      s = claims->Release({out->claim ? *out->claim : own}, /*sync=*/true);
+    }
     if (!s.ok()) return s;
   }
   ForgetRecord tomb{log.path, log.forgotten_at_ns, o.reason};

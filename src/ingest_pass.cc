@@ -85,18 +85,27 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
   }
   ManifestWriter manifest(env, &ctx.manifests);
   ctx.manifest = &manifest;
+  File state_dir;
+  if (!options.dry_run) {
+    s = env->OpenDir(options.state_path, &state_dir);
+    if (s.ok()) s = LoadClaimOwner(env, state_dir, /*create=*/true, &ctx.claim_owner);
+    if (!s.ok()) return s;
+  } else if (env->OpenDir(options.state_path, &state_dir).ok()) {
+    s = LoadClaimOwner(env, state_dir, /*create=*/false, &ctx.claim_owner);
+    if (!s.ok()) return s;
+  }
   std::optional<ClaimSpace> claims;
   if (ctx.warehouse.isValid()) {
-    claims.emplace(env, &ctx.warehouse);
+    claims.emplace(env, &ctx.warehouse, state, ctx.claim_owner, /*writable=*/!options.dry_run);
     ctx.claims = &*claims;
+    // What other instances claimed since this one last looked.
+    s = claims->Refresh();
+    if (!s.ok()) return s;
   }
 
   IntentJournal journal(env, state, options.journal_reset_bytes);
   if (!options.dry_run) {
-    File state_dir;
-    s = env->OpenDir(options.state_path, &state_dir);
-    if (s.ok()) s = LoadClaimOwner(env, state_dir, /*create=*/true, &ctx.claim_owner);
-    if (s.ok()) s = journal.Open(state_dir);
+    s = journal.Open(state_dir);
     if (!s.ok()) return s;
     ctx.journal = &journal;
     s = RecoverIntents(&ctx, stats);
@@ -108,13 +117,6 @@ Status RunIngestPass(const Options& options, Env* env, Clock* clock, StateStore*
     if (!s.ok()) return s;
   }
 
-  if (options.dry_run) {
-    File state_dir;
-    if (env->OpenDir(options.state_path, &state_dir).ok()) {
-      s = LoadClaimOwner(env, state_dir, /*create=*/false, &ctx.claim_owner);
-      if (!s.ok()) return s;
-    }
-  }
   bool network_fs = false;
   s = env->IsNetworkFs(ctx.input, &network_fs);
   if (!s.ok()) return s;

@@ -43,14 +43,12 @@ struct Planned {
   bool failed = false;
   // An ingest whose content claim this commit holds (step K).
   bool claimed = false;
-  // The claim record file of its claim, written before B1 (ClaimSpace).
-  std::string claim_record;
   // A claim of this instance's that no commit stands behind any more (its
-  // file is not in the warehouse, and no intent is open): released before
-  // the claim is taken again.
+  // file is not in the warehouse, and no intent is open): any take of this
+  // instance replaces it (TakeWins).
   std::optional<Claim> stale_claim;
   // stale_claim is another instance's, whose commit finished and whose
-  // file left the warehouse since: taken over (ClaimSpace::TakeOver).
+  // file left the warehouse since: the take replaces it (a takeover).
   bool takeover = false;
   // Why the move failed; OK with `failed` when the file changed and waits
   // for a later pass. Reported in plan order once every move is done. Set

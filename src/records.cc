@@ -23,6 +23,7 @@ bool CheckVersion(Decoder* d) {
 
 namespace keys {
 std::string Content(std::string_view sha256) { return std::string(kContent) + std::string(sha256); }
+std::string ClaimKey(std::string_view sha256) { return std::string(kClaim) + std::string(sha256); }
 std::string Forgotten(std::string_view sha256) {
   return std::string(kForgotten) + std::string(sha256);
 }

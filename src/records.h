@@ -47,13 +47,19 @@ inline constexpr std::string_view kSnapshot = "s/";
 inline constexpr std::string_view kFailure = "f/";
 inline constexpr std::string_view kCursor = "m/cursor/";
 inline constexpr std::string_view kLayout = "m/layout";
-inline constexpr std::string_view kClaimsDone = "m/claims";
+// Set once this instance's contents are claimed in the claim log
+// (BackfillClaims). "m/claims" marked the same for the claims of the
+// earlier format, one name per content, which the log replaced.
+inline constexpr std::string_view kClaimsDone = "m/claims_logged";
+inline constexpr std::string_view kClaim = "k/";  // the claim log, folded
+inline constexpr std::string_view kClaimLog = "m/claim_log";  // "<log id> <bytes folded>"
 inline constexpr std::string_view kLastPass = "m/last_pass";
 inline constexpr std::string_view kIntentsClosed = "m/intents_closed";
 inline constexpr std::string_view kShard = "m/shard";
 
 std::string Content(std::string_view sha256);
 std::string Forgotten(std::string_view sha256);
+std::string ClaimKey(std::string_view sha256);
 std::string Intent(std::string_view id);
 std::string Hook(std::string_view id);
 std::string SnapshotDir(uint64_t dir_ino);  // prefix of Snapshot()

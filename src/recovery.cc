@@ -120,11 +120,12 @@ class IntentRecovery {
   // the copy is dropped (its source is still in staging, U follows R).
   Status KeepClaim(const std::string& id, const Intent& in, const File& dest, bool* at_dest) {
     if (ctx_->claims == nullptr) return Status::OK();
-    std::optional<Claim> holder;
-    Status s = ctx_->claims->Take(ClaimOf(*ctx_, id, in), &holder);
-    if (!s.ok() || !holder) return s;
+    std::vector<std::optional<Claim>> holders;
+    Status s = ctx_->claims->Take({{ClaimOf(*ctx_, id, in), std::nullopt}}, &holders,
+                                  /*sync=*/true);
+    if (!s.ok() || !holders[0]) return s;
     spdlog::warn("recovery: content of {} was claimed by instance {} meanwhile; undoing its move",
-                 SourcePath(*ctx_, in), holder->owner);
+                 SourcePath(*ctx_, in), holders[0]->owner);
     if (in.cross_fs()) {
       s = ctx_->env->Unlink(dest, in.dest_name);
     } else {
@@ -139,7 +140,7 @@ class IntentRecovery {
   Status RollBack(const std::string& id, const Intent& in) {
     Env* env = ctx_->env;
     if (in.action == IntentAction::kIngest && ctx_->claims != nullptr) {
-      Status s = ctx_->claims->Release(ClaimOf(*ctx_, id, in));
+      Status s = ctx_->claims->Release({ClaimOf(*ctx_, id, in)}, /*sync=*/false);
       if (!s.ok()) return s;
     }
     if (in.cross_fs() && ctx_->tmp_dir.isValid()) {

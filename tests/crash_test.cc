@@ -370,22 +370,11 @@ class CrashHarness {
   // The content claims in the warehouse, by sha256.
   std::map<std::string, Claim> Claims(const std::string& where) {
     std::map<std::string, Claim> out;
-    const fs::path root = tree_ / "wh" / std::string(kClaimsDirName);
-    if (!fs::exists(root)) return out;
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
-      // Claims are in the fan-out directories; records/ holds what they
-      // link to, and <sha>.takeover-* names are markers.
-      const std::string sha = e.path().filename().string();
-      if (e.is_directory() || e.path().parent_path().filename().string().size() != 2 ||
-          sha.find('.') != std::string::npos) {
-        continue;
-      }
-      Claim c;
-      const std::string text =
-          e.is_symlink() ? fs::read_symlink(e.path()).string() : ReadFile(e.path());
-      EXPECT_TRUE(DecodeClaim(sha, text, &c)) << where << ": unreadable claim " << e.path();
-      out[sha] = c;
-    }
+    File wh;
+    if (!fs::exists(tree_ / "wh")) return out;
+    Status s = Env::Default()->OpenDir((tree_ / "wh").string(), &wh);
+    if (s.ok()) s = ReadAllClaims(Env::Default(), wh, &out);
+    EXPECT_TRUE(s.ok()) << where << ": " << s.ToString();
     return out;
   }
 
