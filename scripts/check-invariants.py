@@ -12,13 +12,11 @@ Without a ledger, only the agreement is checked:
   - each record's path is a regular file in <warehouse>/ingest_date=*/ with
     that sha256 and size, and no two records name the same path;
   - every entry of <warehouse>/ingest_date=*/ is named by a record;
-  - every record stands on a content claim
-    (<warehouse>/.atomic-ingest-claims/<sha[0:2]>/<sha>, a hard link to a
-    record file of records/<owner>/ holding lines "atomic-ingest-claim/2
-    <sha> <owner> <intent> <size> <path bytes> <path>", or a symlink to
-    "atomic-ingest-claim/1 <owner> <intent> <size> <path>") naming its
-    path and size; after a pass that was not killed, every claim names a
-    recorded content.
+  - every record stands on a content claim naming its path and size: a
+    claim held in the claim log, <warehouse>/.atomic-ingest-claims/log
+    (lines "atomic-ingest-claim/3 take|release <sha> <owner> <intent> ...
+    <check>", folded in order as src/claims.h says); after a pass that was
+    not killed, every claim names a recorded content.
 Other entries of the warehouse and the manifests are not looked at.
 
 The ledger has one line per staged file, fields separated by tabs: name,
@@ -68,11 +66,9 @@ import sys
 
 TEMP_DIR = ".atomic-ingest-tmp"
 CLAIMS_DIR = ".atomic-ingest-claims"
-CLAIM_RE = re.compile(r"^atomic-ingest-claim/1 ([0-9a-f]{32}) (\S+) ([0-9]+) (.+)$", re.S)
-CLAIM2_RE = re.compile(
-    rb"atomic-ingest-claim/2 ([0-9a-f]{64}) ([0-9a-f]{32}) (\S+) ([0-9]+) ([0-9]+) ")
+CLAIM_LOG = "log"
+CLAIM_MAGIC = b"atomic-ingest-claim/3 "
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-TAKEOVER_RE = re.compile(r"^[0-9a-f]{64}\.takeover-[0-9a-f]{32}-.+$")
 
 
 def is_candidate(name):
@@ -249,50 +245,37 @@ class Checker:
             else:
                 self.bad("unexpected entry", p)
 
-    @staticmethod
-    def read_claim(p, sha):
-        """(size, path) of the claim of `sha` in the claim at p, or None."""
-        if os.path.islink(p):
-            m = CLAIM_RE.match(os.readlink(p))
-            return (int(m.group(3)), m.group(4)) if m else None
-        if not os.path.isfile(p):
-            return None
-        with open(p, "rb") as f:
-            text = f.read()
-        pos = 0
-        while pos < len(text):
-            m = CLAIM2_RE.match(text, pos)
-            if m is None:
-                return None
-            end = m.end() + int(m.group(5))
-            if text[end:end + 1] != b"\n":
-                return None
-            if m.group(1).decode() == sha:
-                return (int(m.group(4)), os.fsdecode(text[m.end():end]))
-            pos = end + 1
-        return None
-
     def scan_claims(self, root):
-        """The content claims, as sha -> (size, warehouse-relative path)."""
-        for fan in sorted(os.listdir(root)):
-            d = os.path.join(root, fan)
-            if fan == "records":
-                continue  # what the claims link to
-            if not os.path.isdir(d) or os.path.islink(d):
-                self.bad("unexpected entry", d)
+        """The content claims, as sha -> (size, warehouse-relative path):
+        the claim log folded from its start (claims.h). A line that is not
+        a whole record (a tail torn by a kill) is skipped, as the tool
+        skips it."""
+        for name in sorted(os.listdir(root)):
+            if name != CLAIM_LOG:
+                self.bad("unexpected entry", os.path.join(root, name))
+        p = os.path.join(root, CLAIM_LOG)
+        if not os.path.isfile(p):
+            return
+        held = {}  # sha -> (owner, intent, size, path)
+        with open(p, "rb") as f:
+            lines = f.read().split(b"\n")
+        for line in lines[:-1]:
+            body, _, check = line.rpartition(b" ")
+            if not body.startswith(CLAIM_MAGIC) or \
+                    hashlib.sha256(body).hexdigest()[:16].encode() != check:
                 continue
-            for sha in sorted(os.listdir(d)):
-                p = os.path.join(d, sha)
-                # A takeover marker (claims.h): a claim's record under
-                # another name, beside the claim it replaced.
-                marker = TAKEOVER_RE.match(sha)
-                if marker and self.read_claim(p, sha[:64]) is not None:
-                    continue
-                c = self.read_claim(p, sha) if SHA_RE.match(sha) else None
-                if sha[:2] != fan or c is None:
-                    self.bad("unreadable claim", p)
-                    continue
-                self.claims[sha] = c
+            f = body[len(CLAIM_MAGIC):].decode().split(" ")
+            if f[0] == "take" and len(f) in (6, 8):
+                sha, owner, intent = f[1], f[2], f[3]
+                cur = held.get(sha)
+                if cur is None or cur[0] == owner or (len(f) == 8 and cur[:2] == (f[6], f[7])):
+                    held[sha] = (owner, intent, int(f[4]), os.fsdecode(bytes.fromhex(f[5])))
+            elif f[0] == "release" and len(f) == 4:
+                sha, owner, intent = f[1], f[2], f[3]
+                cur = held.get(sha)
+                if cur is not None and cur[0] == owner and intent in ("*", cur[1]):
+                    del held[sha]
+        self.claims = {sha: (c[2], c[3]) for sha, c in held.items()}
 
     def scan_partition(self, d, out):
         for n in sorted(os.listdir(d)):

@@ -1,13 +1,12 @@
 #include "claims.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/random.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-
-#include <spdlog/spdlog.h>
 
 #include "clock.h"
 #include "fs_util.h"
@@ -122,9 +121,7 @@ std::string LineEnd(std::string_view line) {
   return Hex(line.substr(line.size() - std::min(line.size(), kLineEndBytes)));
 }
 
-std::string Check(std::string_view body) {
-  return Sha256::HexOf(body).substr(0, kCheckDigits);
-}
+std::string Check(std::string_view body) { return Sha256::HexOf(body).substr(0, kCheckDigits); }
 
 bool ParseSize(std::string_view text, uint64_t* n) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *n);
@@ -166,8 +163,7 @@ bool DecodeClaimFields(std::string_view sha256, std::string_view owner, std::str
 
 bool DecodeClaimValue(std::string_view sha256, std::string_view value, Claim* c) {
   std::vector<std::string_view> f;
-  return Fields(value, &f) && f.size() == 4 &&
-         DecodeClaimFields(sha256, f[0], f[1], f[2], f[3], c);
+  return Fields(value, &f) && f.size() == 4 && DecodeClaimFields(sha256, f[0], f[1], f[2], f[3], c);
 }
 
 }  // namespace
@@ -238,10 +234,10 @@ bool TakeWins(const ClaimRecord& r, const std::optional<Claim>& held) {
 // the log made them.
 struct ClaimSpace::Fold {
   std::string log_id;
-  uint64_t end = 0;     // bytes of the log folded, up to a record's end
-  uint64_t size = 0;    // the log's size when read
-  bool reset = false;   // the index was of another log: it starts again
-  uint64_t skipped = 0; // torn or foreign lines
+  uint64_t end = 0;                 // bytes of the log folded, up to a record's end
+  uint64_t size = 0;                // the log's size when read
+  bool reset = false;               // the index was of another log: it starts again
+  uint64_t skipped = 0;             // torn or foreign lines
   std::string last_line = kNoLine;  // LineEnd of the line that ends at `end`
   std::unordered_map<std::string, std::optional<Claim>> changes;
 };
@@ -409,13 +405,13 @@ Status ClaimSpace::Persist(Fold* fold) {
       if (!s.ok()) return s;
     }
     for (const auto& [sha, claim] : fold->changes) {
-      writes.push_back({keys::ClaimKey(sha),
-                        claim ? std::optional<std::string>(EncodeClaimValue(*claim))
-                              : std::nullopt});
+      writes.push_back(
+          {keys::ClaimKey(sha),
+           claim ? std::optional<std::string>(EncodeClaimValue(*claim)) : std::nullopt});
     }
-    writes.push_back({std::string(keys::kClaimLog),
-                      (fold->log_id.empty() ? "-" : fold->log_id) + " " +
-                          std::to_string(fold->end) + " " + fold->last_line});
+    writes.push_back({std::string(keys::kClaimLog), (fold->log_id.empty() ? "-" : fold->log_id) +
+                                                        " " + std::to_string(fold->end) + " " +
+                                                        fold->last_line});
     Status s = index_->Apply(writes, /*sync=*/false);
     if (!s.ok()) return s;
   } else {
@@ -456,8 +452,8 @@ Status ClaimSpace::OpenLog(bool create, bool* none) {
   } else {
     s = OpenDirs(env_, *warehouse_, kClaimsDirName, &dir);
     if (s.ok()) {
-      s = env_->OpenAt(dir, std::string(kClaimLogName),
-                       writable_ ? O_RDWR | O_APPEND : O_RDONLY, 0, &log_);
+      s = env_->OpenAt(dir, std::string(kClaimLogName), writable_ ? O_RDWR | O_APPEND : O_RDONLY, 0,
+                       &log_);
     }
     if (s.IsNotFound()) {
       *none = true;
@@ -518,9 +514,10 @@ Status ClaimSpace::Locked(bool create, const std::function<Status(Fold*, std::st
   }
   if (s.ok()) s = Persist(&fold);
   if (fold.skipped > 0) {
-    spdlog::warn("{}: skipped {} unreadable lines (torn by a crash, or not written by "
-                 "atomic-ingest)",
-                 log_.path(), fold.skipped);
+    spdlog::warn(
+        "{}: skipped {} unreadable lines (torn by a crash, or not written by "
+        "atomic-ingest)",
+        log_.path(), fold.skipped);
   }
   return s;
 }

@@ -56,17 +56,17 @@ Status LoadClaimOwner(Env* env, const File& state_dir, bool create, std::string*
 // torn record:
 //   atomic-ingest-claim/3 log <log id> <check>
 //   atomic-ingest-claim/3 take <sha256> <owner> <intent> <size> <hex path> <check>
-//   atomic-ingest-claim/3 take <sha256> <owner> <intent> <size> <hex path> <old owner> <old intent> <check>
-//   atomic-ingest-claim/3 release <sha256> <owner> <intent> <check>
+//   atomic-ingest-claim/3 take <sha256> <owner> <intent> <size> <hex path> <old owner> <old intent>
+//   <check> atomic-ingest-claim/3 release <sha256> <owner> <intent> <check>
 // <check> is the first 16 hex digits of the SHA-256 of the line before " <check>".
 // The first record names the log; a take with an old commit replaces that
 // commit's claim (a takeover).
 struct ClaimRecord {
   enum class Op { kLog, kTake, kRelease };
   Op op = Op::kTake;
-  std::string log_id;              // kLog
-  Claim claim;                     // kTake, kRelease (sha256, owner, intent only)
-  std::optional<Claim> replaces;   // kTake: owner and intent of the claim it replaces
+  std::string log_id;             // kLog
+  Claim claim;                    // kTake, kRelease (sha256, owner, intent only)
+  std::optional<Claim> replaces;  // kTake: owner and intent of the claim it replaces
 };
 std::string EncodeClaimRecord(const ClaimRecord& r);
 // One record, without its newline; false if it is torn or not a record.
@@ -133,8 +133,8 @@ class ClaimSpace {
   // (nothing changed for it), or empty when requests[i] holds it now (or
   // held it already). With `sync` the appended records are durable on
   // return; else the caller's next syncfs of the warehouse makes them so.
-  Status Take(const std::vector<ClaimRequest>& requests,
-              std::vector<std::optional<Claim>>* holders, bool sync);
+  Status Take(const std::vector<ClaimRequest>& requests, std::vector<std::optional<Claim>>* holders,
+              bool sync);
   // Releases each claim that its commit holds (kAnyIntent: its owner);
   // others are left alone.
   Status Release(const std::vector<Claim>& claims, bool sync);
@@ -176,11 +176,11 @@ class ClaimSpace {
   // Folded but not yet in the index (a read-only space keeps all it folds
   // here): sha256 -> claim, or nullopt for released.
   std::unordered_map<std::string, std::optional<Claim>> overlay_;
-  bool ignore_index_ = false;  // a read-only space found the index of another log
-  std::string log_id_;   // as folded
-  uint64_t folded_ = 0;  // bytes of the log folded
+  bool ignore_index_ = false;    // a read-only space found the index of another log
+  std::string log_id_;           // as folded
+  uint64_t folded_ = 0;          // bytes of the log folded
   std::string last_line_ = "-";  // the end of the line that ends there
-  bool loaded_ = false;  // log_id_ and folded_ read from the index
+  bool loaded_ = false;          // log_id_ and folded_ read from the index
 };
 
 }  // namespace ingest

@@ -164,8 +164,8 @@ void Committer::TakeClaims(Job* job) {
     todo.push_back(&p);
     // Another instance's claim is replaced; this instance's own stale one
     // gives way to any take of this instance.
-    requests.push_back({ClaimOf(*ctx_, p.id, p.intent),
-                        p.takeover ? p.stale_claim : std::optional<Claim>()});
+    requests.push_back(
+        {ClaimOf(*ctx_, p.id, p.intent), p.takeover ? p.stale_claim : std::optional<Claim>()});
   }
   std::vector<std::optional<Claim>> holders;
   const Status s = ctx_->claims->Take(requests, &holders, /*sync=*/false);

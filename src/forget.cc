@@ -167,13 +167,15 @@ Status Forget(Env* env, Clock* clock, const Options& o, const File& state_dir, S
                                s.message(),
                            s.err());
   }
-  if (claims) {
-    // Another instance's claim, or this instance's own, whichever commit
-    // of it took it.
-    Claim own{sha, out->instance, std::string(kAnyIntent), 0, ""};
-    if (out->claim || (out->content && !out->instance.empty())) {
-      s = claims->Release({out->claim ? *out->claim : own}, /*sync=*/true);
-    }
+  if (claims && !out->claim && out->content && !out->instance.empty() &&
+      IsInside(out->content->path, o.warehouse)) {
+    // This instance's own claim, which its index does not hold: released
+    // whichever of its commits took it.
+    out->claim = Claim{sha, out->instance, std::string(kAnyIntent), out->content->size,
+                       out->content->path.substr(o.warehouse.size() + 1)};
+  }
+  if (out->claim) {
+    s = claims->Release({*out->claim}, /*sync=*/true);
     if (!s.ok()) return s;
   }
   ForgetRecord tomb{log.path, log.forgotten_at_ns, o.reason};

@@ -51,7 +51,7 @@ inline constexpr std::string_view kLayout = "m/layout";
 // (BackfillClaims). "m/claims" marked the same for the claims of the
 // earlier format, one name per content, which the log replaced.
 inline constexpr std::string_view kClaimsDone = "m/claims_logged";
-inline constexpr std::string_view kClaim = "k/";  // the claim log, folded
+inline constexpr std::string_view kClaim = "k/";              // the claim log, folded
 inline constexpr std::string_view kClaimLog = "m/claim_log";  // "<log id> <bytes folded>"
 inline constexpr std::string_view kLastPass = "m/last_pass";
 inline constexpr std::string_view kIntentsClosed = "m/intents_closed";

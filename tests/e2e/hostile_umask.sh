@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/hostile_lib.sh"
 created_entries() {
   local r
   for r in "$WH" "$MF" "$ST"; do
-    # Symlinks (the content claims) are left out: their mode means nothing.
+    # Symlinks are left out: their mode means nothing.
     find "$r" \( -path "$WH/ingest_date=*/*" -o -path "$WH/_duplicates/ingest_date=*/*" \) -prune \
       -o ! -type l -printf '%m %y %p\n'
   done

@@ -14,7 +14,7 @@ RC=0
   --manifests "$MF" --state-path "$ST" --stability-seconds 0) >"$OUT" 2>"$ERR" || RC=$?
 assert_rc 0
 assert_summary duplicates 1
-# Symlinks (the content claims) are left out: their mode means nothing.
+# Symlinks are left out: their mode means nothing.
 world=$(find "$WH" "$MF" "$ST" \( -path "$WH/ingest_date=*/*" -o -path "$WH/_duplicates/ingest_date=*/*" \) -prune \
   -o ! -type l -perm -0002 -printf '%m %p\n')
 assert_eq "" "$world" "world-writable entries created under umask 000"

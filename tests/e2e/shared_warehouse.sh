@@ -77,7 +77,9 @@ done
 # quarantined.
 assert_once 95
 assert_duplicate_count 25
-assert_eq 95 "$(find "$WH/.atomic-ingest-claims" -path "$WH/.atomic-ingest-claims/records" -prune -o -type f -print | count_lines)" "content claims"
+# One take record per content in the claim log, none released.
+assert_eq 95 "$(grep -a '^atomic-ingest-claim/3 take ' "$WH/.atomic-ingest-claims/log" | cut -d' ' -f3 | sort -u | count_lines)" "content claims"
+assert_eq 0 "$(grep -ac '^atomic-ingest-claim/3 release ' "$WH/.atomic-ingest-claims/log")" "released claims"
 
 note "one instance's manifest fdatasync fails while the other commits"
 # The injection aims at this hour's file: keep clear of the hour's end.
