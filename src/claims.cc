@@ -351,7 +351,11 @@ Status ClaimSpace::FoldTail(Fold* fold) {
     if (!s.ok()) return s;
     tail.resize(got);
     if (got == tail.size() && !tail.empty() && tail.back() == '\n') {
-      last = LineEnd(std::string_view(tail).substr(0, tail.size() - 1));
+      std::string_view line = std::string_view(tail).substr(0, tail.size() - 1);
+      if (const size_t nl = line.rfind('\n'); nl != std::string_view::npos) {
+        line.remove_prefix(nl + 1);  // a line shorter than kLineEndBytes
+      }
+      last = LineEnd(line);
     }
   }
   fold->last_line = last_line_;
@@ -438,27 +442,31 @@ Status ClaimSpace::NewLogId(std::string* id) {
 
 Status ClaimSpace::OpenLog(bool create, bool* none) {
   *none = false;
-  if (log_.isValid()) return Status::OK();
-  File dir;
+  const std::string name(kClaimLogName);
+  if (log_.isValid()) {
+    // Still the log at its name? One removed and made again since is
+    // another log.
+    FileStat at, open;
+    Status s = env_->StatAt(dir_, name, &at);
+    if (s.ok()) s = env_->Stat(log_, &open);
+    if (s.ok() && at.ino == open.ino) return Status::OK();
+    if (!s.ok() && !s.IsNotFound()) return s;
+    log_ = File();
+  }
   Status s;
   if (create) {
     bool created = false;
-    s = OpenOrCreateDirs(env_, *warehouse_, kClaimsDirName, &dir, &created);
+    s = OpenOrCreateDirs(env_, *warehouse_, kClaimsDirName, &dir_, &created);
     FileStat st;
-    if (s.ok()) log_created_ = env_->StatAt(dir, std::string(kClaimLogName), &st).IsNotFound();
-    if (s.ok()) {
-      s = env_->OpenAt(dir, std::string(kClaimLogName), O_RDWR | O_APPEND | O_CREAT, 0664, &log_);
-    }
-  } else {
-    s = OpenDirs(env_, *warehouse_, kClaimsDirName, &dir);
-    if (s.ok()) {
-      s = env_->OpenAt(dir, std::string(kClaimLogName), writable_ ? O_RDWR | O_APPEND : O_RDONLY, 0,
-                       &log_);
-    }
-    if (s.IsNotFound()) {
-      *none = true;
-      return Status::OK();
-    }
+    if (s.ok()) log_created_ = env_->StatAt(dir_, name, &st).IsNotFound();
+    if (s.ok()) s = env_->OpenAt(dir_, name, O_RDWR | O_APPEND | O_CREAT, 0664, &log_);
+    return s;
+  }
+  s = OpenDirs(env_, *warehouse_, kClaimsDirName, &dir_);
+  if (s.ok()) s = env_->OpenAt(dir_, name, writable_ ? O_RDWR | O_APPEND : O_RDONLY, 0, &log_);
+  if (s.IsNotFound()) {
+    *none = true;
+    return Status::OK();
   }
   return s;
 }
@@ -468,7 +476,15 @@ Status ClaimSpace::Locked(bool create, const std::function<Status(Fold*, std::st
   std::lock_guard<std::mutex> serial(log_mu_);
   bool none = false;
   Status s = OpenLog(create && writable_, &none);
-  if (!s.ok() || none) return s;
+  if (s.ok() && none) {
+    // No log: no claims. An index of a log removed since is dropped.
+    s = LoadFolded();
+    if (!s.ok() || (log_id_.empty() && folded_ == 0)) return s;
+    Fold gone;
+    gone.reset = true;
+    return Persist(&gone);
+  }
+  if (!s.ok()) return s;
   const bool lock = writable_;
   if (lock) s = env_->WaitLockFile(log_);
   if (!s.ok()) return s;

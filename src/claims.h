@@ -170,6 +170,7 @@ class ClaimSpace {
   const std::string owner_;
   const bool writable_;
   std::mutex log_mu_;  // one fold of the log at a time
+  File dir_;           // <warehouse>/.atomic-ingest-claims
   File log_;
   bool log_created_ = false;
   std::mutex mu_;  // overlay_
