@@ -443,7 +443,7 @@ Status ClaimSpace::NewLogId(std::string* id) {
 Status ClaimSpace::OpenLog(bool create, bool* none) {
   *none = false;
   const std::string name(kClaimLogName);
-  if (log_.isValid()) {
+  if (log_.isValid() && (!create || log_writable_)) {
     // Still the log at its name? One removed and made again since is
     // another log.
     FileStat at, open;
@@ -451,8 +451,9 @@ Status ClaimSpace::OpenLog(bool create, bool* none) {
     if (s.ok()) s = env_->Stat(log_, &open);
     if (s.ok() && at.ino == open.ino) return Status::OK();
     if (!s.ok() && !s.IsNotFound()) return s;
-    log_ = File();
   }
+  log_ = File();
+  log_writable_ = false;
   Status s;
   if (create) {
     bool created = false;
@@ -460,10 +461,19 @@ Status ClaimSpace::OpenLog(bool create, bool* none) {
     FileStat st;
     if (s.ok()) log_created_ = env_->StatAt(dir_, name, &st).IsNotFound();
     if (s.ok()) s = env_->OpenAt(dir_, name, O_RDWR | O_APPEND | O_CREAT, 0664, &log_);
+    log_writable_ = s.ok();
     return s;
   }
   s = OpenDirs(env_, *warehouse_, kClaimsDirName, &dir_);
-  if (s.ok()) s = env_->OpenAt(dir_, name, writable_ ? O_RDWR | O_APPEND : O_RDONLY, 0, &log_);
+  if (s.ok() && writable_) {
+    s = env_->OpenAt(dir_, name, O_RDWR | O_APPEND, 0, &log_);
+    log_writable_ = s.ok();
+  }
+  // Read-only (explain, a read-only warehouse): reading is all a look
+  // needs; a take reopens it and reports the refusal for its files.
+  if (s.ok() ? !log_.isValid() : (s.err() == EROFS || s.err() == EACCES)) {
+    s = env_->OpenAt(dir_, name, O_RDONLY, 0, &log_);
+  }
   if (s.IsNotFound()) {
     *none = true;
     return Status::OK();

@@ -172,6 +172,7 @@ class ClaimSpace {
   std::mutex log_mu_;  // one fold of the log at a time
   File dir_;           // <warehouse>/.atomic-ingest-claims
   File log_;
+  bool log_writable_ = false;  // log_ is open for appending
   bool log_created_ = false;
   std::mutex mu_;  // overlay_
   // Folded but not yet in the index (a read-only space keeps all it folds

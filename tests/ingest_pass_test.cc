@@ -218,7 +218,7 @@ TEST_F(IngestPassTest, AFileThatCannotBePutBackAfterAnAppendIsPutBackByRecovery)
   EXPECT_EQ(0u, Staged());
   std::vector<fs::path> ingested;
   for (const auto& part : fs::directory_iterator(base_ / "wh")) {
-    if (part.path().filename().string()[0] == '.') continue;  // the claims
+    if (part.path().filename().string()[0] == '.') continue;  // the claim log
     for (const auto& f : fs::directory_iterator(part.path())) ingested.push_back(f.path());
   }
   ASSERT_EQ(1u, ingested.size());
@@ -269,12 +269,12 @@ TEST_F(IngestPassTest, WhereRenameTakesNoFlagsFilesMoveByLinkAndUnlink) {
   EXPECT_EQ(3u, stats.files_ingested);
   EXPECT_EQ(0u, stats.failed);
   EXPECT_EQ(0u, Staged());
-  // Learnt once per pass: one refused rename, then links only (a claim
-  // and a move each).
+  // Learnt once per pass: one refused rename, then links only, one per
+  // move (claims take none).
   EXPECT_EQ(1, env.renames);
-  EXPECT_EQ(6, env.links);
+  EXPECT_EQ(3, env.links);
   for (const auto& part : fs::directory_iterator(base_ / "wh")) {
-    if (part.path().filename().string()[0] == '.') continue;  // the claims
+    if (part.path().filename().string()[0] == '.') continue;  // the claim log
     for (const auto& f : fs::directory_iterator(part.path())) {
       EXPECT_EQ(1u, fs::hard_link_count(f.path())) << f.path();
     }
