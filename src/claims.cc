@@ -81,6 +81,8 @@ constexpr size_t kCheckDigits = 16;
 // Reads of the log's tail, and the bytes of its first record.
 constexpr size_t kReadChunk = 1 << 20;
 constexpr size_t kHeaderMax = 256;
+// Claims folded before they are written to the index.
+constexpr size_t kFoldBatch = 1 << 16;
 // What identifies the line that ends where a fold stopped: its last bytes
 // (a record's check), in hex so that the index's value stays one line.
 constexpr size_t kLineEndBytes = 16;
@@ -390,6 +392,15 @@ Status ClaimSpace::FoldTail(Fold* fold) {
     }
     buf_at += start;
     buf.erase(0, start);
+    if (writable_ && fold->changes.size() >= kFoldBatch) {
+      // A long tail (an instance joining a warehouse) goes to the index
+      // as it is read, not all held in memory.
+      fold->end = buf_at;
+      s = Persist(fold);
+      if (!s.ok()) return s;
+      fold->changes.clear();
+      fold->reset = false;
+    }
   }
   fold->end = buf_at;
   return Status::OK();

@@ -852,6 +852,38 @@ TEST_F(ClaimSpaceTest, ReadAllClaimsReadsTheWholeLog) {
   EXPECT_TRUE(SameClaim(all[kSha2], b2));
 }
 
+// A joiner's first look at a long log writes its fold to the index as it
+// reads (kFoldBatch claims at a time), and the index ends whole.
+TEST_F(ClaimSpaceTest, ALongLogIsFoldedWhole) {
+  constexpr size_t kClaims = 70000;
+  std::vector<ClaimRequest> requests;
+  requests.reserve(kClaims);
+  for (size_t i = 0; i < kClaims; ++i) {
+    requests.push_back(
+        {MakeClaim(kOwnerB, std::to_string(i), Sha256::HexOf(std::to_string(i))), std::nullopt});
+  }
+  std::vector<std::optional<Claim>> holders;
+  ASSERT_TRUE(b_.Take(requests, &holders, /*sync=*/false).ok());
+  RefreshOk(&a_);
+  size_t indexed = 0;
+  ASSERT_TRUE(index_a_
+                  .Scan(keys::kClaim,
+                        [&](std::string_view, std::string_view) {
+                          ++indexed;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(indexed, kClaims);
+  for (size_t i : {size_t{0}, kClaims / 2, kClaims - 1}) {
+    const std::optional<Claim> found = FindIn(&a_, Sha256::HexOf(std::to_string(i)));
+    ASSERT_TRUE(found) << i;
+    EXPECT_EQ(found->intent, std::to_string(i));
+  }
+  // Nothing more to read: a second look changes nothing.
+  RefreshOk(&a_);
+  EXPECT_TRUE(FindIn(&a_, Sha256::HexOf(std::to_string(kClaims - 1))));
+}
+
 // Instances racing for one content, each with its own open log: exactly
 // one wins, and every other is told it.
 TEST_F(ClaimSpaceTest, OfConcurrentTakersExactlyOneWins) {
