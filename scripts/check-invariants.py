@@ -268,7 +268,8 @@ class Checker:
             if f[0] == "take" and len(f) in (6, 8):
                 sha, owner, intent = f[1], f[2], f[3]
                 cur = held.get(sha)
-                if cur is None or cur[0] == owner or (len(f) == 8 and cur[:2] == (f[6], f[7])):
+                if cur is None or (cur[0] == owner and intent != "before-claims") or \
+                        (len(f) == 8 and cur[:2] == (f[6], f[7])):
                     held[sha] = (owner, intent, int(f[4]), os.fsdecode(bytes.fromhex(f[5])))
             elif f[0] == "release" and len(f) == 4:
                 sha, owner, intent = f[1], f[2], f[3]

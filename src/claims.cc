@@ -223,13 +223,58 @@ bool DecodeClaimRecord(std::string_view line, ClaimRecord* r) {
   return true;
 }
 
+bool DecodeNamedClaim(std::string_view sha256, std::string_view in, Claim* c) {
+  constexpr std::string_view kV1 = "atomic-ingest-claim/1 ";
+  constexpr std::string_view kV2 = "atomic-ingest-claim/2 ";
+  const auto field = [](std::string_view* rest, std::string_view* out) {
+    const size_t sp = rest->find(' ');
+    if (sp == std::string_view::npos || sp == 0) return false;
+    *out = rest->substr(0, sp);
+    rest->remove_prefix(sp + 1);
+    return true;
+  };
+  const auto fill = [&](std::string_view owner, std::string_view intent, std::string_view size,
+                        std::string_view path) {
+    if (!IsOwner(owner) || intent.empty() || !IsInsidePath(path) || !ParseSize(size, &c->size)) {
+      return false;
+    }
+    *c = Claim{std::string(sha256), std::string(owner), std::string(intent), c->size,
+               std::string(path)};
+    return true;
+  };
+  std::string_view owner, intent, size;
+  if (in.substr(0, kV1.size()) == kV1) {
+    // A symlink's target: "<owner> <intent> <size> <path>", the path last.
+    in.remove_prefix(kV1.size());
+    return field(&in, &owner) && field(&in, &intent) && field(&in, &size) && !in.empty() &&
+           fill(owner, intent, size, in);
+  }
+  // A record file: "<sha256> <owner> <intent> <size> <path bytes> <path>\n"
+  // for each claim of a batch.
+  while (!in.empty()) {
+    if (in.substr(0, kV2.size()) != kV2) return false;
+    in.remove_prefix(kV2.size());
+    std::string_view sha, length;
+    uint64_t n = 0;
+    if (!field(&in, &sha) || !field(&in, &owner) || !field(&in, &intent) || !field(&in, &size) ||
+        !field(&in, &length) || !ParseSize(length, &n) || n >= in.size() || in[n] != '\n') {
+      return false;
+    }
+    const std::string_view path = in.substr(0, n);
+    in.remove_prefix(n + 1);
+    if (sha == sha256) return fill(owner, intent, size, path);
+  }
+  return false;
+}
+
 bool ReleaseMatches(const Claim& release, const std::optional<Claim>& held) {
   return held && held->owner == release.owner &&
          (release.intent == kAnyIntent || held->intent == release.intent);
 }
 
 bool TakeWins(const ClaimRecord& r, const std::optional<Claim>& held) {
-  return !held || held->owner == r.claim.owner || (r.replaces && held->SameCommit(*r.replaces));
+  return !held || (held->owner == r.claim.owner && r.claim.intent != kBackfillIntent) ||
+         (r.replaces && held->SameCommit(*r.replaces));
 }
 
 // What one look at the log found: the changes to the index, in the order
@@ -506,7 +551,10 @@ Status ClaimSpace::Locked(bool create, const std::function<Status(Fold*, std::st
     return Persist(&gone);
   }
   if (!s.ok()) return s;
-  const bool lock = writable_;
+  // A log this instance cannot write is read without the lock (on NFS,
+  // flock on a read-only descriptor fails): a record being appended
+  // meanwhile reads as a torn tail, which is not folded.
+  const bool lock = writable_ && log_writable_;
   if (lock) s = env_->WaitLockFile(log_);
   if (!s.ok()) return s;
   Fold fold;

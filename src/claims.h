@@ -78,14 +78,28 @@ inline constexpr std::string_view kAnyIntent = "*";
 // Whether the release `release` releases `held`.
 bool ReleaseMatches(const Claim& release, const std::optional<Claim>& held);
 
+// The intent of a claim taken for a content ingested before its instance
+// claimed contents in the log (claim_backfill.h).
+inline constexpr std::string_view kBackfillIntent = "before-claims";
+
 // Whether the take `r` takes its claim when `held` is the claim on its
 // content: when none is held, when the holder is of the same instance (an
-// instance never has two commits of one content under way), or when `r`
-// replaces the holder. Every reader of the log applies the same rule.
+// instance never has two commits of one content under way; the claims of
+// those recovery left open are in PassContext::unresolved_claims) unless
+// `r` is a backfill, which never replaces a claim, or when `r` replaces the
+// holder. Every reader of the log applies the same rule.
 bool TakeWins(const ClaimRecord& r, const std::optional<Claim>& held);
 
 // Every claim the log at `warehouse` holds, by sha256, read from its start.
 Status ReadAllClaims(Env* env, const File& warehouse, std::map<std::string, Claim>* out);
+
+// The claim of `sha256` in `in`, in a format before the claim log, whose
+// claims were names <sha256[0:2]>/<sha256> in the claims directory: a
+// symlink whose target is "atomic-ingest-claim/1 <owner> <intent> <size>
+// <path>", or a hard link to a record file of lines
+// "atomic-ingest-claim/2 <sha256> <owner> <intent> <size> <path bytes>
+// <path>". False if it holds none. Read once, to import them (claim_backfill.h).
+bool DecodeNamedClaim(std::string_view sha256, std::string_view in, Claim* c);
 
 // Whether the manifests under `manifests` hold the record of the commit
 // that took `claim` (in the warehouse at `warehouse_path`): the hour file

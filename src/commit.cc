@@ -172,6 +172,9 @@ void Committer::TakeClaims(Job* job) {
   for (size_t k = 0; k < todo.size(); ++k) {
     Planned& p = *todo[k];
     if (!s.ok()) {
+      // The append may have landed before the error (a failed sync): the
+      // release after M covers it.
+      p.claimed = true;
       planner_.Fail(&p, Status::IOError("cannot claim the content of " +
                                             SourcePath(*ctx_, p.intent) + ": " + s.message(),
                                         s.err()));

@@ -2,11 +2,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
 
 #include "backlog.h"
+#include "claims.h"
 #include "clock.h"
 #include "env.h"
 #include "manifest_writer.h"
@@ -16,7 +18,6 @@
 
 namespace ingest {
 
-class ClaimSpace;
 class IntentJournal;
 class OpenWriters;
 class ThreadPool;
@@ -53,6 +54,10 @@ struct PassContext {
   // finish this pass; the scan leaves them alone. Bounded by the open
   // intents. All staged files are on one filesystem, so the inode suffices.
   std::set<uint64_t> unresolved;
+  // The claims of the ingests among them, by sha256: this instance's own
+  // claims are not in its claim index, and a copy of such a content must
+  // neither be ingested nor counted as new while that commit is open.
+  std::map<std::string, Claim> unresolved_claims;
   ProgressCounters progress;
   // Set by another thread to end the pass early (watch's SIGTERM): the scan
   // stops between entries, saving its cursor as --max-files does, and what

@@ -297,11 +297,20 @@ Status Planner::FindContent(const Prepared& p, std::string* duplicate_of) {
 Status Planner::FindClaim(const Prepared& p, std::optional<Claim>* claim) {
   // A claim read by the worker is as good as one read now: a claim taken
   // since is found by step K.
+  Status s;
   if (p.preview.claim_read) {
     *claim = p.preview.claim;
-    return Status::OK();
+  } else {
+    s = ctx_->claims->Find(p.sha256, claim);
   }
-  return ctx_->claims->Find(p.sha256, claim);
+  // This instance's own claim of a commit recovery left open, which the
+  // claim index does not hold.
+  if (s.ok() && !*claim) {
+    if (auto it = ctx_->unresolved_claims.find(p.sha256); it != ctx_->unresolved_claims.end()) {
+      *claim = it->second;
+    }
+  }
+  return s;
 }
 
 bool Planner::ResolveClaim(const Claim& claim, Planned* pl) {

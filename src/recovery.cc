@@ -228,6 +228,9 @@ Status RecoverIntents(PassContext* ctx, PassStats* stats) {
         ++stats->failed;
         spdlog::error("recovery of {}: {}", SourcePath(*ctx, in), s.ToString());
         ctx->unresolved.insert(in.src_ino);
+        if (in.action == IntentAction::kIngest) {
+          ctx->unresolved_claims.emplace(in.sha256, ClaimOf(*ctx, id, in));
+        }
       }
     }
   }

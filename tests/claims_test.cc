@@ -1198,5 +1198,69 @@ TEST(SharedWarehouseTest, ContentsIngestedBeforeClaimsAreClaimedOnce) {
   EXPECT_EQ(stats.duplicates, 1u);
 }
 
+// Claims of the earlier format, one name per content (a hard link to a
+// record file, or a symlink), of another instance that no longer runs:
+// imported into the log by the first pass, so that their contents stay
+// claimed; a takeover marker beside them is not a claim. A backfill take of
+// a content this instance claimed the old way keeps the old claim.
+TEST(SharedWarehouseTest, ClaimsOfTheEarlierFormatAreImported) {
+  spdlog::set_level(spdlog::level::off);
+  TempRoot root("import");
+  const fs::path base = root.path();
+  Options a = OptionsUnder(base);
+  fs::create_directories(a.input);
+  fs::create_directories(a.state_path);
+  const fs::path claims = base / "wh" / std::string(kClaimsDirName);
+  const std::string gone(32, 'e');
+  const std::string linked = Sha256::HexOf("linked\n");
+  const std::string symlinked = Sha256::HexOf("symlinked\n");
+  fs::create_directories(claims / "records" / gone);
+  const fs::path record = claims / "records" / gone / "batch";
+  WriteFile(record, "atomic-ingest-claim/2 " + std::string(64, '0') + " " + gone +
+                        " 1 3 5 x.csv\natomic-ingest-claim/2 " + linked + " " + gone +
+                        " 0000000000000001-000001 7 19 ingest_date=x/l.csv\n");
+  fs::create_directories(claims / linked.substr(0, 2));
+  fs::create_hard_link(record, claims / linked.substr(0, 2) / linked);
+  fs::create_hard_link(record, claims / linked.substr(0, 2) / (linked + ".takeover-x-y"));
+  fs::create_directories(claims / symlinked.substr(0, 2));
+  fs::create_symlink("atomic-ingest-claim/1 " + gone + " 9 10 ingest_date=x/s.csv",
+                     claims / symlinked.substr(0, 2) / symlinked);
+  // This instance's own content, claimed the old way with its real intent.
+  const fs::path mine = base / "wh" / "ingest_date=x" / "m.csv";
+  fs::create_directories(mine.parent_path());
+  WriteFile(mine, "mine\n");
+  const std::string mine_sha = Sha256::HexOf("mine\n");
+  std::string owner;
+  File state_dir;
+  ASSERT_TRUE(Env::Default()->OpenDir(a.state_path, &state_dir).ok());
+  ASSERT_TRUE(LoadClaimOwner(Env::Default(), state_dir, /*create=*/true, &owner).ok());
+  fs::create_directories(claims / mine_sha.substr(0, 2));
+  fs::create_symlink(
+      "atomic-ingest-claim/1 " + owner + " 0000000000000002-000001 5 ingest_date=x/m.csv",
+      claims / mine_sha.substr(0, 2) / mine_sha);
+  MemStateStore state_a;
+  ASSERT_TRUE(state_a
+                  .Apply({{keys::Content(mine_sha),
+                           EncodeContentRecord({mine.string(), "/in/m.csv", "m", 5, 1})}},
+                         true)
+                  .ok());
+  ManualClock clock(1795341600LL * kNanosPerSecond);
+  PassStats stats;
+  ASSERT_TRUE(RunIngestPass(a, Env::Default(), &clock, &state_a, &stats).ok());
+
+  File wh;
+  ASSERT_TRUE(Env::Default()->OpenDir((base / "wh").string(), &wh).ok());
+  std::map<std::string, Claim> all;
+  ASSERT_TRUE(ReadAllClaims(Env::Default(), wh, &all).ok());
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[linked].owner, gone);
+  EXPECT_EQ(all[linked].intent, "0000000000000001-000001");
+  EXPECT_EQ(all[linked].path, "ingest_date=x/l.csv");
+  EXPECT_EQ(all[symlinked].owner, gone);
+  EXPECT_EQ(all[symlinked].size, 10u);
+  EXPECT_EQ(all[mine_sha].owner, owner);
+  EXPECT_EQ(all[mine_sha].intent, "0000000000000002-000001");
+}
+
 }  // namespace
 }  // namespace ingest
