@@ -235,6 +235,61 @@ TEST_F(IngestPassTest, AFileThatCannotBePutBackAfterAnAppendIsPutBackByRecovery)
 
 // The real filesystem, where rename takes no flags (as on CephFS, NFS and
 // FUSE) and, with `refuse_links`, hard links are refused too.
+// The real filesystem, except that no manifest record of a.csv can be
+// appended and a.csv cannot leave the warehouse: its commit stays open,
+// its file moved, pass after pass.
+class StuckCommitEnv final : public EnvWrapper {
+ public:
+  StuckCommitEnv() : EnvWrapper(Env::Default()) {}
+
+  Status Write(const File& file, std::string_view data) override {
+    if (file.path().ends_with("manifest.jsonl") && data.find("/a.csv\"") != std::string::npos) {
+      return Status::FromErrno("cannot append to " + file.path(), EIO);
+    }
+    return EnvWrapper::Write(file, data);
+  }
+  Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
+                const std::string& to) override {
+    if (from == "a.csv" && from_dir.path().find("ingest_date=") != std::string::npos) {
+      return Status::FromErrno("cannot rename " + from_dir.Child(from), EIO);
+    }
+    return EnvWrapper::Rename(from_dir, from, to_dir, to);
+  }
+};
+
+// A copy of a content whose commit recovery could not finish is not
+// ingested beside it: the open commit holds the content's claim, which the
+// instance's claim index does not (it holds other instances' claims only).
+TEST_F(IngestPassTest, ACopyOfAContentWhoseCommitStaysOpenIsNotIngestedAgain) {
+  Stage("a.csv", "same content");
+  StuckCommitEnv env;
+  PassStats first;
+  (void)RunIngestPass(options_, &env, &clock_, &state_, &first);
+  EXPECT_EQ(0u, first.files_ingested);
+  Stage("b.csv", "same content");
+  clock_.Advance(60 * kNanosPerSecond);
+  PassStats second;
+  (void)RunIngestPass(options_, &env, &clock_, &state_, &second);
+  EXPECT_EQ(0u, second.files_ingested);
+  size_t in_partitions = 0;
+  for (const auto& part : fs::directory_iterator(base_ / "wh")) {
+    if (!part.path().filename().string().starts_with("ingest_date=")) continue;
+    in_partitions += static_cast<size_t>(std::distance(fs::directory_iterator(part.path()), {}));
+  }
+  EXPECT_EQ(1u, in_partitions);
+
+  // Once the commit can finish, the content is in the warehouse once.
+  clock_.Advance(60 * kNanosPerSecond);
+  PassStats third;
+  ASSERT_TRUE(Pass(&third).ok());
+  in_partitions = 0;
+  for (const auto& part : fs::directory_iterator(base_ / "wh")) {
+    if (!part.path().filename().string().starts_with("ingest_date=")) continue;
+    in_partitions += static_cast<size_t>(std::distance(fs::directory_iterator(part.path()), {}));
+  }
+  EXPECT_EQ(1u, in_partitions);
+}
+
 class NoRenameFlagsEnv final : public EnvWrapper {
  public:
   explicit NoRenameFlagsEnv(bool refuse_links)
