@@ -106,7 +106,8 @@ bool DecodeNamedClaim(std::string_view sha256, std::string_view in, Claim* c);
 // named by its intent id's time (the id starts with the commit's time in
 // 16 hex digits) has a record of its content at its path. A claim whose
 // commit is recorded finished: if its file is gone, someone removed it
-// since. Reads one hour file.
+// since. Reads one hour file; a backfill claim (kBackfillIntent) counts
+// as recorded.
 Status ClaimCommitRecorded(Env* env, const File& manifests, const std::string& warehouse_path,
                            const Claim& claim, bool* recorded);
 
