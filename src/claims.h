@@ -33,9 +33,9 @@ inline constexpr std::string_view kClaimLogName = "log";
 // takes and lets go: the log's order is the order of the takes, so the
 // first take of a content wins, and a batch of claims costs one lock, one
 // read and one write, whatever its size. Each instance folds the log into
-// an index in its state (ClaimIndex keys), so a lookup reads no file. An
-// object store's conditional append or conditional PUT of the log's next
-// segment (If-None-Match: *) could take the lock's role.
+// an index in its state (keys "k/" and "m/claim_log" of records.h), so a
+// lookup reads no file. An object store's conditional PUT of the log's
+// next segment (If-None-Match: *) could take the lock's role.
 struct Claim {
   std::string sha256;
   std::string owner;   // the instance id of the claiming state
