@@ -1149,6 +1149,18 @@ TEST(SharedWarehouseTest, GarbageInTheClaimLogFailsNothing) {
   EXPECT_EQ(all.count(Sha256::HexOf("x\n")), 1u);
 }
 
+// Runs a pass of `o` on a state whose content index already holds `sha`,
+// ingested as `path` (an earlier version's ingest).
+void PassKnowing(const Options& o, MemStateStore* state, const std::string& sha,
+                 const fs::path& path, uint64_t size, ManualClock* clock, PassStats* stats) {
+  ASSERT_TRUE(state
+                  ->Apply({{keys::Content(sha),
+                            EncodeContentRecord({path.string(), "/elsewhere", "m", size, 1})}},
+                          true)
+                  .ok());
+  ASSERT_TRUE(RunIngestPass(o, Env::Default(), clock, state, stats).ok());
+}
+
 // A warehouse filled before claims existed: the instance that ingested a
 // content claims it on its first run, so that another instance never
 // ingests it again.
@@ -1164,14 +1176,9 @@ TEST(SharedWarehouseTest, ContentsIngestedBeforeClaimsAreClaimedOnce) {
   WriteFile(old, "old content\n");
   const std::string sha = Sha256::HexOf("old content\n");
   MemStateStore state_a;
-  ASSERT_TRUE(state_a
-                  .Apply({{keys::Content(sha),
-                           EncodeContentRecord({old.string(), "/elsewhere/old.csv", "m", 12, 1})}},
-                         true)
-                  .ok());
   ManualClock clock(1795341600LL * kNanosPerSecond);
   PassStats stats;
-  ASSERT_TRUE(RunIngestPass(a, Env::Default(), &clock, &state_a, &stats).ok());
+  PassKnowing(a, &state_a, sha, old, 12, &clock, &stats);
   File wh;
   ASSERT_TRUE(Env::Default()->OpenDir((base / "wh").string(), &wh).ok());
   MemStateStore all_index;
@@ -1239,14 +1246,9 @@ TEST(SharedWarehouseTest, ClaimsOfTheEarlierFormatAreImported) {
       "atomic-ingest-claim/1 " + owner + " 0000000000000002-000001 5 ingest_date=x/m.csv",
       claims / mine_sha.substr(0, 2) / mine_sha);
   MemStateStore state_a;
-  ASSERT_TRUE(state_a
-                  .Apply({{keys::Content(mine_sha),
-                           EncodeContentRecord({mine.string(), "/in/m.csv", "m", 5, 1})}},
-                         true)
-                  .ok());
   ManualClock clock(1795341600LL * kNanosPerSecond);
   PassStats stats;
-  ASSERT_TRUE(RunIngestPass(a, Env::Default(), &clock, &state_a, &stats).ok());
+  PassKnowing(a, &state_a, mine_sha, mine, 5, &clock, &stats);
 
   File wh;
   ASSERT_TRUE(Env::Default()->OpenDir((base / "wh").string(), &wh).ok());
