@@ -162,10 +162,9 @@ void Committer::TakeClaims(Job* job) {
   for (Planned& p : plan) {
     if (p.failed || p.action != Action::kIngest) continue;
     todo.push_back(&p);
-    // Another instance's claim is replaced; this instance's own stale one
-    // gives way to any take of this instance.
-    requests.push_back(
-        {ClaimOf(*ctx_, p.id, p.intent), p.takeover ? p.stale_claim : std::optional<Claim>()});
+    // This instance's own older claim gives way to any take of its own
+    // (TakeWins); another instance's is replaced only when named.
+    requests.push_back({ClaimOf(*ctx_, p.id, p.intent), p.stale_claim});
   }
   std::vector<std::optional<Claim>> holders;
   const Status s = ctx_->claims->Take(requests, &holders, /*sync=*/false);
@@ -239,7 +238,7 @@ void Committer::Move(Job* job) {
 // Nothing of these files is in the warehouse, so no other instance need
 // wait for them. A claim left behind by a failed release is released by
 // recovery when the intent stays open, or else taken again by this
-// instance's next delivery of the content (Planner::ResolveClaim).
+// instance's next delivery of the content (TakeWins).
 void Committer::ReleaseUnmovedClaims(Job* job) {
   std::vector<Claim> claims;
   for (Planned& p : job->plan) {

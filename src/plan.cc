@@ -319,13 +319,6 @@ bool Planner::ResolveClaim(const Claim& claim, Planned* pl) {
     pl->duplicate_of = JoinPath(ctx_->warehouse.path(), claim.path);
     return true;
   }
-  // This instance's own claim, its file gone from the warehouse, while no
-  // commit of this instance is open: nothing stands behind it (a release
-  // that failed). Take it again.
-  if (claim.owner == ctx_->claim_owner && ctx_->unresolved.empty()) {
-    pl->stale_claim = claim;
-    return true;
-  }
   const std::string staged = p.candidate.dir->file.Child(p.candidate.name);
   const std::string claimed_for = JoinPath(ctx_->warehouse.path(), claim.path);
   // Another instance's claim whose commit finished, its file removed from
@@ -336,7 +329,6 @@ bool Planner::ResolveClaim(const Claim& claim, Planned* pl) {
           .ok() &&
       recorded) {
     pl->stale_claim = claim;
-    pl->takeover = true;
     pl->reingest_of = claimed_for;
     LogEvent(spdlog::level::warn, "reingest")
         .Str("path", staged)

@@ -43,13 +43,9 @@ struct Planned {
   bool failed = false;
   // An ingest whose content claim this commit holds (step K).
   bool claimed = false;
-  // A claim of this instance's that no commit stands behind any more (its
-  // file is not in the warehouse, and no intent is open): any take of this
-  // instance replaces it (TakeWins).
+  // Another instance's claim whose commit finished and whose file left the
+  // warehouse since: this ingest's take replaces it (a takeover).
   std::optional<Claim> stale_claim;
-  // stale_claim is another instance's, whose commit finished and whose
-  // file left the warehouse since: the take replaces it (a takeover).
-  bool takeover = false;
   // Why the move failed; OK with `failed` when the file changed and waits
   // for a later pass. Reported in plan order once every move is done. Set
   // without `failed` when a move by link() could not unlink the source.
