@@ -87,15 +87,23 @@ constexpr size_t kFoldBatch = 1 << 16;
 // (a record's check), in hex so that the index's value stays one line.
 constexpr size_t kLineEndBytes = 16;
 constexpr char kNoLine[] = "-";
+// About the length of a take record, to size a batch's appends.
+constexpr size_t kTakeRecordGuess = 256;
+
+void AppendHex(std::string_view bytes, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const size_t at = out->size();
+  out->resize(at + bytes.size() * 2);
+  char* p = out->data() + at;
+  for (unsigned char b : bytes) {
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 15];
+  }
+}
 
 std::string Hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
+  AppendHex(bytes, &out);
   return out;
 }
 
@@ -145,8 +153,16 @@ bool Fields(std::string_view in, std::vector<std::string_view>* out) {
 
 // "<owner> <intent> <size> <hex path>": a claim's value in the index, and
 // the middle of a take record.
+void AppendClaimValue(const Claim& c, std::string* out) {
+  out->append(c.owner).append(" ").append(c.intent).append(" ");
+  out->append(std::to_string(c.size)).append(" ");
+  AppendHex(c.path, out);
+}
+
 std::string EncodeClaimValue(const Claim& c) {
-  return c.owner + " " + c.intent + " " + std::to_string(c.size) + " " + Hex(c.path);
+  std::string out;
+  AppendClaimValue(c, &out);
+  return out;
 }
 
 bool DecodeClaimFields(std::string_view sha256, std::string_view owner, std::string_view intent,
@@ -168,27 +184,36 @@ bool DecodeClaimValue(std::string_view sha256, std::string_view value, Claim* c)
   return Fields(value, &f) && f.size() == 4 && DecodeClaimFields(sha256, f[0], f[1], f[2], f[3], c);
 }
 
+// EncodeClaimRecord, appended to `out`.
+void AppendClaimRecord(const ClaimRecord& r, std::string* out) {
+  const size_t start = out->size();
+  out->append(kMagic);
+  switch (r.op) {
+    case ClaimRecord::Op::kLog:
+      out->append("log ").append(r.log_id);
+      break;
+    case ClaimRecord::Op::kTake:
+      out->append("take ").append(r.claim.sha256).append(" ");
+      AppendClaimValue(r.claim, out);
+      if (r.replaces) {
+        out->append(" ").append(r.replaces->owner).append(" ").append(r.replaces->intent);
+      }
+      break;
+    case ClaimRecord::Op::kRelease:
+      out->append("release ").append(r.claim.sha256).append(" ").append(r.claim.owner);
+      out->append(" ").append(r.claim.intent);
+      break;
+  }
+  const std::string check = Check(std::string_view(*out).substr(start));
+  out->append(" ").append(check).append("\n");
+}
+
 }  // namespace
 
 std::string EncodeClaimRecord(const ClaimRecord& r) {
-  std::string body(kMagic);
-  switch (r.op) {
-    case ClaimRecord::Op::kLog:
-      body += "log " + r.log_id;
-      break;
-    case ClaimRecord::Op::kTake:
-      body += "take " + r.claim.sha256 + " " + EncodeClaimValue(r.claim);
-      if (r.replaces) body += " " + r.replaces->owner + " " + r.replaces->intent;
-      break;
-    case ClaimRecord::Op::kRelease:
-      body += "release " + r.claim.sha256 + " " + r.claim.owner + " " + r.claim.intent;
-      break;
-  }
-  const std::string check = Check(body);
-  body += ' ';
-  body += check;
-  body += '\n';
-  return body;
+  std::string out;
+  AppendClaimRecord(r, &out);
+  return out;
 }
 
 bool DecodeClaimRecord(std::string_view line, ClaimRecord* r) {
@@ -299,12 +324,27 @@ ClaimSpace::ClaimSpace(Env* env, const File* warehouse, StateStore* index, std::
 
 Status ClaimSpace::Lookup(const std::string& sha256, std::optional<Claim>* out) {
   out->reset();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = overlay_.find(sha256); it != overlay_.end()) {
-    *out = it->second;
-    return Status::OK();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = overlay_.find(sha256); it != overlay_.end()) {
+      *out = it->second;
+      return Status::OK();
+    }
+    if (ignore_index_) return Status::OK();
+    if (index_holds_ == IndexHolds::kUnknown) {
+      index_holds_ = IndexHolds::kNone;
+      Status s = index_->Scan(keys::kClaim, [&](std::string_view, std::string_view) {
+        index_holds_ = IndexHolds::kSome;
+        return false;
+      });
+      if (!s.ok()) {
+        index_holds_ = IndexHolds::kUnknown;
+        return s;
+      }
+    }
+    // A single instance's index stays empty: its lookups read nothing.
+    if (index_holds_ == IndexHolds::kNone) return Status::OK();
   }
-  if (ignore_index_) return Status::OK();
   std::string value;
   Status s = index_->Get(keys::ClaimKey(sha256), &value);
   if (s.IsNotFound()) return Status::OK();
@@ -330,12 +370,9 @@ Status ClaimSpace::Held(Fold* fold, const std::string& sha256, std::optional<Cla
   return fold->reset ? Status::OK() : Lookup(sha256, out);
 }
 
-Status ClaimSpace::Apply(Fold* fold, const ClaimRecord& r) {
-  std::optional<Claim> held;
-  Status s = Held(fold, r.claim.sha256, &held);
-  if (!s.ok()) return s;
+void ClaimSpace::Apply(Fold* fold, const ClaimRecord& r, const std::optional<Claim>& held) {
   if (r.op == ClaimRecord::Op::kTake) {
-    if (!TakeWins(r, held)) return Status::OK();
+    if (!TakeWins(r, held)) return;
     // This instance's own claims are not indexed (the content index and
     // the open intents know them): it only removes another's.
     if (r.claim.owner == owner_) {
@@ -346,7 +383,6 @@ Status ClaimSpace::Apply(Fold* fold, const ClaimRecord& r) {
   } else if (r.op == ClaimRecord::Op::kRelease) {
     if (ReleaseMatches(r.claim, held)) fold->changes[r.claim.sha256] = std::nullopt;
   }
-  return Status::OK();
 }
 
 Status ClaimSpace::LoadFolded() {
@@ -432,8 +468,10 @@ Status ClaimSpace::FoldTail(Fold* fold) {
         continue;
       }
       if (r.op == ClaimRecord::Op::kLog) continue;
-      s = Apply(fold, r);
+      std::optional<Claim> held;
+      s = Held(fold, r.claim.sha256, &held);
       if (!s.ok()) return s;
+      Apply(fold, r, held);
     }
     buf_at += start;
     buf.erase(0, start);
@@ -464,7 +502,9 @@ Status ClaimSpace::Persist(Fold* fold) {
       });
       if (!s.ok()) return s;
     }
+    bool adds = false;
     for (const auto& [sha, claim] : fold->changes) {
+      adds = adds || claim.has_value();
       writes.push_back(
           {keys::ClaimKey(sha),
            claim ? std::optional<std::string>(EncodeClaimValue(*claim)) : std::nullopt});
@@ -473,7 +513,16 @@ Status ClaimSpace::Persist(Fold* fold) {
                                                         " " + std::to_string(fold->end) + " " +
                                                         fold->last_line});
     Status s = index_->Apply(writes, /*sync=*/false);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      index_holds_ = IndexHolds::kUnknown;
+      return s;
+    }
+    // A reset left only what the fold added.
+    if (adds) {
+      index_holds_ = IndexHolds::kSome;
+    } else if (fold->reset) {
+      index_holds_ = IndexHolds::kNone;
+    }
   } else {
     if (fold->reset) {
       overlay_.clear();
@@ -655,6 +704,7 @@ Status ClaimSpace::Take(const std::vector<ClaimRequest>& requests,
   return Locked(
       /*create=*/true,
       [&](Fold* fold, std::string* out) {
+        out->reserve(requests.size() * kTakeRecordGuess);
         for (size_t i = 0; i < requests.size(); ++i) {
           ClaimRecord r;
           r.op = ClaimRecord::Op::kTake;
@@ -668,9 +718,8 @@ Status ClaimSpace::Take(const std::vector<ClaimRequest>& requests,
             (*holders)[i] = std::move(held);
             continue;
           }
-          s = Apply(fold, r);
-          if (!s.ok()) return s;
-          *out += EncodeClaimRecord(r);
+          Apply(fold, r, held);
+          AppendClaimRecord(r, out);
         }
         return Status::OK();
       },
@@ -693,9 +742,8 @@ Status ClaimSpace::Release(const std::vector<Claim>& claims, bool sync) {
           ClaimRecord r;
           r.op = ClaimRecord::Op::kRelease;
           r.claim = c;
-          s = Apply(fold, r);
-          if (!s.ok()) return s;
-          *out += EncodeClaimRecord(r);
+          Apply(fold, r, held);
+          AppendClaimRecord(r, out);
         }
         return Status::OK();
       },

@@ -171,8 +171,9 @@ class ClaimSpace {
   // The log's id and folded length, from the index, once.
   Status LoadFolded();
   Status FoldTail(Fold* fold);
-  // Applies one record of the log to the fold.
-  Status Apply(Fold* fold, const ClaimRecord& r);
+  // Applies one record of the log to the fold, where `held` is the claim
+  // on its content (Held).
+  void Apply(Fold* fold, const ClaimRecord& r, const std::optional<Claim>& held);
   // The claim on `sha256` with the fold's changes.
   Status Held(Fold* fold, const std::string& sha256, std::optional<Claim>* out);
   // The claim on `sha256` in the overlay and the index.
@@ -193,7 +194,10 @@ class ClaimSpace {
   // Folded but not yet in the index (a read-only space keeps all it folds
   // here): sha256 -> claim, or nullopt for released.
   std::unordered_map<std::string, std::optional<Claim>> overlay_;
-  bool ignore_index_ = false;    // a read-only space found the index of another log
+  bool ignore_index_ = false;  // a read-only space found the index of another log
+  // Whether the index holds a claim (kUnknown until looked at).
+  enum class IndexHolds { kUnknown, kNone, kSome };
+  IndexHolds index_holds_ = IndexHolds::kUnknown;
   std::string log_id_;           // as folded
   uint64_t folded_ = 0;          // bytes of the log folded
   std::string last_line_ = "-";  // the end of the line that ends there

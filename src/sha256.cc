@@ -50,7 +50,7 @@ std::string Sha256::FinishHex() {
 }
 
 std::string Sha256::HexOf(std::string_view data) {
-  Sha256 h;
+  thread_local Sha256 h;  // a context per call would cost more than a short hash
   h.Update(data);
   return h.FinishHex();
 }
