@@ -442,6 +442,41 @@ TEST_F(ClaimSpaceTest, AnotherInstanceSeesAClaimAfterRefresh) {
   EXPECT_TRUE(SameClaim(FindIn(&b_, kSha2), a2));
 }
 
+// A state store that counts the reads of claim keys.
+class ClaimReadCountingStore final : public MemStateStore {
+ public:
+  Status Get(std::string_view key, std::string* value) override {
+    if (key.starts_with(keys::kClaim)) ++claim_reads;
+    return MemStateStore::Get(key, value);
+  }
+  int claim_reads = 0;
+};
+
+// A single instance's index holds no claim: its lookups and takes read
+// none from it, and it reads the index once a fold has put another's
+// claim there.
+TEST_F(ClaimSpaceTest, LookupsReadTheIndexOnlyOnceItHoldsAClaim) {
+  ClaimReadCountingStore index;
+  ClaimSpace a(Env::Default(), &warehouse_, &index, kOwnerA);
+  EXPECT_FALSE(FindIn(&a, kSha));
+  EXPECT_FALSE(TakeOne(&a, MakeClaim(kOwnerA, "1")));
+  EXPECT_FALSE(TakeOne(&a, MakeClaim(kOwnerA, "2", kSha2)));
+  RefreshOk(&a);
+  EXPECT_FALSE(FindIn(&a, kSha));
+  EXPECT_EQ(index.claim_reads, 0);
+
+  // B takes over A's second content (its file left the warehouse).
+  const Claim b2 = MakeClaim(kOwnerB, "3", kSha2);
+  EXPECT_FALSE(TakeOne(&b_, b2, MakeClaim(kOwnerA, "2", kSha2)));
+  RefreshOk(&a);
+  EXPECT_TRUE(SameClaim(FindIn(&a, kSha2), b2));
+  EXPECT_FALSE(FindIn(&a, kSha));
+  EXPECT_GT(index.claim_reads, 0);
+  // A space made anew over that index (the next pass) reads it too.
+  ClaimSpace a2(Env::Default(), &warehouse_, &index, kOwnerA);
+  EXPECT_TRUE(SameClaim(FindIn(&a2, kSha2), b2));
+}
+
 // A space without an owner (a reader of the whole log) indexes every
 // claim, and a commit that takes its claim again appends nothing.
 TEST_F(ClaimSpaceTest, ASpaceWithoutAnOwnerIndexesEveryClaim) {
