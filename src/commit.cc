@@ -159,6 +159,8 @@ void Committer::TakeClaims(Job* job) {
   std::vector<Planned>& plan = job->plan;
   std::vector<Planned*> todo;
   std::vector<ClaimRequest> requests;
+  todo.reserve(plan.size());
+  requests.reserve(plan.size());
   for (Planned& p : plan) {
     if (p.failed || p.action != Action::kIngest) continue;
     todo.push_back(&p);

@@ -73,6 +73,7 @@ Status Planner::Plan(std::vector<Prepared>* batch, int64_t now_ns, std::vector<P
   const std::string partition_dir = PartitionDir(t);
   const std::string duplicates_dir = DuplicatesDir(t);
   taken_.clear();
+  plan->reserve(batch->size());
   // sha256 -> index in *plan of this batch's ingest of that content.
   std::unordered_map<std::string, int> batch_content;
   // The decisions, in order, on this thread.
