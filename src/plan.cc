@@ -63,6 +63,9 @@ void Planner::Preview(Prepared* p) const {
   v.done = true;
   if (!v.duplicate_of.empty()) return;
   v.dest_rel = PartitionDir(UtcTime(ctx_->clock->NowNs()));
+  // Once the committer knows the partition's names, a stat here would only
+  // take the directory's lock from its renames.
+  if (Listed(v.dest_rel)) return;
   FileStat st;
   v.name_free =
       ctx_->env->StatAt(ctx_->warehouse, JoinPath(v.dest_rel, p->candidate.name), &st).IsNotFound();
@@ -364,6 +367,7 @@ Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::
   if (!s.ok()) return s;
   const File* dir = *dest;
   std::unordered_set<std::string>& taken = taken_[dest_rel];
+  KnownNames* known = dir == nullptr ? nullptr : Known(dest_rel);
   const std::string& original = p.candidate.name;
   // The name was free when the worker looked; it still is unless this
   // batch or one committed since took it.
@@ -372,6 +376,7 @@ Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::
       recent_->Since(p.preview.generation, &since) &&
       !recent_->MayHaveName(since, dest_rel, original) && taken.insert(original).second) {
     *name = original;
+    if (known != nullptr) known->Add(original);
     return Status::OK();
   }
   // In quarantine the full-sha256 name comes second: a content found there
@@ -387,14 +392,55 @@ Status Planner::ChooseName(const std::string& dest_rel, const Prepared& p, std::
                          : NumberedCollisionName(original, p.sha256, i - fixed.size() + 2);
     if (taken.count(candidate)) continue;
     FileStat st;
-    Status exists = dir == nullptr ? Status::NotFound("") : ctx_->env->StatAt(*dir, candidate, &st);
+    Status exists = dir == nullptr || (known != nullptr && !known->MayHave(candidate))
+                        ? Status::NotFound("")
+                        : ctx_->env->StatAt(*dir, candidate, &st);
     if (exists.IsNotFound()) {
       taken.insert(candidate);
       *name = candidate;
+      if (known != nullptr) known->Add(candidate);
       return Status::OK();
     }
     if (!exists.ok()) return exists;
   }
+}
+
+KnownNames* Planner::Known(const std::string& dest_rel) {
+  // A listing reads about as many names as this many stats of absent
+  // names take time (a getdents64 entry against a lookup that misses the
+  // dentry cache and takes the directory's lock): listing a directory only
+  // once that many lookups were made in it keeps a small pass into a large
+  // partition at its stats, and a large pass at about one listing.
+  constexpr uint64_t kNamesPerLookup = 64;
+  NameLookups& l = lookups_[dest_rel];
+  ++l.count;
+  if (l.names != nullptr || l.count < l.list_at) return l.names.get();
+  // Twice as many lookups before the next try.
+  l.list_at *= 2;
+  File dir;
+  Status s = OpenDirs(ctx_->env, ctx_->warehouse, dest_rel, &dir);
+  auto names = std::make_unique<KnownNames>();
+  bool complete = false;
+  if (s.ok())
+    s = KnownNames::List(ctx_->env, dir, l.count * kNamesPerLookup, names.get(), &complete);
+  if (!s.ok()) {
+    spdlog::debug("{}: cannot list its names, looking each up: {}", ctx_->warehouse.Child(dest_rel),
+                  s.ToString());
+    return nullptr;
+  }
+  if (!complete) return nullptr;
+  // This batch's names may not be there yet; earlier batches' moves are
+  // done.
+  for (const std::string& n : taken_[dest_rel]) names->Add(n);
+  l.names = std::move(names);
+  std::lock_guard<std::mutex> lock(listed_mu_);
+  listed_.insert(dest_rel);
+  return l.names.get();
+}
+
+bool Planner::Listed(const std::string& dest_rel) const {
+  std::lock_guard<std::mutex> lock(listed_mu_);
+  return !listed_.empty() && listed_.count(dest_rel) > 0;
 }
 
 Status Planner::OriginalThere(const std::string& path, uint64_t size, bool* there) {

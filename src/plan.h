@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -9,6 +11,7 @@
 
 #include "claims.h"
 #include "failure_log.h"
+#include "known_names.h"
 #include "pass_context.h"
 #include "prepare.h"
 #include "recent_batches.h"
@@ -66,6 +69,10 @@ struct Planned {
 // thread only, except for Preview.
 class Planner {
  public:
+  // Name lookups in a warehouse directory before the planner lists it
+  // (Known).
+  static constexpr uint64_t kListAfterLookups = 1024;
+
   Planner(PassContext* ctx, PassStats* stats, const RecentBatches* recent,
           SharedFailureLog* failures);
 
@@ -102,6 +109,13 @@ class Planner {
   // Picks a free name in `dest_rel` for `p`, honouring names already taken
   // by this batch, and opens that directory into `*dest`.
   Status ChooseName(const std::string& dest_rel, const Prepared& p, std::string* name, File** dest);
+  // The names of `dest_rel` known from one listing and what this pass put
+  // there since, or null while a stat per name costs less than a listing.
+  // Counts a name lookup in `dest_rel` and lists it when due.
+  KnownNames* Known(const std::string& dest_rel);
+  // Whether Known lists `dest_rel`, so that a worker's preview need not
+  // stat its names. Thread-safe.
+  bool Listed(const std::string& dest_rel) const;
   // Whether the warehouse file at `path` (a content's first ingest) is
   // still there: a regular file of the content's `size`. A copy is set
   // aside or deleted as its duplicate only then.
@@ -129,6 +143,15 @@ class Planner {
   std::map<std::string, File> dest_dirs_;
   // Names this batch has assigned, per destination directory.
   std::map<std::string, std::unordered_set<std::string>> taken_;
+  // Per destination directory, for Known.
+  struct NameLookups {
+    uint64_t count = 0;
+    uint64_t list_at = kListAfterLookups;
+    std::unique_ptr<KnownNames> names;
+  };
+  std::map<std::string, NameLookups> lookups_;
+  mutable std::mutex listed_mu_;
+  std::unordered_set<std::string> listed_;
   bool dirs_created_ = false;
 };
 

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,8 +24,10 @@
 #include "env_wrapper.h"
 #include "mem_state_store.h"
 #include "options.h"
+#include "plan.h"
 #include "records.h"
 #include "test_support.h"
+#include "warehouse.h"
 
 namespace ingest {
 namespace {
@@ -349,6 +352,79 @@ TEST_F(IngestPassTest, WithoutRenameFlagsOrHardLinksOneErrorAndTheFilesWait) {
   // Each claim tried (in parallel) at most once; no move.
   EXPECT_LE(env.links, 3);
   EXPECT_EQ(3u, Staged());
+}
+
+}  // namespace
+}  // namespace ingest
+
+namespace ingest {
+namespace {
+
+// The real filesystem, except that another process puts a file named
+// `name` into the partition just before this one's rename of that name;
+// and the stats that find no file in a partition are counted.
+class NameTakenMeanwhileEnv final : public EnvWrapper {
+ public:
+  explicit NameTakenMeanwhileEnv(std::string name)
+      : EnvWrapper(Env::Default()), name_(std::move(name)) {}
+
+  Status StatAt(const File& dir, const std::string& name, FileStat* st) override {
+    Status s = EnvWrapper::StatAt(dir, name, st);
+    if (s.IsNotFound() && (InPartition(dir.path()) || InPartition(name))) ++absent_stats;
+    return s;
+  }
+  Status Rename(const File& from_dir, const std::string& from, const File& to_dir,
+                const std::string& to) override {
+    if (to == name_ && InPartition(to_dir.path()) && !taken_) {
+      taken_ = true;
+      WriteFile(to_dir.Child(to), "another instance's");
+    }
+    return EnvWrapper::Rename(from_dir, from, to_dir, to);
+  }
+
+  std::atomic<int> absent_stats{0};
+
+ private:
+  static bool InPartition(const std::string& path) {
+    return path.find("ingest_date=") != std::string::npos;
+  }
+
+  const std::string name_;
+  bool taken_ = false;
+};
+
+TEST_F(IngestPassTest, ALargePassListsItsPartitionAndANameTakenBeforeOrSinceStillCollides) {
+  constexpr int kFiles = 2 * static_cast<int>(Planner::kListAfterLookups) + 100;
+  for (int i = 0; i < kFiles; ++i) {
+    Stage("f" + std::to_string(i) + ".csv", "content " + std::to_string(i));
+  }
+  const fs::path partition = base_ / "wh" / PartitionDir(UtcTime(clock_.NowNs()));
+  fs::create_directories(partition);
+  WriteFile(partition / "f2000.csv", "an earlier ingest");
+  NameTakenMeanwhileEnv env("f1900.csv");
+  PassStats first;
+  Status s = RunIngestPass(options_, &env, &clock_, &state_, &first);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(static_cast<uint64_t>(kFiles - 1), first.files_ingested);
+  // The rename never replaces: the file whose name was taken waits.
+  EXPECT_EQ(1u, first.failed);
+  EXPECT_EQ(1u, Staged());
+  EXPECT_EQ("an earlier ingest", ReadFile(partition / "f2000.csv"));
+  EXPECT_EQ("another instance's", ReadFile(partition / "f1900.csv"));
+  // One listing instead of a stat per file.
+  EXPECT_LT(env.absent_stats.load(), kFiles / 2);
+
+  PassStats second;
+  s = Pass(&second);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(1u, second.files_ingested);
+  EXPECT_EQ(0u, Staged());
+  std::multiset<std::string> contents;
+  for (const auto& f : fs::directory_iterator(partition)) contents.insert(ReadFile(f.path()));
+  EXPECT_EQ(static_cast<size_t>(kFiles + 2), contents.size());
+  for (int i = 0; i < kFiles; ++i) {
+    EXPECT_EQ(1u, contents.count("content " + std::to_string(i))) << i;
+  }
 }
 
 }  // namespace
