@@ -26,6 +26,7 @@
 #include "options.h"
 #include "plan.h"
 #include "records.h"
+#include "sha256.h"
 #include "test_support.h"
 #include "warehouse.h"
 
@@ -425,6 +426,23 @@ TEST_F(IngestPassTest, ALargePassListsItsPartitionAndANameTakenBeforeOrSinceStil
   for (int i = 0; i < kFiles; ++i) {
     EXPECT_EQ(1u, contents.count("content " + std::to_string(i))) << i;
   }
+}
+
+TEST_F(IngestPassTest, ALargeFileReadInManyPiecesGetsItsSha256) {
+  // Many reads, the last one short.
+  std::string content((9 << 20) + 7, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 2654435761u >> 11);
+  Stage("big.bin", content);
+  PassStats stats;
+  Status s = Pass(&stats);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(1u, stats.files_ingested);
+  std::string manifests;
+  for (const auto& f : fs::recursive_directory_iterator(base_ / "mf")) {
+    if (f.path().filename() == "manifest.jsonl") manifests += ReadFile(f.path());
+  }
+  EXPECT_NE(std::string::npos, manifests.find("\"sha256\":\"" + Sha256::HexOf(content) + "\""))
+      << manifests;
 }
 
 }  // namespace
