@@ -8,8 +8,9 @@ namespace ingest {
 
 namespace {
 
-// 12 bits and 6 probes a name: about 0.4% false positives per full layer,
-// and under 1% over the few layers a directory grows.
+// 12 bits a name, rounded up to a power of two (so 16), and 6 probes:
+// about 0.1% false positives per full layer, under 1% over the layers a
+// million names grow.
 constexpr size_t kBitsPerName = 12;
 constexpr int kProbes = 6;
 constexpr size_t kFirstCapacity = 4096;

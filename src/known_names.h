@@ -13,9 +13,9 @@ namespace ingest {
 // The names a warehouse directory holds as far as this process knows them:
 // those one listing of the directory read, and those added since. Asked
 // about a name, it answers "certainly not known" or "maybe known"; it is a
-// Bloom filter, at most 2 bytes a name, that grows a layer (twice the size
-// of the last) whenever one fills, so that a directory of a million names
-// and the names a long pass adds stay near a 1% false-positive rate.
+// Bloom filter, 2 bytes a name, that grows a layer (twice the size of the
+// last) whenever one fills, so that a directory of a million names and the
+// names a long pass adds stay under a 1% false-positive rate.
 // A name it does not know may still be in the directory: another process
 // can have put it there since the listing. Its users rely on
 // renameat2(RENAME_NOREPLACE) for that, and a false "maybe" only costs a

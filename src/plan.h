@@ -78,7 +78,8 @@ class Planner {
 
   // Thread-safe; for workers, on a file they prepared, so that the
   // committer's serial path does less: looks the content up in the index
-  // and checks that the file's name is free in today's partition. Plan
+  // and, until the committer has listed today's partition (Known), checks
+  // that the file's name is free there. Plan
   // trusts the lookup only while `recent` still knows every content
   // committed since, and a name taken meanwhile makes the file wait for the
   // next pass (the rename never replaces).
