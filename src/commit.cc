@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -222,6 +223,19 @@ void Committer::Move(Job* job) {
       if (p.intent_stays_open) failures_.Record(*c.dir, c.name, &c.st, p.move_error, job->now_ns);
     } else if (p.move_error.ok()) {
       ++stats_->deferred;
+    } else if (p.move_error.err() == EEXIST) {
+      // Another process took the name after the planner found it free (a
+      // stat, or the listing of a large pass): the next pass picks another.
+      ++stats_->deferred;
+      const std::string source = SourcePath(*ctx_, p.intent);
+      LogEvent(spdlog::level::info, "deferred")
+          .Str("path", source)
+          .Str("source", source)
+          .Str("reason", "name taken meanwhile")
+          .Log(
+              "{}: its name {} was taken in the warehouse after it was checked; it waits for the "
+              "next pass",
+              source, DestPath(*ctx_, p.intent));
     } else {
       planner_.Fail(&p, p.move_error);
     }
