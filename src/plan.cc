@@ -440,7 +440,7 @@ KnownNames* Planner::Known(const std::string& dest_rel) {
 
 bool Planner::Listed(const std::string& dest_rel) const {
   std::lock_guard<std::mutex> lock(listed_mu_);
-  return !listed_.empty() && listed_.count(dest_rel) > 0;
+  return listed_.count(dest_rel) > 0;
 }
 
 Status Planner::OriginalThere(const std::string& path, uint64_t size, bool* there) {
