@@ -95,9 +95,9 @@ use b
 stage b2 10 0
 # Instance a is held at its first fdatasync of the hour's file, holding the
 # file's lock, and then fails; b commits meanwhile as soon as the lock is
-# free.
+# free. a logs into files of its own: it may end while b runs.
 use a
-start_traced -P "$hour_file" -e trace=fdatasync \
+OUT=$T/a-traced.out ERR=$T/a-traced.err start_traced -P "$hour_file" -e trace=fdatasync \
   -e "inject=fdatasync:delay_enter=1500000:error=EIO:when=1" -- \
   --stability-seconds 0 --concurrency 1
 wait_for_log 'fdatasync\('
