@@ -1,6 +1,8 @@
 // What a pass reports to the watch: a stop request ends the listing and
 // the next pass resumes it; the earliest stability deadline of the files it
-// deferred.
+// deferred. And a pass over a filesystem that misbehaves: writers and other
+// instances acting between its steps, rename without flags, a large pass's
+// names.
 
 #include "ingest_pass.h"
 
@@ -354,12 +356,6 @@ TEST_F(IngestPassTest, WithoutRenameFlagsOrHardLinksOneErrorAndTheFilesWait) {
   EXPECT_LE(env.links, 3);
   EXPECT_EQ(3u, Staged());
 }
-
-}  // namespace
-}  // namespace ingest
-
-namespace ingest {
-namespace {
 
 // The real filesystem, except that another process puts a file named
 // `name` into the partition just before this one's rename of that name;
